@@ -1,0 +1,86 @@
+"""The timeline grid of thumbnails."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from imgstream.components.media import backend_src
+from imgstream.state.gallery import GalleryState, PhotoCard
+
+
+def _card(card: PhotoCard) -> rx.Component:
+    return rx.link(
+        rx.box(
+            rx.image(
+                src=backend_src(card.thumbnail_url),
+                alt=card.filename,
+                loading="lazy",
+                width="100%",
+                height="100%",
+                object_fit="cover",
+                background=rx.color("gray", 4),
+            ),
+            aspect_ratio="1",
+            overflow="hidden",
+            border_radius="8px",
+        ),
+        rx.text(card.taken_label, size="1", color_scheme="gray", padding_top="0.25em"),
+        href="/photo/" + card.id,
+        key=card.id,
+        title=card.filename,
+        underline="none",
+        custom_attrs={"data-testid": "photo-card", "data-photo-id": card.id},
+    )
+
+
+def _empty_library() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon("image", size=40, color=rx.color("gray", 8)),
+            rx.heading("No photos yet", size="4"),
+            rx.text(
+                "Drop photos on the area above, or click it to choose files. "
+                "They appear here, newest first.",
+                color_scheme="gray",
+                align="center",
+            ),
+            align="center",
+            max_width="28em",
+        ),
+        padding_y="4em",
+        custom_attrs={"data-testid": "empty-library"},
+    )
+
+
+def photo_grid() -> rx.Component:
+    """Cards of the loaded pages, with a button for the next one."""
+    return rx.cond(
+        GalleryState.loaded,
+        rx.cond(
+            GalleryState.cards.length() > 0,
+            rx.vstack(
+                rx.grid(
+                    rx.foreach(GalleryState.cards, _card),
+                    columns="repeat(auto-fill, minmax(170px, 1fr))",
+                    gap="12px",
+                    width="100%",
+                    custom_attrs={"data-testid": "photo-grid"},
+                ),
+                rx.cond(
+                    GalleryState.has_more,
+                    rx.button(
+                        "Load more",
+                        on_click=GalleryState.load_more,
+                        variant="soft",
+                        type="button",
+                        custom_attrs={"data-testid": "load-more"},
+                    ),
+                ),
+                align="center",
+                width="100%",
+                spacing="4",
+            ),
+            _empty_library(),
+        ),
+        rx.center(rx.spinner(size="3"), padding_y="4em"),
+    )

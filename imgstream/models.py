@@ -1,0 +1,64 @@
+"""Database tables."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class User(SQLModel, table=True):
+    """A person with a photo library."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(sa_column=sa.Column(sa.String(320), unique=True, nullable=False))
+    display_name: str = Field(default="", max_length=200)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True), nullable=False
+    )
+    last_login_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    quota_bytes: int = Field(default=1024**3, sa_type=sa.BigInteger, nullable=False)
+    used_bytes: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
+    page_size: int = Field(default=60, nullable=False)
+    theme: str = Field(default="system", max_length=16, nullable=False)
+
+
+class Photo(SQLModel, table=True):
+    """An original photo in someone's library, with what was read from it."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("owner_id", "sha256", name="uq_photo_owner_sha256"),
+        sa.Index("ix_photo_owner_timeline", "owner_id", "taken_at", "id"),
+        sa.Index("ix_photo_owner_filename", "owner_id", "filename"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: uuid.UUID = Field(foreign_key="user.id", nullable=False)
+    filename: str = Field(max_length=255, nullable=False)
+    sha256: str = Field(max_length=64, nullable=False)
+    format: str = Field(max_length=16, nullable=False)
+    mime: str = Field(max_length=64, nullable=False)
+    size_bytes: int = Field(sa_type=sa.BigInteger, nullable=False)
+    width: int = Field(nullable=False)
+    height: int = Field(nullable=False)
+    taken_at: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
+    taken_at_offset_minutes: int | None = Field(default=None)
+    taken_at_source: str = Field(max_length=32, nullable=False)
+    title: str = Field(default="", max_length=500)
+    description: str = Field(default="", sa_type=sa.Text)
+    favorite: bool = Field(default=False, nullable=False)
+    uploaded_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True), nullable=False
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True), nullable=False
+    )
+    deleted_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    thumbhash: str | None = Field(default=None, max_length=64)

@@ -1,0 +1,76 @@
+"""One photo, larger, with its details and a download of the original."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from imgstream.components.layout import page_frame
+from imgstream.components.media import backend_src
+from imgstream.state.photo import PhotoState
+from imgstream.state.session import SessionState
+
+
+def _fact(label: str, value: rx.Var) -> rx.Component:
+    return rx.data_list.item(
+        rx.data_list.label(label),
+        rx.data_list.value(value),
+    )
+
+
+def _detail() -> rx.Component:
+    detail = PhotoState.detail
+    return rx.flex(
+        rx.box(
+            rx.image(
+                src=backend_src(detail.image_url),
+                alt=detail.filename,
+                max_height="80vh",
+                max_width="100%",
+                object_fit="contain",
+                border_radius="8px",
+            ),
+            flex="3",
+            min_width="0",
+        ),
+        rx.vstack(
+            rx.heading(detail.filename, size="5", word_break="break-all"),
+            rx.data_list.root(
+                _fact("Taken", detail.taken_label),
+                _fact("Dimensions", detail.dimensions),
+                _fact("File size", detail.size_label),
+                _fact("Format", detail.format),
+                orientation="vertical",
+            ),
+            rx.link(
+                rx.button(rx.icon("download", size=16), "Download original", type="button"),
+                href=backend_src(detail.download_url),
+                is_external=False,
+                custom_attrs={"data-testid": "download-original", "download": ""},
+            ),
+            flex="1",
+            min_width="16em",
+            spacing="4",
+        ),
+        gap="2em",
+        flex_wrap="wrap",
+        custom_attrs={"data-testid": "photo-detail"},
+    )
+
+
+@rx.page(route="/photo/[photo_id]", title="Photo · ImgStream",
+         on_load=[SessionState.sign_in, PhotoState.load_photo])
+def photo() -> rx.Component:
+    """The detail view."""
+    return page_frame(
+        rx.vstack(
+            rx.link(rx.hstack(rx.icon("arrow-left", size=16), rx.text("Library")), href="/"),
+            rx.cond(
+                PhotoState.not_found,
+                rx.callout("This photo does not exist or is not in your library.",
+                           icon="triangle-alert", color_scheme="red"),
+                rx.cond(PhotoState.detail, _detail(), rx.spinner(size="3")),
+            ),
+            spacing="4",
+            width="100%",
+        )
+    )

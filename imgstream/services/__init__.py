@@ -1,0 +1,1 @@
+"""The product's rules. Nothing here imports Reflex."""

@@ -1,0 +1,144 @@
+"""Where photo bytes live: the Storage protocol and the local-disk store."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from imgstream.services import media_urls
+
+_KEY = re.compile(r"^[a-z]+/[0-9a-f-]{36}/[0-9a-f-]{36}(_[a-z]+)?\.[a-z0-9]{2,5}$")
+
+
+class ObjectExists(Exception):  # noqa: N818
+    """A create-only write found an object already at that key."""
+
+
+class ObjectMissing(Exception):  # noqa: N818
+    """No object at that key."""
+
+
+class Storage(Protocol):
+    """Stores photo originals and renditions by key."""
+
+    def put_file(self, key: str, source: Path) -> None:
+        """Store a file's bytes at key; create-only (raises ObjectExists)."""
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Store bytes at key; create-only (raises ObjectExists)."""
+
+    def open(self, key: str) -> BinaryIO:
+        """Open an object for reading (raises ObjectMissing)."""
+
+    def delete(self, key: str) -> None:
+        """Remove an object; no error when it is already gone."""
+
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored at key."""
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys under a prefix."""
+
+    def url_for(self, key: str, *, download_name: str = "") -> str:
+        """A short-lived URL the browser can fetch the object from."""
+
+
+def check_key(key: str) -> str:
+    """Refuse any key that is not one the app itself generates.
+
+    Args:
+        key: A storage key.
+
+    Returns:
+        The key.
+
+    Raises:
+        ObjectMissing: For anything else (such as a path with `..`).
+    """
+    if not _KEY.match(key):
+        raise ObjectMissing(key)
+    return key
+
+
+class LocalStorage:
+    """Photo bytes on local disk, served by the app's signed /media route."""
+
+    def __init__(self, root: Path, *, secret: bytes, url_ttl_seconds: int, base_url: str = ""):
+        """Create a store rooted at a directory.
+
+        Args:
+            root: Directory holding the objects.
+            secret: Signs the media URLs.
+            url_ttl_seconds: Minimum lifetime of a media URL.
+            base_url: Origin of the backend that serves /media (empty for same origin).
+        """
+        self.root = root.resolve()
+        self._secret = secret
+        self._ttl = url_ttl_seconds
+        self._base_url = base_url.rstrip("/")
+
+    def path_of(self, key: str) -> Path:
+        """The file an object lives in."""
+        return self.root / check_key(key)
+
+    def put_file(self, key: str, source: Path) -> None:
+        """Copy a file into the store, create-only and durable before it becomes visible."""
+        with source.open("rb") as src:
+            self._write(key, lambda dst: shutil.copyfileobj(src, dst, 1024 * 1024))
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Write bytes into the store, create-only."""
+        self._write(key, lambda dst: dst.write(data))
+
+    def _write(self, key: str, fill) -> None:  # noqa: ANN001
+        target = self.path_of(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+        try:
+            with partial.open("wb") as dst:
+                fill(dst)
+                dst.flush()
+                os.fsync(dst.fileno())
+            try:
+                # link() fails if the target exists: a create-only publish.
+                os.link(partial, target)
+            except FileExistsError as exc:
+                raise ObjectExists(key) from exc
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def open(self, key: str) -> BinaryIO:
+        """Open an object for reading."""
+        try:
+            return self.path_of(key).open("rb")
+        except FileNotFoundError as exc:
+            raise ObjectMissing(key) from exc
+
+    def delete(self, key: str) -> None:
+        """Remove an object if present."""
+        self.path_of(key).unlink(missing_ok=True)
+
+    def exists(self, key: str) -> bool:
+        """Whether the object exists."""
+        return self.path_of(key).is_file()
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys under a prefix, skipping partial writes."""
+        base = self.root / prefix
+        if not base.exists():
+            return
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                yield path.relative_to(self.root).as_posix()
+
+    def url_for(self, key: str, *, download_name: str = "") -> str:
+        """A signed, expiring URL of the app's /media route."""
+        check_key(key)
+        path = media_urls.sign(
+            secret=self._secret, key=key, ttl_seconds=self._ttl, download_name=download_name
+        )
+        return f"{self._base_url}{path}"

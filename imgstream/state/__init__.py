@@ -1,0 +1,1 @@
+"""Reflex states: UI state only; the rules live in imgstream.services."""

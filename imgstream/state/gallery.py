@@ -1,0 +1,85 @@
+"""The timeline grid: one page of photo cards at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+
+import reflex as rx
+
+from imgstream.config import get_settings
+from imgstream.models import Photo
+from imgstream.runtime import db_session, storage
+from imgstream.services import photos
+from imgstream.state.session import SessionState
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotoCard:
+    """What the grid shows of one photo."""
+
+    id: str
+    filename: str
+    thumbnail_url: str
+    taken_label: str
+
+
+def _card(photo: Photo) -> PhotoCard:
+    return PhotoCard(
+        id=str(photo.id),
+        filename=photo.filename,
+        thumbnail_url=storage().url_for(photos.thumbnail_key(photo.owner_id, photo.id)),
+        taken_label=photos.taken_at_local(photo).strftime("%-d %b %Y"),
+    )
+
+
+def load_cards(
+    owner_id: uuid.UUID, limit: int, cursor: str = ""
+) -> tuple[list[PhotoCard], str]:
+    """Cards of one timeline page and the cursor of the next ('' at the end)."""
+    after = photos.TimelineCursor.decode(cursor) if cursor else None
+    with db_session() as session:
+        page = photos.timeline_page(
+            session=session, owner_id=owner_id, limit=limit, after=after
+        )
+    cards = [_card(photo) for photo in page.photos]
+    return cards, page.next_cursor.encode() if page.next_cursor else ""
+
+
+class GalleryState(rx.State):
+    """The photos on screen, newest date taken first."""
+
+    cards: list[PhotoCard] = []
+    loaded: bool = False
+    has_more: bool = False
+    _next_cursor: str = ""
+
+    def show_first_page(self, cards: list[PhotoCard], next_cursor: str) -> None:
+        """Replace what is on screen with the first page."""
+        self.cards = cards
+        self._next_cursor = next_cursor
+        self.has_more = bool(next_cursor)
+        self.loaded = True
+
+    @rx.event
+    async def load_first_page(self) -> None:
+        """Read the first timeline page from the database (page load, after uploads)."""
+        session = await self.get_state(SessionState)
+        owner_id = await session.user_id()
+        cards, cursor = await asyncio.to_thread(load_cards, owner_id, get_settings().default_page_size)
+        self.show_first_page(cards, cursor)
+
+    @rx.event(supersedes=True)
+    async def load_more(self) -> None:
+        """Append the next timeline page."""
+        if not self._next_cursor:
+            return
+        session = await self.get_state(SessionState)
+        owner_id = await session.user_id()
+        cards, cursor = await asyncio.to_thread(
+            load_cards, owner_id, get_settings().default_page_size, self._next_cursor
+        )
+        self.cards = [*self.cards, *cards]
+        self._next_cursor = cursor
+        self.has_more = bool(cursor)

@@ -1,0 +1,23 @@
+"""Reflex configuration; ImgStream's own settings live in imgstream.config."""
+
+import os
+
+import reflex as rx
+from reflex.plugins import RadixThemesPlugin
+from reflex.plugins.sitemap import SitemapPlugin
+
+from imgstream.config import get_settings
+
+settings = get_settings()
+settings.data_dir.mkdir(parents=True, exist_ok=True)
+# Photos and the database change while the app runs; they must not restart the dev server.
+os.environ.setdefault("REFLEX_HOT_RELOAD_EXCLUDE_PATHS", str(settings.data_dir.resolve()))
+
+config = rx.Config(
+    app_name="imgstream",
+    db_url=settings.resolved_database_url,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    plugins=[RadixThemesPlugin(theme=rx.theme(accent_color="iris", radius="medium"))],
+    disable_plugins=[SitemapPlugin],
+)
