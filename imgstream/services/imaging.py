@@ -111,12 +111,15 @@ def analyse(path: Path, *, thumbnail_size: int, max_pixels: int) -> ImageAnalysi
         if fmt is None:
             raise UnsupportedImage("the file is not a JPEG, PNG or WebP image")
         fh.seek(0)
+        # Pillow's own bomb check runs inside Image.open, before any pixel is decoded.
+        Image.MAX_IMAGE_PIXELS = max_pixels
+        too_many_pixels = f"the image has more than {max_pixels / 1e6:.0f} megapixels"
         try:
             return _analyse_open(fh, fmt, thumbnail_size=thumbnail_size, max_pixels=max_pixels)
         except UnsupportedImage:
             raise
-        except Image.DecompressionBombError as exc:
-            raise UnsupportedImage("the image has too many pixels") from exc
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise UnsupportedImage(too_many_pixels) from exc
         except (
             UnidentifiedImageError,
             OSError,
@@ -129,7 +132,6 @@ def analyse(path: Path, *, thumbnail_size: int, max_pixels: int) -> ImageAnalysi
             TypeError,
             ZeroDivisionError,
             MemoryError,
-            Image.DecompressionBombWarning,
         ) as exc:
             raise UnsupportedImage(_reason(exc)) from exc
 
@@ -138,8 +140,6 @@ def _reason(exc: BaseException) -> str:
     text = str(exc).lower()
     if "truncated" in text or isinstance(exc, EOFError):
         return "the file is incomplete (truncated)"
-    if isinstance(exc, Image.DecompressionBombWarning):
-        return "the image has too many pixels"
     return "the image data is damaged or unreadable"
 
 
@@ -151,10 +151,7 @@ def _analyse_open(
         with Image.open(fh, formats=[fmt.name]) as im:
             width, height = im.size
             if width * height > max_pixels:
-                raise UnsupportedImage(
-                    f"the image has {width * height / 1e6:.0f} megapixels; "
-                    f"the limit is {max_pixels / 1e6:.0f}"
-                )
+                raise Image.DecompressionBombError(f"{width}x{height}")
             exif = im.getexif()
             orientation = exif.get(0x0112, 1)
             taken_at = _taken_at(exif)

@@ -1,0 +1,46 @@
+import uuid
+
+import pytest
+
+from imgstream.services.storage import ObjectExists, ObjectMissing
+
+
+def key(kind="photos", suffix=".jpg"):
+    return f"{kind}/{uuid.uuid4()}/{uuid.uuid4()}{suffix}"
+
+
+def test_put_open_list_delete(storage, tmp_path):
+    k = key()
+    source = tmp_path / "src"
+    source.write_bytes(b"original bytes")
+    storage.put_file(k, source)
+    with storage.open(k) as fh:
+        assert fh.read() == b"original bytes"
+    assert storage.exists(k)
+    assert list(storage.list("photos")) == [k]
+    storage.delete(k)
+    storage.delete(k)
+    assert not storage.exists(k)
+
+
+def test_writes_are_create_only(storage):
+    k = key("thumbnails", "_thumb.webp")
+    storage.put_bytes(k, b"first")
+    with pytest.raises(ObjectExists):
+        storage.put_bytes(k, b"second")
+    with storage.open(k) as fh:
+        assert fh.read() == b"first"
+    assert [p.name for p in storage.path_of(k).parent.iterdir()] == [storage.path_of(k).name]
+
+
+@pytest.mark.parametrize(
+    "bad", ["../secret.key", "photos/../../x.jpg", "/etc/passwd", "photos/a/b.jpg", ""]
+)
+def test_keys_the_app_did_not_make_are_refused(storage, bad):
+    with pytest.raises(ObjectMissing):
+        storage.open(bad)
+
+
+def test_missing_object(storage):
+    with pytest.raises(ObjectMissing):
+        storage.open(key())
