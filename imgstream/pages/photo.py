@@ -41,11 +41,17 @@ def _detail() -> rx.Component:
                 _fact("Format", detail.format),
                 orientation="vertical",
             ),
-            rx.link(
-                rx.button(rx.icon("download", size=16), "Download original", type="button"),
-                href=backend_src(detail.download_url),
-                is_external=False,
-                custom_attrs={"data-testid": "download-original", "download": ""},
+            rx.button(
+                rx.link(
+                    rx.icon("download", size=16),
+                    "Download original",
+                    href=backend_src(detail.download_url),
+                    # A real document request, so the browser saves the attachment.
+                    reload_document=True,
+                    download=detail.filename,
+                    custom_attrs={"data-testid": "download-original"},
+                ),
+                as_child=True,
             ),
             flex="1",
             min_width="16em",

@@ -38,8 +38,10 @@ def format_bytes(size: int) -> str:
 
 
 def display_name(raw: str) -> str:
-    """The filename to show and to compare for collisions: a basename without control
-    characters, bidi overrides or zero-width marks, at most 200 UTF-8 bytes, extension kept.
+    """The filename to show and to compare for collisions.
+
+    A basename without control characters, bidi overrides or zero-width marks, at most 200
+    UTF-8 bytes, with its extension kept.
     """
     name = raw.replace("\\", "/").rsplit("/", 1)[-1]
     name = unicodedata.normalize("NFC", name)

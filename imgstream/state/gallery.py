@@ -67,7 +67,9 @@ class GalleryState(rx.State):
         """Read the first timeline page from the database (page load, after uploads)."""
         session = await self.get_state(SessionState)
         owner_id = await session.user_id()
-        cards, cursor = await asyncio.to_thread(load_cards, owner_id, get_settings().default_page_size)
+        cards, cursor = await asyncio.to_thread(
+            load_cards, owner_id, get_settings().default_page_size
+        )
         self.show_first_page(cards, cursor)
 
     @rx.event(supersedes=True)

@@ -4,7 +4,10 @@ import pytest
 
 from imgstream.services import media_urls
 
-KEY = "thumbnails/4f0c7f7e-1d7a-4f55-9a44-2d1b3c0a9f10/9b1d2c3e-4f5a-4b6c-8d7e-0f1a2b3c4d5e_thumb.webp"
+KEY = (
+    "thumbnails/4f0c7f7e-1d7a-4f55-9a44-2d1b3c0a9f10/9b1d2c3e-4f5a-4b6c-8d7e-0f1a2b3c4d5e"
+    "_thumb.webp"
+)
 
 
 def parts(url):
