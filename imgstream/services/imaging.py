@@ -6,6 +6,7 @@ This is the only module that imports Pillow.
 from __future__ import annotations
 
 import io
+import math
 import struct
 import warnings
 from dataclasses import dataclass
@@ -156,8 +157,10 @@ def _analyse_open(
             orientation = exif.get(0x0112, 1)
             taken_at = _taken_at(exif)
             if fmt is JPEG:
-                # DCT scaling: decode at the smallest scale still >= 2x the thumbnail.
-                im.draft("RGB", (thumbnail_size * 2, thumbnail_size * 2))
+                # DCT scaling: decode at the smallest scale whose long edge is still at least
+                # twice the thumbnail's, so the final resize has detail to work with.
+                scale = min(1.0, 2 * thumbnail_size / max(width, height))
+                im.draft("RGB", (math.ceil(im.width * scale), math.ceil(im.height * scale)))
             im.load()
             upright = ImageOps.exif_transpose(im)
             if orientation in (5, 6, 7, 8):

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.running_app import AppDidNotStart, running_app
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -40,63 +35,14 @@ def chromium_path() -> str | None:
     return None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 900) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"app exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"app did not come up in {timeout}s:\n{log.read_text()[-4000:]}")
-
-
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("data")
-    port = free_port()
-    env = {
-        **os.environ,
-        "IMGSTREAM_DATA_DIR": str(data_dir),
-        "IMGSTREAM_DEFAULT_PAGE_SIZE": "2",
-        "REFLEX_USE_NPM": "1",
-        "REFLEX_TELEMETRY_ENABLED": "false",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    reflex = [sys.executable, "-m", "reflex"]
-    subprocess.run([*reflex, "db", "migrate"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    log = data_dir / "app.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [*reflex, "run", "--env", "prod", "--backend-port", str(port),
-             "--frontend-port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    url = f"http://localhost:{port}"
     try:
-        wait_until_up(f"{url}/ping", proc, log)
-        wait_until_up(f"{url}/", proc, log)
-        yield url
-    except RuntimeError as exc:
+        with running_app(tmp_path_factory.mktemp("data"),
+                         {"IMGSTREAM_DEFAULT_PAGE_SIZE": "2"}) as app:
+            yield app.url
+    except AppDidNotStart as exc:
         unavailable(str(exc))
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")
