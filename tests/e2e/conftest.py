@@ -10,6 +10,7 @@ import pytest
 
 from tests.e2e.running_app import AppDidNotStart, running_app
 
+MAX_UPLOAD_BYTES = 3_000_000
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -36,11 +37,12 @@ def chromium_path() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+def app(tmp_path_factory):
     try:
         with running_app(tmp_path_factory.mktemp("data"),
-                         {"IMGSTREAM_DEFAULT_PAGE_SIZE": "2"}) as app:
-            yield app.url
+                         {"IMGSTREAM_DEFAULT_PAGE_SIZE": "2",
+                          "IMGSTREAM_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES)}) as app:
+            yield app
     except AppDidNotStart as exc:
         unavailable(str(exc))
 
@@ -60,8 +62,8 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, app_url):
-    context = browser.new_context(base_url=app_url, accept_downloads=True,
+def page(browser, app):
+    context = browser.new_context(base_url=app.url, accept_downloads=True,
                                   viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors: list[str] = []

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import images
-from tests.e2e.conftest import open_library
+from tests.e2e.conftest import MAX_UPLOAD_BYTES, open_library
 
 pytestmark = pytest.mark.e2e
 
@@ -80,3 +80,38 @@ def test_upload_batch_browse_open_download_and_reload(page, tmp_path):
 def test_unknown_photo_id_shows_not_found(page):
     page.goto("/photo/00000000-0000-4000-8000-000000000000")
     expect(page.get_by_text("not in your library")).to_be_visible(timeout=60_000)
+
+
+def test_bad_files_are_refused_one_by_one_and_leave_nothing(page, app, tmp_path):
+    good = tmp_path / "keeper.jpg"
+    good.write_bytes(images.jpeg(size=(320, 240), date_original="2015:03:03 03:03:03",
+                                 color=(1, 2, 3)))
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    truncated = tmp_path / "cut.jpg"
+    whole = images.jpeg(size=(640, 480), color=(9, 9, 9))
+    truncated.write_bytes(whole[: len(whole) // 2])
+    oversized = tmp_path / "huge.jpg"
+    oversized.write_bytes(whole + b"\0" * MAX_UPLOAD_BYTES)
+    library = app.data_dir / "library"
+    blobs_before = sorted(p for p in library.rglob("*") if p.is_file())
+
+    open_library(page)
+    page.get_by_test_id("upload-input").set_input_files(
+        [str(empty), str(truncated), str(good), str(oversized)]
+    )
+
+    rows = page.get_by_test_id("upload-item")
+    expect(rows.filter(has_text="keeper.jpg")).to_contain_text("added", timeout=60_000)
+    expect(rows.filter(has_text="empty.jpg")).to_contain_text("rejected: empty file",
+                                                             timeout=60_000)
+    expect(rows.filter(has_text="cut.jpg")).to_contain_text(
+        "rejected: not a supported image: the file is incomplete", timeout=60_000
+    )
+    expect(rows.filter(has_text="huge.jpg")).to_contain_text(
+        "rejected: larger than the 3 MB limit", timeout=60_000
+    )
+
+    blobs_after = sorted(p for p in library.rglob("*") if p.is_file())
+    assert len(blobs_after) == len(blobs_before) + 2, "only keeper.jpg and its thumbnail"
+    assert list((app.data_dir / "incoming").iterdir()) == []
