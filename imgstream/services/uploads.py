@@ -30,9 +30,9 @@ def format_bytes(size: int) -> str:
     value = float(size)
     for unit in ("bytes", "KB", "MB", "GB"):
         if value < 1000 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}".replace(
-                ".0 ", " "
-            )
+            if unit == "bytes":
+                return "1 byte" if size == 1 else f"{size} bytes"
+            return f"{value:.1f} {unit}".replace(".0 ", " ")
         value /= 1000
     raise AssertionError("unreachable")
 
