@@ -20,4 +20,5 @@ config = rx.Config(
     show_built_with_reflex=False,
     plugins=[RadixThemesPlugin(theme=rx.theme(accent_color="iris", radius="medium"))],
     disable_plugins=[SitemapPlugin],
+    cors_allowed_origins=settings.cors_origins,
 )

@@ -7,6 +7,7 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,16 @@ class Profile(StrEnum):
     DEVELOPMENT = "development"
     STAGING = "staging"
     PRODUCTION = "production"
+
+
+class SignIn(StrEnum):
+    """How people sign in."""
+
+    DEVELOPMENT = "development"
+    IAP = "iap"
+
+
+IAP_CERTS_URL = "https://www.gstatic.com/iap/verify/public_key"
 
 
 class Settings(BaseSettings):
@@ -37,15 +48,53 @@ class Settings(BaseSettings):
     media_url_ttl_seconds: int = Field(default=1800, ge=60)
     dev_user_email: str = "you@imgstream.local"
     default_page_size: int = Field(default=60, ge=1, le=500)
+    sign_in: SignIn | None = Field(
+        default=None,
+        description="development or iap; defaults to development sign-in only in the "
+        "development profile and to IAP everywhere else.",
+    )
+    iap_audience: str | None = None
+    iap_certs_url: str = IAP_CERTS_URL
+    public_url: str | None = Field(
+        default=None, description="The origin people use, e.g. https://photos.example.com."
+    )
+    cloud_run_service: str | None = Field(default=None, validation_alias="K_SERVICE")
 
     @model_validator(mode="after")
-    def _require_production_values(self) -> Settings:
+    def _check_profile(self) -> Settings:
+        if self.sign_in is None:
+            self.sign_in = SignIn.DEVELOPMENT if self.env is Profile.DEVELOPMENT else SignIn.IAP
+        if self.sign_in is SignIn.DEVELOPMENT:
+            if self.env is Profile.PRODUCTION:
+                raise ValueError(
+                    "Development sign-in lets anyone in without a password, so it cannot run "
+                    "in the production profile: unset IMGSTREAM_SIGN_IN or set it to iap."
+                )
+            if self.cloud_run_service:
+                raise ValueError(
+                    "Development sign-in lets anyone in without a password, so it cannot run on "
+                    f"Cloud Run (K_SERVICE={self.cloud_run_service}): use IMGSTREAM_SIGN_IN=iap."
+                )
+        missing = []
         if self.env is not Profile.DEVELOPMENT and not self.secret:
+            missing.append("IMGSTREAM_SECRET (signs media URLs; `openssl rand -hex 32`)")
+        if self.env is not Profile.DEVELOPMENT and not self.public_url:
+            missing.append("IMGSTREAM_PUBLIC_URL (the origin people open, for CORS)")
+        if self.sign_in is SignIn.IAP and not self.iap_audience:
+            missing.append("IMGSTREAM_IAP_AUDIENCE (the audience of the IAP JWT)")
+        if missing:
             raise ValueError(
-                f"IMGSTREAM_SECRET is required in the {self.env} profile "
-                "(it signs media URLs; generate one with `openssl rand -hex 32`)."
+                f"The {self.env} profile needs these settings: " + "; ".join(missing)
             )
         return self
+
+    @property
+    def cors_origins(self) -> list[str]:
+        """Origins allowed to open the app's socket and call its endpoints."""
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            return [f"{parts.scheme}://{parts.netloc}"]
+        return ["*"]
 
     @property
     def resolved_database_url(self) -> str:

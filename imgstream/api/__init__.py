@@ -1,1 +1,11 @@
 """HTTP routes beside the Reflex app."""
+
+from starlette.applications import Starlette
+
+from imgstream.api.identity import sign_in_routes
+from imgstream.api.media import media_routes
+
+
+def http_api() -> Starlette:
+    """ImgStream's own routes, mounted in front of Reflex's."""
+    return Starlette(routes=[*media_routes(), *sign_in_routes()])

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from urllib.parse import quote
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from imgstream.api.identity import SCOPE_USER
 from imgstream.config import get_settings
 from imgstream.runtime import storage
 from imgstream.services import media_urls
@@ -29,6 +29,9 @@ async def serve_media(request: Request) -> Response:
     download_name = request.query_params.get("dl", "")
     try:
         check_key(key)
+        if key.split("/")[1] != str(request.scope.get(SCOPE_USER)):
+            # Someone else's photo (or nobody signed in): as if it did not exist.
+            raise ObjectMissing(key)
         media_urls.verify(
             secret=get_settings().signing_key(),
             key=key,
@@ -67,6 +70,6 @@ async def serve_media(request: Request) -> Response:
     return StreamingResponse(chunks(), media_type=media_type, headers=headers)
 
 
-def media_api() -> Starlette:
-    """The Starlette app with ImgStream's own HTTP routes."""
-    return Starlette(routes=[Route("/media/{key:path}", serve_media, methods=["GET", "HEAD"])])
+def media_routes() -> list[Route]:
+    """The signed media route."""
+    return [Route("/media/{key:path}", serve_media, methods=["GET", "HEAD"])]

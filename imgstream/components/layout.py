@@ -1,10 +1,43 @@
-"""The frame every page shares: header with the product name and the signed-in user."""
+"""The frame every page shares: header with the product name and the account menu."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from imgstream.components.media import backend_src
 from imgstream.state.session import SessionState
+
+IAP_SIGN_OUT = "/?gcp-iap-mode=CLEAR_LOGIN_COOKIE"
+
+
+def _sign_out() -> rx.Component:
+    href = rx.cond(SessionState.iap_sign_in, IAP_SIGN_OUT,
+                   backend_src(rx.Var.create("/auth/dev-sign-out")))
+    return rx.menu.item(
+        rx.link("Sign out", href=href, reload_document=True, color="inherit", underline="none",
+                custom_attrs={"data-testid": "sign-out"}),
+    )
+
+
+def account_menu() -> rx.Component:
+    """Who is signed in, with settings and sign-out."""
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(
+                rx.icon("circle-user", size=18),
+                rx.text(SessionState.user_email, custom_attrs={"data-testid": "current-user"}),
+                variant="ghost",
+                color_scheme="gray",
+                type="button",
+            ),
+        ),
+        rx.menu.content(
+            rx.menu.item(rx.link("Settings", href="/settings", color="inherit",
+                                 underline="none")),
+            rx.menu.separator(),
+            _sign_out(),
+        ),
+    )
 
 
 def header() -> rx.Component:
@@ -19,9 +52,7 @@ def header() -> rx.Component:
             high_contrast=True,
         ),
         rx.spacer(),
-        rx.text(SessionState.user_email, size="2", color_scheme="gray",
-                custom_attrs={"data-testid": "current-user"}),
-        rx.color_mode.button(size="2", variant="ghost"),
+        account_menu(),
         align="center",
         width="100%",
         padding_x="1.5em",
@@ -31,9 +62,14 @@ def header() -> rx.Component:
 
 
 def page_frame(*children: rx.Component) -> rx.Component:
-    """Header above the page's content."""
-    return rx.box(
-        header(),
-        rx.box(*children, padding="1.5em", max_width="1400px", margin_x="auto"),
-        min_height="100vh",
+    """Header above the page's content, in the user's chosen theme."""
+    return rx.theme(
+        rx.box(
+            header(),
+            rx.box(*children, padding="1.5em", max_width="1400px", margin_x="auto"),
+            min_height="100vh",
+            background="var(--color-background)",
+        ),
+        appearance=rx.cond(SessionState.theme == "system", "inherit", SessionState.theme),
+        accent_color="iris",
     )

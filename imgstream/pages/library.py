@@ -11,7 +11,7 @@ from imgstream.state.gallery import GalleryState
 from imgstream.state.session import SessionState
 
 
-@rx.page(route="/", title="ImgStream", on_load=[SessionState.sign_in,
+@rx.page(route="/", title="ImgStream", on_load=[SessionState.require_sign_in,
                                                  GalleryState.load_first_page])
 def library() -> rx.Component:
     """The signed-in user's library."""

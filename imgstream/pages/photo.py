@@ -64,7 +64,7 @@ def _detail() -> rx.Component:
 
 
 @rx.page(route="/photo/[photo_id]", title="Photo · ImgStream",
-         on_load=[SessionState.sign_in, PhotoState.load_photo])
+         on_load=[SessionState.require_sign_in, PhotoState.load_photo])
 def photo() -> rx.Component:
     """The detail view."""
     return page_frame(

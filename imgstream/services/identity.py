@@ -1,21 +1,233 @@
-"""Who is signed in: user provisioning and development sign-in."""
+"""Who is signed in: IAP JWT verification, development sign-in, user provisioning."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import threading
+import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from google.auth import exceptions as google_auth_errors
+from google.auth import transport
+from google.oauth2 import id_token
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from imgstream.models import User, utcnow
 
+IAP_ISSUER = "https://cloud.google.com/iap"
+CLOCK_SKEW_SECONDS = 30
 
-def provision_user(*, session: Session, email: str, display_name: str = "") -> User:
+
+class InvalidIdentity(Exception):  # noqa: N818
+    """The request does not prove who it comes from (answer 401)."""
+
+
+class IdentityUnavailable(Exception):  # noqa: N818
+    """Identity cannot be checked right now, e.g. IAP keys cannot be fetched (answer 503)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedIdentity:
+    """A person as the identity provider vouches for them."""
+
+    subject: str
+    email: str
+
+
+class _CachedCertsRequest(transport.Request):
+    """A google-auth transport that answers the certs request from memory."""
+
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def __call__(self, url, method="GET", body=None, headers=None, timeout=None, **kwargs):
+        response = _Response(self._body)
+        return response
+
+
+class _Response(transport.Response):
+    def __init__(self, body: bytes):
+        self._body = body
+
+    @property
+    def status(self) -> int:
+        return 200
+
+    @property
+    def headers(self) -> dict:
+        return {}
+
+    @property
+    def data(self) -> bytes:
+        return self._body
+
+
+def fetch_url(url: str) -> bytes:
+    """GET a URL with google-auth's requests transport.
+
+    Raises:
+        IdentityUnavailable: When it cannot be fetched.
+    """
+    from google.auth.transport.requests import Request
+
+    try:
+        response = Request()(url, method="GET", timeout=10)
+    except google_auth_errors.TransportError as exc:
+        raise IdentityUnavailable(f"cannot fetch IAP keys: {exc}") from exc
+    if response.status != 200:
+        raise IdentityUnavailable(f"cannot fetch IAP keys: HTTP {response.status}")
+    return response.data
+
+
+class IapVerifier:
+    """Verifies `x-goog-iap-jwt-assertion` headers.
+
+    Keys are fetched once and kept; an unknown key id triggers a refetch, at most once per
+    `refetch_interval` seconds, so a flood of forged key ids cannot hammer the key endpoint.
+    """
+
+    def __init__(
+        self,
+        *,
+        audience: str,
+        certs_url: str,
+        fetch: Callable[[str], bytes] = fetch_url,
+        refetch_interval: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        """Set up a verifier.
+
+        Args:
+            audience: Expected `aud`; several may be given separated by commas.
+            certs_url: Where IAP publishes its public keys ({kid: PEM}).
+            fetch: Fetches the certs URL (injected in tests).
+            refetch_interval: Least seconds between two key fetches.
+            clock: Monotonic clock (injected in tests).
+        """
+        self.audiences = [a.strip() for a in audience.split(",") if a.strip()]
+        self.certs_url = certs_url
+        self._fetch = fetch
+        self._refetch_interval = refetch_interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._certs_body: bytes | None = None
+        self._kids: frozenset[str] = frozenset()
+        self._fetched_at: float | None = None
+
+    def _certs_with(self, kid: str) -> bytes:
+        with self._lock:
+            stale = self._fetched_at is None or (
+                kid not in self._kids
+                and self._clock() - self._fetched_at >= self._refetch_interval
+            )
+            if stale:
+                try:
+                    body = self._fetch(self.certs_url)
+                    kids = frozenset(json.loads(body))
+                except IdentityUnavailable:
+                    if self._certs_body is None:
+                        raise
+                    kids, body = self._kids, self._certs_body
+                except (ValueError, TypeError) as exc:
+                    raise IdentityUnavailable("IAP keys are not readable") from exc
+                self._certs_body, self._kids = body, kids
+                self._fetched_at = self._clock()
+            if kid not in self._kids:
+                raise InvalidIdentity("the token is signed with an unknown key")
+            return self._certs_body
+
+    def verify(self, assertion: str) -> VerifiedIdentity:
+        """Check an IAP assertion and say who it names.
+
+        Args:
+            assertion: The header value.
+
+        Returns:
+            The verified identity.
+
+        Raises:
+            InvalidIdentity: The assertion is missing, malformed, forged, expired or not for us.
+            IdentityUnavailable: The keys cannot be fetched.
+        """
+        if not assertion:
+            raise InvalidIdentity("no IAP assertion")
+        header = _unverified_header(assertion)
+        if header.get("alg") != "ES256":
+            raise InvalidIdentity("IAP assertions are signed with ES256")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidIdentity("the token names no key")
+        certs = self._certs_with(kid)
+        try:
+            claims = id_token.verify_token(
+                assertion,
+                _CachedCertsRequest(certs),
+                audience=self.audiences,
+                certs_url=self.certs_url,
+                clock_skew_in_seconds=CLOCK_SKEW_SECONDS,
+            )
+        except (ValueError, google_auth_errors.GoogleAuthError) as exc:
+            raise InvalidIdentity(str(exc)) from exc
+        if claims.get("iss") != IAP_ISSUER:
+            raise InvalidIdentity("the token was not issued by IAP")
+        if "exp" not in claims or "iat" not in claims:
+            raise InvalidIdentity("the token has no lifetime")
+        subject, email = claims.get("sub"), claims.get("email")
+        if not isinstance(subject, str) or not subject or not isinstance(email, str) or not email:
+            raise InvalidIdentity("the token names no user")
+        return VerifiedIdentity(subject=subject, email=_iap_email(email))
+
+
+def _unverified_header(token: str) -> dict:
+    try:
+        segment = token.split(".")[0]
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidIdentity("the token is malformed") from exc
+    if not isinstance(header, dict):
+        raise InvalidIdentity("the token is malformed")
+    return header
+
+
+def _iap_email(email: str) -> str:
+    # IAP's email claim may carry the identity source, as in "accounts.google.com:ada@x.com".
+    return email.rsplit(":", 1)[-1].strip().lower()
+
+
+def sign_development_user(*, secret: bytes, user_id: uuid.UUID) -> str:
+    """The development sign-in cookie value for a user: their id with an HMAC."""
+    mac = hmac.new(secret, f"dev-sign-in:{user_id}".encode(), hashlib.sha256).hexdigest()
+    return f"{user_id}.{mac}"
+
+
+def verify_development_user(*, secret: bytes, cookie: str) -> uuid.UUID | None:
+    """The user id in a development sign-in cookie, if its signature holds."""
+    raw_id, _, mac = cookie.partition(".")
+    try:
+        user_id = uuid.UUID(raw_id)
+    except ValueError:
+        return None
+    expected = sign_development_user(secret=secret, user_id=user_id).partition(".")[2]
+    return user_id if hmac.compare_digest(mac, expected) else None
+
+
+def provision_user(
+    *, session: Session, email: str, display_name: str = "", page_size: int | None = None
+) -> User:
     """Find the user with this email, creating them on first sign-in; records the login.
 
     Args:
         session: Database session.
         email: The verified email address.
         display_name: Name to show, if known.
+        page_size: Photos per timeline page for a new user (the model default otherwise).
 
     Returns:
         The user.
@@ -24,7 +236,15 @@ def provision_user(*, session: Session, email: str, display_name: str = "") -> U
     user = session.exec(select(User).where(User.email == email)).first()
     if user is None:
         user = User(email=email, display_name=display_name or email.split("@", 1)[0])
+        if page_size:
+            user.page_size = page_size
         session.add(user)
+        try:
+            session.flush()
+        except IntegrityError:
+            # Two first requests raced; the other one created the user.
+            session.rollback()
+            user = session.exec(select(User).where(User.email == email)).one()
     user.last_login_at = utcnow()
     session.commit()
     session.refresh(user)
@@ -34,3 +254,49 @@ def provision_user(*, session: Session, email: str, display_name: str = "") -> U
 def get_user(*, session: Session, user_id: uuid.UUID) -> User | None:
     """The user with this id, if any."""
     return session.get(User, user_id)
+
+
+def known_users(*, session: Session, limit: int = 20) -> list[User]:
+    """Users who signed in before, most recent first (for the development sign-in page)."""
+    return list(
+        session.exec(select(User).order_by(User.last_login_at.desc()).limit(limit))
+    )
+
+
+PAGE_SIZES = (30, 60, 120, 240)
+THEMES = ("system", "light", "dark")
+
+
+def save_preferences(
+    *, session: Session, user_id: uuid.UUID, page_size: int | None = None,
+    theme: str | None = None,
+) -> User:
+    """Store a user's preferences.
+
+    Args:
+        session: Database session.
+        user_id: Whose preferences.
+        page_size: Photos per timeline page, one of PAGE_SIZES.
+        theme: One of THEMES.
+
+    Returns:
+        The updated user.
+
+    Raises:
+        ValueError: For a value that is not offered.
+        LookupError: When the user does not exist.
+    """
+    user = session.get(User, user_id)
+    if user is None:
+        raise LookupError(user_id)
+    if page_size is not None:
+        if page_size not in PAGE_SIZES:
+            raise ValueError(f"page size must be one of {PAGE_SIZES}")
+        user.page_size = page_size
+    if theme is not None:
+        if theme not in THEMES:
+            raise ValueError(f"theme must be one of {THEMES}")
+        user.theme = theme
+    session.commit()
+    session.refresh(user)
+    return user

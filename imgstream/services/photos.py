@@ -267,3 +267,22 @@ def taken_at_local(photo: Photo) -> datetime:
 def describe_size(photo: Photo) -> str:
     """The file size for people."""
     return format_bytes(photo.size_bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryUsage:
+    """How much of their storage a user has used."""
+
+    photo_count: int
+    used_bytes: int
+    quota_bytes: int
+
+
+def library_usage(*, session: Session, owner: User) -> LibraryUsage:
+    """Photo count and storage used against quota."""
+    count = session.exec(
+        select(sa.func.count()).select_from(Photo).where(
+            Photo.owner_id == owner.id, Photo.deleted_at.is_(None)
+        )
+    ).one()
+    return LibraryUsage(int(count), owner.used_bytes, owner.quota_bytes)

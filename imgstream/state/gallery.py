@@ -12,7 +12,7 @@ from imgstream.config import get_settings
 from imgstream.models import Photo
 from imgstream.runtime import db_session, storage
 from imgstream.services import photos
-from imgstream.state.session import SessionState
+from imgstream.state.session import NotSignedIn, SessionState
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,14 +62,17 @@ class GalleryState(rx.State):
         self.has_more = bool(next_cursor)
         self.loaded = True
 
+    async def _page_size(self) -> int:
+        return (await self.get_state(SessionState)).page_size or get_settings().default_page_size
+
     @rx.event
     async def load_first_page(self) -> None:
         """Read the first timeline page from the database (page load, after uploads)."""
-        session = await self.get_state(SessionState)
-        owner_id = await session.user_id()
-        cards, cursor = await asyncio.to_thread(
-            load_cards, owner_id, get_settings().default_page_size
-        )
+        try:
+            owner_id = await (await self.get_state(SessionState)).user_id()
+        except NotSignedIn:
+            return
+        cards, cursor = await asyncio.to_thread(load_cards, owner_id, await self._page_size())
         self.show_first_page(cards, cursor)
 
     @rx.event(supersedes=True)
@@ -77,10 +80,9 @@ class GalleryState(rx.State):
         """Append the next timeline page."""
         if not self._next_cursor:
             return
-        session = await self.get_state(SessionState)
-        owner_id = await session.user_id()
+        owner_id = await (await self.get_state(SessionState)).user_id()
         cards, cursor = await asyncio.to_thread(
-            load_cards, owner_id, get_settings().default_page_size, self._next_cursor
+            load_cards, owner_id, await self._page_size(), self._next_cursor
         )
         self.cards = [*self.cards, *cards]
         self._next_cursor = cursor

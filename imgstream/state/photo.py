@@ -10,7 +10,7 @@ import reflex as rx
 
 from imgstream.runtime import db_session, storage
 from imgstream.services import photos
-from imgstream.state.session import SessionState
+from imgstream.state.session import NotSignedIn, SessionState
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +59,10 @@ class PhotoState(rx.State):
     @rx.event
     async def load_photo(self) -> None:
         """Read the photo named in the URL."""
-        owner_id = await (await self.get_state(SessionState)).user_id()
+        try:
+            owner_id = await (await self.get_state(SessionState)).user_id()
+        except NotSignedIn:
+            return
         raw_id = self.router.page.params.get("photo_id", "")
         self.detail = await asyncio.to_thread(load_detail, owner_id, str(raw_id))
         self.not_found = self.detail is None

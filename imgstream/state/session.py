@@ -1,36 +1,83 @@
-"""Who is signed in, kept in backend-only state."""
+"""Who is signed in, as resolved for this connection by the identity middleware."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 
 import reflex as rx
 
-from imgstream.config import get_settings
+from imgstream.api.identity import USER_HEADER
+from imgstream.config import SignIn, get_settings
 from imgstream.runtime import db_session
 from imgstream.services import identity
 
 
-def _sign_in_development_user() -> tuple[str, str]:
+class NotSignedIn(Exception):  # noqa: N818
+    """This connection has no signed-in user."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Account:
+    """The signed-in user as the header menu shows them."""
+
+    email: str
+    display_name: str
+    page_size: int
+    theme: str
+
+
+def _load_account(user_id: uuid.UUID) -> Account | None:
     with db_session() as session:
-        user = identity.provision_user(session=session, email=get_settings().dev_user_email)
-        return str(user.id), user.email
+        user = identity.get_user(session=session, user_id=user_id)
+        if user is None:
+            return None
+        return Account(user.email, user.display_name, user.page_size, user.theme)
 
 
 class SessionState(rx.State):
-    """The signed-in user."""
+    """The signed-in user of this connection."""
 
     _user_id: str = ""
     user_email: str = ""
+    user_name: str = ""
+    page_size: int = 0
+    theme: str = "system"
+
+    @rx.var
+    def iap_sign_in(self) -> bool:
+        """Whether people sign in through IAP (else development sign-in)."""
+        return get_settings().sign_in is SignIn.IAP
 
     async def user_id(self) -> uuid.UUID:
-        """The signed-in user's id, signing in the development user on first use."""
-        if not self._user_id:
-            self._user_id, self.user_email = await asyncio.to_thread(_sign_in_development_user)
-        return uuid.UUID(self._user_id)
+        """The user this connection was verified as.
+
+        Read from the connection, never from anything the browser sends in an event.
+
+        Raises:
+            NotSignedIn: When the connection carries no user.
+        """
+        raw = self.router.headers.raw_headers.get(USER_HEADER, "")
+        if not raw:
+            raise NotSignedIn
+        if raw != self._user_id:
+            account = await asyncio.to_thread(_load_account, uuid.UUID(raw))
+            if account is None:
+                raise NotSignedIn
+            self._user_id = raw
+            self.show_account(account)
+        return uuid.UUID(raw)
+
+    def show_account(self, account: Account) -> None:
+        """Show the user's details and apply their preferences."""
+        self.user_email, self.user_name = account.email, account.display_name
+        self.page_size, self.theme = account.page_size, account.theme
 
     @rx.event
-    async def sign_in(self) -> None:
-        """Make sure someone is signed in (page load)."""
-        await self.user_id()
+    async def require_sign_in(self):
+        """Send people without a user to the sign-in page (page load)."""
+        try:
+            await self.user_id()
+        except NotSignedIn:
+            return rx.redirect("/signin")

@@ -15,7 +15,7 @@ from imgstream.runtime import db_session, storage
 from imgstream.services import identity, photos
 from imgstream.services.uploads import FileTooLarge, IncomingFile, format_bytes
 from imgstream.state.gallery import GalleryState, load_cards
-from imgstream.state.session import SessionState
+from imgstream.state.session import NotSignedIn, SessionState
 
 PROGRESS_INTERVAL_SECONDS = 0.2
 
@@ -82,9 +82,16 @@ class UploadState(rx.State):
         """
         settings = get_settings()
         async with self:
-            owner_id = await (await self.get_state(SessionState)).user_id()
-            self.uploading = True
+            try:
+                owner_id = await (await self.get_state(SessionState)).user_id()
+            except NotSignedIn:
+                owner_id = None
+            self.uploading = owner_id is not None
             self.batch_progress = 0
+        if owner_id is None:
+            async for _chunk in chunk_iter:
+                pass
+            return
         ingests: list[asyncio.Task] = []
         current: IncomingFile | None = None
         current_key = ""

@@ -73,7 +73,18 @@ def page(browser, app):
     assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
-def open_library(page) -> None:
-    """Open the home page and wait until the app is hydrated and signed in."""
+def sign_in(page, email: str = "ada@example.com") -> None:
+    """Sign in through the development sign-in page."""
+    page.goto("/signin")
+    page.get_by_test_id("dev-signin-email").fill(email)
+    page.get_by_test_id("dev-signin-submit").click()
+    page.wait_for_selector(f"[data-testid=current-user]:has-text('{email}')", timeout=60_000)
+
+
+def open_library(page, email: str = "ada@example.com") -> None:
+    """Open the home page signed in, once the app is hydrated."""
     page.goto("/")
-    page.wait_for_selector("[data-testid=current-user]:has-text('@')", timeout=60_000)
+    page.wait_for_selector("[data-testid=current-user]:has-text('@'), "
+                           "[data-testid=dev-signin-email]", timeout=60_000)
+    if page.get_by_test_id("dev-signin-email").count():
+        sign_in(page, email)

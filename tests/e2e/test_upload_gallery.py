@@ -78,6 +78,7 @@ def test_upload_batch_browse_open_download_and_reload(page, tmp_path):
 
 
 def test_unknown_photo_id_shows_not_found(page):
+    open_library(page)
     page.goto("/photo/00000000-0000-4000-8000-000000000000")
     expect(page.get_by_text("not in your library")).to_be_visible(timeout=60_000)
 

@@ -4,7 +4,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from imgstream import config, runtime
-from imgstream.api.media import content_disposition, media_api
+from imgstream.api import http_api
+from imgstream.api.identity import SCOPE_USER
+from imgstream.api.media import content_disposition
 from imgstream.services import identity, photos
 from imgstream.services.uploads import IncomingFile
 from tests import images
@@ -20,9 +22,27 @@ def app_env(tmp_path, monkeypatch):
     runtime.storage.cache_clear()
 
 
+def as_user(app, user_id):
+    """The app as seen by requests the identity middleware resolved to this user."""
+
+    async def signed_in(scope, receive, send):
+        await app({**scope, SCOPE_USER: user_id}, receive, send)
+
+    return signed_in
+
+
 @pytest.fixture
-def stored_photo(app_env, session, tmp_path):
-    owner = identity.provision_user(session=session, email="ada@example.com")
+def owner(session):
+    return identity.provision_user(session=session, email="ada@example.com")
+
+
+@pytest.fixture
+def client(owner):
+    return TestClient(as_user(http_api(), owner.id))
+
+
+@pytest.fixture
+def stored_photo(app_env, session, tmp_path, owner):
     data = images.jpeg(size=(300, 200))
     incoming = IncomingFile(filename="Été 2021.jpg", spool_dir=tmp_path / "in", max_bytes=10**8)
     incoming.write(data)
@@ -33,9 +53,9 @@ def stored_photo(app_env, session, tmp_path):
     return photos.original_key(owner.id, result.photo_id, "jpg"), data
 
 
-def test_signed_url_serves_the_exact_bytes_inline(app_env, stored_photo):
+def test_signed_url_serves_the_exact_bytes_inline(app_env, stored_photo, client):
     key, data = stored_photo
-    response = TestClient(media_api()).get(app_env.url_for(key))
+    response = client.get(app_env.url_for(key))
     assert response.status_code == 200
     assert response.content == data
     assert response.headers["content-type"] == "image/jpeg"
@@ -43,9 +63,9 @@ def test_signed_url_serves_the_exact_bytes_inline(app_env, stored_photo):
     assert "content-disposition" not in response.headers
 
 
-def test_download_is_an_attachment_with_the_filename(app_env, stored_photo):
+def test_download_is_an_attachment_with_the_filename(app_env, stored_photo, client):
     key, data = stored_photo
-    response = TestClient(media_api()).get(app_env.url_for(key, download_name="Été 2021.jpg"))
+    response = client.get(app_env.url_for(key, download_name="Été 2021.jpg"))
     assert response.status_code == 200
     assert response.content == data
     disposition = response.headers["content-disposition"]
@@ -53,15 +73,14 @@ def test_download_is_an_attachment_with_the_filename(app_env, stored_photo):
     assert "filename*=UTF-8''" + quote("Été 2021.jpg", safe="") in disposition
 
 
-def test_tampered_url_is_forbidden(app_env, stored_photo):
+def test_tampered_url_is_forbidden(app_env, stored_photo, client):
     key, _ = stored_photo
     url = app_env.url_for(key).replace("sig=", "sig=0")
-    assert TestClient(media_api()).get(url).status_code == 403
+    assert client.get(url).status_code == 403
 
 
-def test_unsigned_and_foreign_keys(app_env, stored_photo):
+def test_unsigned_and_foreign_keys(app_env, stored_photo, client):
     key, _ = stored_photo
-    client = TestClient(media_api())
     assert client.get(f"/media/{key}").status_code == 403
     assert client.get("/media/../data/secret.key?exp=1&sig=x").status_code == 404
 
@@ -71,3 +90,11 @@ def test_content_disposition_cannot_inject_headers(name):
     header = content_disposition(name)
     assert "\r" not in header and "\n" not in header
     assert header.count('"') == 2
+
+
+def test_another_users_url_is_not_found(app_env, stored_photo, session):
+    key, _ = stored_photo
+    other = identity.provision_user(session=session, email="bob@example.com")
+    url = app_env.url_for(key)
+    assert TestClient(as_user(http_api(), other.id)).get(url).status_code == 404
+    assert TestClient(as_user(http_api(), None)).get(url).status_code == 404

@@ -1,0 +1,187 @@
+"""Who is asking: every HTTP request and socket handshake is resolved to a user here.
+
+In the IAP profile the `x-goog-iap-jwt-assertion` header must verify, or the request is refused
+(401; 503 when IAP's keys cannot be fetched). With development sign-in the user comes from a
+signed cookie set by the sign-in page, and requests without one continue anonymously.
+
+The verified user id is put in the ASGI scope and in a request header only this middleware can
+set, which Reflex hands to event handlers from the socket handshake. The Reflex client token is
+namespaced by the user, so a client presenting someone else's token gets a state of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from imgstream.config import SignIn, get_settings
+from imgstream.runtime import db_session
+from imgstream.services import identity
+
+USER_HEADER = "x-imgstream-user"
+IAP_HEADER = "x-goog-iap-jwt-assertion"
+DEV_COOKIE = "imgstream_dev_user"
+SCOPE_USER = "imgstream.user_id"
+UNAUTHENTICATED_PATHS = frozenset({"/ping", "/_health", "/health"})
+_TOKEN_HEADER = b"reflex-client-token"
+
+
+@lru_cache(maxsize=1)
+def iap_verifier() -> identity.IapVerifier:
+    """The process's IAP verifier (it caches IAP's keys)."""
+    settings = get_settings()
+    return identity.IapVerifier(audience=settings.iap_audience or "",
+                                certs_url=settings.iap_certs_url)
+
+
+@lru_cache(maxsize=4096)
+def _provisioned(subject: str, email: str) -> uuid.UUID:
+    with db_session() as session:
+        return identity.provision_user(
+            session=session, email=email, page_size=get_settings().default_page_size
+        ).id
+
+
+def resolve_user(headers: Headers) -> uuid.UUID | None:
+    """The signed-in user a request comes from.
+
+    Args:
+        headers: The request headers.
+
+    Returns:
+        The user id, or None when development sign-in has no user yet.
+
+    Raises:
+        InvalidIdentity: IAP is required and the assertion does not verify.
+        IdentityUnavailable: IAP keys cannot be fetched.
+    """
+    settings = get_settings()
+    if settings.sign_in is SignIn.IAP:
+        who = iap_verifier().verify(headers.get(IAP_HEADER, ""))
+        return _provisioned(who.subject, who.email)
+    cookie = _cookie(headers, DEV_COOKIE)
+    if not cookie:
+        return None
+    return identity.verify_development_user(secret=settings.signing_key(), cookie=cookie)
+
+
+def _cookie(headers: Headers, name: str) -> str:
+    for part in headers.get("cookie", "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return ""
+
+
+def namespaced_token(user_id: uuid.UUID, token: str) -> str:
+    """A Reflex client token that only this user's requests map to."""
+    prefix = f"{user_id.hex}-"
+    return token if token.startswith(prefix) else prefix + token
+
+
+def _with_identity(scope: dict, user_id: uuid.UUID | None) -> dict:
+    headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != USER_HEADER.encode()]
+    scope = {**scope, SCOPE_USER: user_id}
+    if user_id is None:
+        return {**scope, "headers": headers}
+    headers.append((USER_HEADER.encode(), str(user_id).encode()))
+    headers = [
+        (k, namespaced_token(user_id, v.decode()).encode()) if k.lower() == _TOKEN_HEADER
+        else (k, v)
+        for k, v in headers
+    ]
+    query = parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True)
+    if any(k == "token" for k, _ in query):
+        query = [(k, namespaced_token(user_id, v) if k == "token" else v) for k, v in query]
+        scope["query_string"] = urlencode(query).encode()
+    return {**scope, "headers": headers}
+
+
+async def _refuse(scope: dict, receive, send, status: int, message: str) -> None:
+    if scope["type"] == "websocket":
+        # Closing before accepting answers the handshake with 403.
+        await send({"type": "websocket.close", "code": 1008, "reason": message})
+        return
+    await PlainTextResponse(message, status_code=status)(scope, receive, send)
+
+
+def request_identity(app: Callable) -> Callable:
+    """Wrap the whole backend (pages, socket, uploads, media) in identity resolution."""
+
+    async def with_identity(scope, receive, send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await app(scope, receive, send)
+            return
+        if scope.get("path", "") in UNAUTHENTICATED_PATHS:
+            await app(_with_identity(scope, None), receive, send)
+            return
+        try:
+            user_id = await asyncio.to_thread(resolve_user, Headers(scope=scope))
+        except identity.InvalidIdentity:
+            await _refuse(scope, receive, send, 401, "Sign-in required.")
+            return
+        except identity.IdentityUnavailable:
+            await _refuse(scope, receive, send, 503,
+                          "Sign-in cannot be checked right now; try again in a minute.")
+            return
+        await app(_with_identity(scope, user_id), receive, send)
+
+    return with_identity
+
+
+def _back_to_app(request: Request, path: str) -> str:
+    # The sign-in page may be served from another port than the backend (development).
+    origin = request.headers.get("origin", "")
+    host = urlsplit(origin).hostname
+    if host in ("localhost", "127.0.0.1", request.url.hostname):
+        return origin + path
+    return path
+
+
+async def development_sign_in(request: Request) -> Response:
+    """POST /auth/dev-sign-in: sign in as the typed email (development profile only)."""
+    settings = get_settings()
+    if settings.sign_in is not SignIn.DEVELOPMENT:
+        return PlainTextResponse("not found", status_code=404)
+    form = await request.form()
+    email = str(form.get("email", "")).strip().lower()
+    if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+        return RedirectResponse(_back_to_app(request, "/signin?error=email"), status_code=303)
+
+    def provision() -> uuid.UUID:
+        with db_session() as session:
+            return identity.provision_user(
+            session=session, email=email, page_size=settings.default_page_size
+        ).id
+
+    user_id = await asyncio.to_thread(provision)
+    response = RedirectResponse(_back_to_app(request, "/"), status_code=303)
+    response.set_cookie(
+        DEV_COOKIE,
+        identity.sign_development_user(secret=settings.signing_key(), user_id=user_id),
+        httponly=True, samesite="lax", path="/", max_age=30 * 24 * 3600,
+    )
+    return response
+
+
+async def development_sign_out(request: Request) -> Response:
+    """GET or POST /auth/dev-sign-out: forget the development sign-in."""
+    response = RedirectResponse(_back_to_app(request, "/signin"), status_code=303)
+    response.delete_cookie(DEV_COOKIE, path="/")
+    return response
+
+
+def sign_in_routes() -> list[Route]:
+    """The development sign-in form targets."""
+    return [
+        Route("/auth/dev-sign-in", development_sign_in, methods=["POST"]),
+        Route("/auth/dev-sign-out", development_sign_out, methods=["GET", "POST"]),
+    ]

@@ -1,0 +1,64 @@
+"""The settings page: account, storage used, preferences."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import reflex as rx
+
+from imgstream.runtime import db_session
+from imgstream.services import identity, photos
+from imgstream.services.uploads import format_bytes
+from imgstream.state.session import Account, NotSignedIn, SessionState
+
+
+def _usage(user_id: uuid.UUID) -> photos.LibraryUsage | None:
+    with db_session() as session:
+        user = identity.get_user(session=session, user_id=user_id)
+        return photos.library_usage(session=session, owner=user) if user else None
+
+
+def _save(user_id: uuid.UUID, **preferences) -> Account:
+    with db_session() as session:
+        user = identity.save_preferences(session=session, user_id=user_id, **preferences)
+        return Account(user.email, user.display_name, user.page_size, user.theme)
+
+
+class AccountState(rx.State):
+    """Storage use and preferences of the signed-in user."""
+
+    photo_count: int = 0
+    used_label: str = ""
+    quota_label: str = ""
+    used_percent: int = 0
+
+    @rx.event
+    async def load_usage(self) -> None:
+        """Read the numbers for the page."""
+        try:
+            user_id = await (await self.get_state(SessionState)).user_id()
+        except NotSignedIn:
+            return
+        usage = await asyncio.to_thread(_usage, user_id)
+        if usage is None:
+            return
+        self.photo_count = usage.photo_count
+        self.used_label = format_bytes(usage.used_bytes)
+        self.quota_label = format_bytes(usage.quota_bytes)
+        self.used_percent = min(100, round(100 * usage.used_bytes / max(1, usage.quota_bytes)))
+
+    @rx.event
+    async def save_page_size(self, value: str) -> None:
+        """Store the photos-per-page preference."""
+        session = await self.get_state(SessionState)
+        session.show_account(
+            await asyncio.to_thread(_save, await session.user_id(), page_size=int(value))
+        )
+
+    @rx.event
+    async def save_theme(self, value: str | list[str]) -> None:
+        """Store the theme preference."""
+        session = await self.get_state(SessionState)
+        theme = value if isinstance(value, str) else value[0]
+        session.show_account(await asyncio.to_thread(_save, await session.user_id(), theme=theme))

@@ -1,0 +1,212 @@
+import time
+import uuid
+
+import pytest
+
+from imgstream.services import identity
+from tests.iap import AUDIENCE, SigningKey, hs256_token, unsigned_token
+
+
+class Certs:
+    """A certs endpoint stand-in that counts fetches and can go down."""
+
+    def __init__(self, *keys: SigningKey):
+        self.keys = list(keys)
+        self.fetches = 0
+        self.down = False
+
+    def __call__(self, url: str) -> bytes:
+        self.fetches += 1
+        if self.down:
+            raise identity.IdentityUnavailable("certs endpoint down")
+        body = {}
+        for key in self.keys:
+            body.update({key.kid: key.public_pem.decode()})
+        import json
+
+        return json.dumps(body).encode()
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def key():
+    return SigningKey()
+
+
+@pytest.fixture
+def certs(key):
+    return Certs(key)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def verifier(certs, clock):
+    return identity.IapVerifier(audience=AUDIENCE, certs_url="https://certs.test/iap",
+                                fetch=certs, clock=clock)
+
+
+def test_valid_assertion(verifier, key):
+    who = verifier.verify(key.token())
+    assert who == identity.VerifiedIdentity("accounts.google.com:1234", "ada@example.com")
+
+
+def test_audience_list_in_either_form(certs, clock, key):
+    verifier = identity.IapVerifier(
+        audience=f"/projects/123456/apps/my-project, {AUDIENCE}",
+        certs_url="https://certs.test/iap", fetch=certs, clock=clock,
+    )
+    assert verifier.verify(key.token(aud="/projects/123456/apps/my-project"))
+    assert verifier.verify(key.token())
+
+
+def test_keys_are_cached(verifier, key, certs):
+    for _ in range(5):
+        verifier.verify(key.token())
+    assert certs.fetches == 1
+
+
+NOW = int(time.time())
+
+
+@pytest.mark.parametrize(
+    ("claims", "why"),
+    [
+        ({"exp": NOW - 120, "iat": NOW - 800}, "expired"),
+        ({"iat": NOW + 300, "exp": NOW + 900}, "future iat"),
+        ({"aud": "/projects/1/global/backendServices/2"}, "wrong audience"),
+        ({"iss": "https://accounts.google.com"}, "wrong issuer"),
+        ({"exp": None}, "missing exp"),
+        ({"iat": None}, "missing iat"),
+        ({"sub": None}, "missing sub"),
+        ({"email": None}, "missing email"),
+    ],
+)
+def test_bad_claims_are_refused(verifier, key, claims, why):
+    with pytest.raises(identity.InvalidIdentity):
+        verifier.verify(key.token(**claims))
+
+
+@pytest.mark.parametrize("skew", [-25, 25])
+def test_clock_skew_within_30_seconds_is_accepted(verifier, key, skew):
+    now = int(time.time())
+    if skew < 0:
+        # expired 25 s ago
+        assert verifier.verify(key.token(iat=now - 600, exp=now + skew))
+    else:
+        # issued 25 s in the future
+        assert verifier.verify(key.token(iat=now + skew, exp=now + 600))
+
+
+@pytest.mark.parametrize("skew", [-40, 40])
+def test_clock_skew_beyond_30_seconds_is_refused(verifier, key, skew):
+    now = int(time.time())
+    token = (key.token(iat=now - 600, exp=now + skew) if skew < 0
+             else key.token(iat=now + skew, exp=now + 600))
+    with pytest.raises(identity.InvalidIdentity):
+        verifier.verify(token)
+
+
+def claims_now():
+    now = int(time.time())
+    return {"iss": "https://cloud.google.com/iap", "aud": AUDIENCE, "sub": "x",
+            "email": "eve@example.com", "iat": now, "exp": now + 600}
+
+
+def test_alg_none(verifier):
+    with pytest.raises(identity.InvalidIdentity):
+        verifier.verify(unsigned_token({"alg": "none", "kid": "test-kid-1"}, claims_now()))
+
+
+def test_hs256_signed_with_the_public_key(verifier, key):
+    token = hs256_token(key.public_pem, {"alg": "HS256", "kid": key.kid, "typ": "JWT"},
+                        claims_now())
+    with pytest.raises(identity.InvalidIdentity):
+        verifier.verify(token)
+
+
+def test_rs256_header_with_the_ec_key(verifier, key):
+    signature = key.token().split(".")[2]
+    token = unsigned_token({"alg": "RS256", "kid": key.kid}, claims_now()).rsplit(".", 1)[0]
+    with pytest.raises(identity.InvalidIdentity):
+        verifier.verify(token + "." + signature)
+
+
+def test_foreign_key_with_the_same_kid(verifier, key):
+    impostor = SigningKey(kid=key.kid)
+    with pytest.raises(identity.InvalidIdentity):
+        verifier.verify(impostor.token())
+
+
+def test_tampered_payload(verifier, key):
+    head, _, signature = key.token().split(".")
+    forged = unsigned_token({"alg": "ES256", "kid": key.kid},
+                            {**claims_now(), "email": "admin@example.com"})
+    with pytest.raises(identity.InvalidIdentity):
+        verifier.verify(head + "." + forged.split(".")[1] + "." + signature)
+
+
+def test_unknown_kid_refetches_once_then_refuses(verifier, certs, clock):
+    stranger = SigningKey(kid="rotated-away")
+    with pytest.raises(identity.InvalidIdentity, match="unknown key"):
+        verifier.verify(stranger.token())
+    with pytest.raises(identity.InvalidIdentity):
+        verifier.verify(stranger.token())
+    assert certs.fetches == 1, "a second unknown kid within the interval does not refetch"
+
+
+def test_key_rotation_is_picked_up(verifier, certs, clock, key):
+    verifier.verify(key.token())
+    new_key = SigningKey(kid="test-kid-2")
+    certs.keys.append(new_key)
+    clock.now += 31
+    assert verifier.verify(new_key.token())
+    assert certs.fetches == 2
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "a.b", "a.b.c.d", "....", "eyJhbGciOi.x.y"])
+def test_garbage(verifier, garbage):
+    with pytest.raises(identity.InvalidIdentity):
+        verifier.verify(garbage)
+
+
+def test_certs_endpoint_down_fails_closed(certs, clock, key):
+    certs.down = True
+    verifier = identity.IapVerifier(audience=AUDIENCE, certs_url="x", fetch=certs, clock=clock)
+    with pytest.raises(identity.IdentityUnavailable):
+        verifier.verify(key.token())
+
+
+def test_outage_after_keys_were_fetched_keeps_using_them(verifier, certs, clock, key):
+    verifier.verify(key.token())
+    certs.down = True
+    clock.now += 100
+    assert verifier.verify(key.token())
+    with pytest.raises(identity.InvalidIdentity):
+        verifier.verify(SigningKey(kid="other").token())
+
+
+def test_real_http_certs_fetch_failure_is_unavailable():
+    verifier = identity.IapVerifier(audience=AUDIENCE, certs_url="http://127.0.0.1:9/certs")
+    with pytest.raises(identity.IdentityUnavailable):
+        verifier.verify(SigningKey().token())
+
+
+def test_development_cookie_round_trip():
+    user_id = uuid.uuid4()
+    cookie = identity.sign_development_user(secret=b"s", user_id=user_id)
+    assert identity.verify_development_user(secret=b"s", cookie=cookie) == user_id
+    assert identity.verify_development_user(secret=b"t", cookie=cookie) is None
+    forged = f"{uuid.uuid4()}.{cookie.partition('.')[2]}"
+    assert identity.verify_development_user(secret=b"s", cookie=forged) is None
+    assert identity.verify_development_user(secret=b"s", cookie="garbage") is None

@@ -1,0 +1,53 @@
+import pytest
+from pydantic import ValidationError
+
+from imgstream.config import Profile, Settings, SignIn
+
+PRODUCTION = {
+    "env": "production",
+    "secret": "s" * 64,
+    "iap_audience": "/projects/1/global/backendServices/2",
+    "public_url": "https://photos.example.com/",
+}
+
+
+def test_development_defaults_to_development_sign_in():
+    settings = Settings(_env_file=None)
+    assert settings.env is Profile.DEVELOPMENT
+    assert settings.sign_in is SignIn.DEVELOPMENT
+
+
+def test_production_defaults_to_iap_and_a_single_origin():
+    settings = Settings(_env_file=None, **PRODUCTION)
+    assert settings.sign_in is SignIn.IAP
+    assert settings.cors_origins == ["https://photos.example.com"]
+
+
+@pytest.mark.parametrize("missing", ["secret", "iap_audience", "public_url"])
+def test_production_names_what_is_missing(missing):
+    values = {k: v for k, v in PRODUCTION.items() if k != missing}
+    with pytest.raises(ValidationError, match=f"IMGSTREAM_{missing.upper()}"):
+        Settings(_env_file=None, **values)
+
+
+@pytest.mark.parametrize(
+    ("env", "k_service", "refused"),
+    [
+        ("development", None, False),
+        ("development", "imgstream", True),
+        ("staging", None, False),
+        ("staging", "imgstream", True),
+        ("production", None, True),
+        ("production", "imgstream", True),
+    ],
+)
+def test_development_sign_in_refuses_production_and_cloud_run(monkeypatch, env, k_service,
+                                                              refused):
+    if k_service:
+        monkeypatch.setenv("K_SERVICE", k_service)
+    values = {**PRODUCTION, "env": env, "sign_in": "development"}
+    if refused:
+        with pytest.raises(ValidationError, match="Development sign-in"):
+            Settings(_env_file=None, **values)
+    else:
+        assert Settings(_env_file=None, **values).sign_in is SignIn.DEVELOPMENT
