@@ -6,9 +6,9 @@ import reflex as rx
 from reflex.plugins import RadixThemesPlugin
 from reflex.plugins.sitemap import SitemapPlugin
 
-from imgstream.config import get_settings
+from imgstream.config import settings_or_exit
 
-settings = get_settings()
+settings = settings_or_exit()
 settings.data_dir.mkdir(parents=True, exist_ok=True)
 # Photos and the database change while the app runs; they must not restart the dev server.
 os.environ.setdefault("REFLEX_HOT_RELOAD_EXCLUDE_PATHS", str(settings.data_dir.resolve()))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -141,3 +142,14 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or a clear message and exit status 1 when they do not allow starting."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        reasons = "\n".join(f"  - {error['msg'].removeprefix('Value error, ')}"
+                            for error in exc.errors())
+        sys.stderr.write(f"ImgStream cannot start:\n{reasons}\n")
+        raise SystemExit(1) from None

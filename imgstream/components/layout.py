@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from imgstream.components.media import backend_src
+from imgstream.components.theme_preference import theme_preference
 from imgstream.state.session import SessionState
 
 IAP_SIGN_OUT = "/?gcp-iap-mode=CLEAR_LOGIN_COOKIE"
@@ -63,13 +64,9 @@ def header() -> rx.Component:
 
 def page_frame(*children: rx.Component) -> rx.Component:
     """Header above the page's content, in the user's chosen theme."""
-    return rx.theme(
-        rx.box(
-            header(),
-            rx.box(*children, padding="1.5em", max_width="1400px", margin_x="auto"),
-            min_height="100vh",
-            background="var(--color-background)",
-        ),
-        appearance=rx.cond(SessionState.theme == "system", "inherit", SessionState.theme),
-        accent_color="iris",
+    return rx.box(
+        theme_preference(),
+        header(),
+        rx.box(*children, padding="1.5em", max_width="1400px", margin_x="auto"),
+        min_height="100vh",
     )

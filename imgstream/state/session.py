@@ -43,7 +43,7 @@ class SessionState(rx.State):
     user_email: str = ""
     user_name: str = ""
     page_size: int = 0
-    theme: str = "system"
+    theme: str = ""
 
     @rx.var
     def iap_sign_in(self) -> bool:

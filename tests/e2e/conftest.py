@@ -76,7 +76,12 @@ def page(browser, app):
 def sign_in(page, email: str = "ada@example.com") -> None:
     """Sign in through the development sign-in page."""
     page.goto("/signin")
-    page.get_by_test_id("dev-signin-email").fill(email)
+    field = page.get_by_test_id("dev-signin-email")
+    # The default address arrives with the page's state: typing before that would be lost.
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=dev-signin-email]')?.value", timeout=60_000
+    )
+    field.fill(email)
     page.get_by_test_id("dev-signin-submit").click()
     page.wait_for_selector(f"[data-testid=current-user]:has-text('{email}')", timeout=60_000)
 

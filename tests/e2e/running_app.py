@@ -37,13 +37,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
+def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float,
+                   headers: dict[str, str]) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AppDidNotStart(f"app exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+                                        timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -53,19 +55,22 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float) 
 
 
 @contextmanager
-def running_app(data_dir: Path, extra_env: dict[str, str] | None = None,
+def running_app(data_dir: Path, extra_env: dict[str, str] | None = None, *,
+                port: int | None = None, ready_headers: dict[str, str] | None = None,
                 timeout: float = 900) -> Iterator[RunningApp]:
     """Migrate a fresh database and serve the production build on one port.
 
     Args:
         data_dir: The app's IMGSTREAM_DATA_DIR.
         extra_env: More environment for the app.
+        port: The port to serve on (a free one by default).
+        ready_headers: Headers that let the readiness check through sign-in.
         timeout: Seconds to wait for the first build and start.
 
     Yields:
         The running app; it is stopped on exit.
     """
-    port = free_port()
+    port = port or free_port()
     env = {
         **os.environ,
         "IMGSTREAM_DATA_DIR": str(data_dir),
@@ -88,12 +93,18 @@ def running_app(data_dir: Path, extra_env: dict[str, str] | None = None,
         )
     url = f"http://localhost:{port}"
     try:
-        _wait_until_up(f"{url}/ping", proc, log, timeout)
-        _wait_until_up(f"{url}/", proc, log, timeout)
+        _wait_until_up(f"{url}/ping", proc, log, timeout, {})
+        _wait_until_up(f"{url}/", proc, log, timeout, ready_headers or {})
         yield RunningApp(url, proc, data_dir)
     finally:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    try:
         os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=20)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)

@@ -1,0 +1,203 @@
+import uuid
+
+import pytest
+from sqlmodel import Session, SQLModel, select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from imgstream import config, runtime
+from imgstream.api import identity as api_identity
+from imgstream.models import User
+from imgstream.services import identity
+from tests.iap import AUDIENCE, SigningKey
+
+
+def echo_app() -> Starlette:
+    async def echo(request: Request):
+        return JSONResponse({
+            "user": str(request.scope.get(api_identity.SCOPE_USER)),
+            "user_header": request.headers.get("x-imgstream-user"),
+            "token_header": request.headers.get("reflex-client-token"),
+        })
+
+    async def socket(ws):
+        await ws.accept()
+        await ws.send_json({"query": ws.scope["query_string"].decode(),
+                            "user_header": ws.headers.get("x-imgstream-user")})
+        await ws.close()
+
+    return Starlette(routes=[Route("/{path:path}", echo, methods=["GET", "POST"]),
+                             WebSocketRoute("/_event/", socket)])
+
+
+def clear_caches():
+    config.get_settings.cache_clear()
+    runtime.engine.cache_clear()
+    runtime.storage.cache_clear()
+    for cached in (api_identity.iap_verifier, api_identity._provisioned):
+        if hasattr(cached, "cache_clear"):
+            cached.cache_clear()
+
+
+@pytest.fixture
+def key():
+    return SigningKey()
+
+
+@pytest.fixture
+def certs(key):
+    class Certs:
+        down = False
+        fetches = 0
+
+        def __call__(self, url):
+            self.fetches += 1
+            if self.down:
+                raise identity.IdentityUnavailable("down")
+            return key.certs()
+
+    return Certs()
+
+
+def configure(monkeypatch, tmp_path, **env):
+    monkeypatch.setenv("IMGSTREAM_DATA_DIR", str(tmp_path))
+    for name, value in env.items():
+        monkeypatch.setenv(f"IMGSTREAM_{name.upper()}", value)
+    clear_caches()
+    SQLModel.metadata.create_all(runtime.engine())
+
+
+@pytest.fixture
+def production(monkeypatch, tmp_path, certs):
+    configure(monkeypatch, tmp_path, env="production", secret="x" * 64,
+              iap_audience=AUDIENCE, public_url="https://photos.example.com")
+    verifier = identity.IapVerifier(audience=AUDIENCE, certs_url="https://certs.test",
+                                    fetch=certs)
+    monkeypatch.setattr(api_identity, "iap_verifier", lambda: verifier)
+    yield TestClient(api_identity.request_identity(echo_app()))
+    clear_caches()
+
+
+@pytest.fixture
+def development(monkeypatch, tmp_path):
+    configure(monkeypatch, tmp_path)
+    yield TestClient(api_identity.request_identity(echo_app()))
+    clear_caches()
+
+
+def users():
+    with Session(runtime.engine()) as session:
+        return session.exec(select(User)).all()
+
+
+def test_no_assertion_is_401(production):
+    response = production.get("/")
+    assert response.status_code == 401
+    assert users() == []
+
+
+def test_valid_assertion_provisions_the_user_and_passes_identity_on(production, key):
+    response = production.get("/", headers={"x-goog-iap-jwt-assertion": key.token()})
+    assert response.status_code == 200
+    [user] = users()
+    assert user.email == "ada@example.com"
+    assert user.last_login_at is not None
+    assert response.json()["user"] == str(user.id)
+    assert response.json()["user_header"] == str(user.id)
+    production.get("/", headers={"x-goog-iap-jwt-assertion": key.token()})
+    assert len(users()) == 1
+
+
+@pytest.mark.parametrize("headers", [
+    {"x-goog-authenticated-user-email": "accounts.google.com:victim@example.com"},
+    {"x-imgstream-user": str(uuid.uuid4())},
+    {"x-goog-iap-jwt-assertion": "garbage"},
+])
+def test_unsigned_identity_headers_are_ignored(production, headers):
+    assert production.get("/", headers=headers).status_code == 401
+
+
+def test_expired_assertion_is_401(production, key):
+    token = key.token(iat=1_000_000, exp=1_000_600)
+    assert production.get("/", headers={"x-goog-iap-jwt-assertion": token}).status_code == 401
+
+
+def test_key_outage_is_503_never_a_pass(production, key, certs):
+    certs.down = True
+    response = production.get("/", headers={"x-goog-iap-jwt-assertion": key.token()})
+    assert response.status_code == 503
+
+
+@pytest.mark.parametrize("path", ["/ping", "/health", "/_health"])
+def test_probes_need_no_sign_in(production, path):
+    response = production.get(path, headers={"x-imgstream-user": str(uuid.uuid4())})
+    assert response.status_code == 200
+    assert response.json()["user_header"] is None, "a forged identity header is stripped"
+
+
+def test_socket_handshake_needs_a_valid_assertion(production, key):
+    with pytest.raises(WebSocketDisconnect):
+        with production.websocket_connect("/_event/?token=abc"):
+            pass
+    with production.websocket_connect(
+        "/_event/?EIO=4&transport=websocket&token=abc",
+        headers={"x-goog-iap-jwt-assertion": key.token()},
+    ) as ws:
+        seen = ws.receive_json()
+    [user] = users()
+    assert f"token={user.id.hex}-abc" in seen["query"]
+    assert seen["user_header"] == str(user.id)
+
+
+def test_client_tokens_are_namespaced_by_user(production, key):
+    """Someone presenting another person's Reflex token lands in a state of their own."""
+    alice = production.post("/_upload", headers={
+        "x-goog-iap-jwt-assertion": key.token(), "reflex-client-token": "shared"})
+    bob = production.post("/_upload", headers={
+        "x-goog-iap-jwt-assertion": key.token(sub="2", email="bob@example.com"),
+        "reflex-client-token": "shared"})
+    assert alice.json()["token_header"] != bob.json()["token_header"]
+    assert alice.json()["token_header"].endswith("-shared")
+
+
+def test_development_sign_in_route(monkeypatch, tmp_path):
+    configure(monkeypatch, tmp_path)
+    from imgstream.api import http_api
+
+    client = TestClient(api_identity.request_identity(http_api()))
+    response = client.post("/auth/dev-sign-in", data={"email": "Dev@Example.com"},
+                           headers={"origin": "http://localhost:3000"}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "http://localhost:3000/"
+    cookie = response.cookies[api_identity.DEV_COOKIE]
+    [user] = users()
+    assert user.email == "dev@example.com"
+    assert identity.verify_development_user(secret=config.get_settings().signing_key(),
+                                            cookie=cookie) == user.id
+    bad = client.post("/auth/dev-sign-in", data={"email": "not an email"},
+                      follow_redirects=False)
+    assert bad.headers["location"].endswith("/signin?error=email")
+    foreign = client.post("/auth/dev-sign-in", data={"email": "x@example.com"},
+                          headers={"origin": "https://evil.example"}, follow_redirects=False)
+    assert foreign.headers["location"] == "/"
+    clear_caches()
+
+
+def test_development_sign_in_route_is_gone_in_production(production):
+    from imgstream.api import http_api
+
+    client = TestClient(http_api())
+    response = client.post("/auth/dev-sign-in", data={"email": "x@example.com"},
+                           follow_redirects=False)
+    assert response.status_code == 404
+    assert "set-cookie" not in response.headers
+
+
+def test_forged_development_cookie_is_ignored(development):
+    forged = f"{uuid.uuid4()}.{'0' * 64}"
+    response = development.get("/", cookies={api_identity.DEV_COOKIE: forged})
+    assert response.json()["user"] == "None"
