@@ -171,6 +171,44 @@ def _store(
     return IngestResult(IngestStatus.ADDED, "added", photo_id)
 
 
+def delete_photo(
+    *, session: Session, storage: Storage, owner_id: uuid.UUID, photo_id: uuid.UUID
+) -> bool:
+    """Delete one of the owner's photos: its row, its original and its renditions.
+
+    The row is marked deleted first (it disappears from the timeline at once), then the blobs
+    are removed, then the row; a crash in between leaves a marked row the reconcile pass
+    finishes. Deleting twice, or someone else's photo, is a no-op.
+
+    Args:
+        session: Database session.
+        storage: Where photo bytes live.
+        owner_id: The signed-in user.
+        photo_id: The photo.
+
+    Returns:
+        Whether a photo was deleted.
+    """
+    photo = get_photo(session=session, owner_id=owner_id, photo_id=photo_id)
+    if photo is None:
+        return False
+    photo.deleted_at = utcnow()
+    session.commit()
+    keys = [original_key(owner_id, photo_id, extension_of(photo)),
+            thumbnail_key(owner_id, photo_id)]
+    freed = photo.size_bytes + sum(storage.size(key) for key in keys[1:])
+    for key in keys:
+        storage.delete(key)
+    session.delete(photo)
+    session.execute(
+        sa.update(User)
+        .where(User.id == owner_id)
+        .values(used_bytes=sa.case((User.used_bytes > freed, User.used_bytes - freed), else_=0))
+    )
+    session.commit()
+    return True
+
+
 def _remove(storage: Storage, keys: list[str]) -> None:
     for key in keys:
         try:

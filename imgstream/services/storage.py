@@ -40,6 +40,12 @@ class Storage(Protocol):
     def exists(self, key: str) -> bool:
         """Whether an object is stored at key."""
 
+    def size(self, key: str) -> int:
+        """Bytes stored at key; 0 when there is no object."""
+
+    def check(self) -> None:
+        """Raise when the store cannot be used (a cheap probe for /health)."""
+
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under a prefix."""
 
@@ -125,6 +131,19 @@ class LocalStorage:
     def exists(self, key: str) -> bool:
         """Whether the object exists."""
         return self.path_of(key).is_file()
+
+    def size(self, key: str) -> int:
+        """Bytes stored at key; 0 when there is no object."""
+        try:
+            return self.path_of(key).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def check(self) -> None:
+        """Raise OSError when the store's folder cannot be written."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK):
+            raise OSError(f"{self.root} is not writable")
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under a prefix, skipping partial writes."""
