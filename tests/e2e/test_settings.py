@@ -32,6 +32,6 @@ def test_settings_show_usage_and_keep_preferences(page, tmp_path):
 
     page.reload()
     expect(page.get_by_test_id("settings-page-size")).to_have_text("120", timeout=30_000)
-    expect(page.get_by_test_id("settings-theme").get_by_role("radio", name="Dark")).to_have_attribute(
-        "data-state", "on")
+    dark = page.get_by_test_id("settings-theme").get_by_role("radio", name="Dark")
+    expect(dark).to_have_attribute("data-state", "on")
     assert page.locator(".radix-themes.dark").count() >= 1
