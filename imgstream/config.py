@@ -22,6 +22,13 @@ class Profile(StrEnum):
     PRODUCTION = "production"
 
 
+class StorageBackend(StrEnum):
+    """Where photo bytes are kept."""
+
+    LOCAL = "local"
+    GCS = "gcs"
+
+
 class SignIn(StrEnum):
     """How people sign in."""
 
@@ -60,6 +67,13 @@ class Settings(BaseSettings):
         default=None, description="The origin people use, e.g. https://photos.example.com."
     )
     cloud_run_service: str | None = Field(default=None, validation_alias="K_SERVICE")
+    storage_backend: StorageBackend | None = Field(
+        default=None, description="local or gcs; gcs when a bucket is set."
+    )
+    gcs_bucket: str | None = None
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_recycle_seconds: int = Field(default=1800, ge=60)
 
     @model_validator(mode="after")
     def _check_profile(self) -> Settings:
@@ -76,7 +90,16 @@ class Settings(BaseSettings):
                     "Development sign-in lets anyone in without a password, so it cannot run on "
                     f"Cloud Run (K_SERVICE={self.cloud_run_service}): use IMGSTREAM_SIGN_IN=iap."
                 )
+        if self.storage_backend is None:
+            self.storage_backend = StorageBackend.GCS if self.gcs_bucket else StorageBackend.LOCAL
         missing = []
+        if self.env is Profile.PRODUCTION:
+            if not self.gcs_bucket or self.storage_backend is not StorageBackend.GCS:
+                missing.append("IMGSTREAM_GCS_BUCKET (photos are kept in Cloud Storage)")
+            if not self.database_url:
+                missing.append("IMGSTREAM_DATABASE_URL (e.g. postgresql+psycopg://...)")
+        elif self.storage_backend is StorageBackend.GCS and not self.gcs_bucket:
+            missing.append("IMGSTREAM_GCS_BUCKET (IMGSTREAM_STORAGE_BACKEND is gcs)")
         if self.env is not Profile.DEVELOPMENT and not self.secret:
             missing.append("IMGSTREAM_SECRET (signs media URLs; `openssl rand -hex 32`)")
         if self.env is not Profile.DEVELOPMENT and not self.public_url:

@@ -9,15 +9,20 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from imgstream.config import get_settings
+from imgstream.config import StorageBackend, get_settings
 from imgstream.services.storage import LocalStorage, Storage
 
 
-def create_engine(url: str) -> sa.Engine:
+def create_engine(
+    url: str, *, pool_size: int = 5, max_overflow: int = 5, pool_recycle: int = 1800
+) -> sa.Engine:
     """An engine for the app's database; SQLite gets WAL and a busy timeout for concurrent use.
 
     Args:
         url: SQLAlchemy database URL.
+        pool_size: Connections kept open (PostgreSQL).
+        max_overflow: Extra connections under load (PostgreSQL).
+        pool_recycle: Seconds after which a connection is replaced (Cloud SQL closes idle ones).
 
     Returns:
         The engine.
@@ -34,13 +39,20 @@ def create_engine(url: str) -> sa.Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=pool_size,
+                            max_overflow=max_overflow, pool_recycle=pool_recycle)
 
 
 @lru_cache(maxsize=1)
 def engine() -> sa.Engine:
     """The process-wide engine."""
-    return create_engine(get_settings().resolved_database_url)
+    settings = get_settings()
+    return create_engine(
+        settings.resolved_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_recycle=settings.db_pool_recycle_seconds,
+    )
 
 
 @contextmanager
@@ -54,6 +66,11 @@ def db_session() -> Iterator[Session]:
 def storage() -> Storage:
     """The photo store selected by settings."""
     settings = get_settings()
+    if settings.storage_backend is StorageBackend.GCS:
+        from imgstream.services.storage_gcs import GcsStorage
+
+        return GcsStorage(bucket=settings.gcs_bucket or "",
+                          url_ttl_seconds=settings.media_url_ttl_seconds)
     return LocalStorage(
         settings.photos_dir,
         secret=settings.signing_key(),

@@ -8,6 +8,8 @@ PRODUCTION = {
     "secret": "s" * 64,
     "iap_audience": "/projects/1/global/backendServices/2",
     "public_url": "https://photos.example.com/",
+    "gcs_bucket": "imgstream-photos",
+    "database_url": "postgresql+psycopg://app@/imgstream?host=/cloudsql/p:r:i",
 }
 
 
@@ -23,7 +25,9 @@ def test_production_defaults_to_iap_and_a_single_origin():
     assert settings.cors_origins == ["https://photos.example.com"]
 
 
-@pytest.mark.parametrize("missing", ["secret", "iap_audience", "public_url"])
+@pytest.mark.parametrize(
+    "missing", ["secret", "iap_audience", "public_url", "gcs_bucket", "database_url"]
+)
 def test_production_names_what_is_missing(missing):
     values = {k: v for k, v in PRODUCTION.items() if k != missing}
     with pytest.raises(ValidationError, match=f"IMGSTREAM_{missing.upper()}"):
@@ -51,3 +55,19 @@ def test_development_sign_in_refuses_production_and_cloud_run(monkeypatch, env, 
             Settings(_env_file=None, **values)
     else:
         assert Settings(_env_file=None, **values).sign_in is SignIn.DEVELOPMENT
+
+
+def test_production_lists_everything_missing_at_once():
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None, env="production")
+    message = str(refused.value)
+    for name in ("IMGSTREAM_SECRET", "IMGSTREAM_IAP_AUDIENCE", "IMGSTREAM_GCS_BUCKET",
+                 "IMGSTREAM_DATABASE_URL", "IMGSTREAM_PUBLIC_URL"):
+        assert name in message
+
+
+def test_storage_backend_follows_the_bucket():
+    assert Settings(_env_file=None).storage_backend.value == "local"
+    assert Settings(_env_file=None, gcs_bucket="b").storage_backend.value == "gcs"
+    with pytest.raises(ValidationError, match="IMGSTREAM_GCS_BUCKET"):
+        Settings(_env_file=None, storage_backend="gcs")

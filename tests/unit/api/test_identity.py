@@ -73,7 +73,7 @@ def configure(monkeypatch, tmp_path, **env):
 
 @pytest.fixture
 def production(monkeypatch, tmp_path, certs):
-    configure(monkeypatch, tmp_path, env="production", secret="x" * 64,
+    configure(monkeypatch, tmp_path, env="staging", secret="x" * 64,
               iap_audience=AUDIENCE, public_url="https://photos.example.com")
     verifier = identity.IapVerifier(audience=AUDIENCE, certs_url="https://certs.test",
                                     fetch=certs)

@@ -1,0 +1,105 @@
+"""Migrations and the photo services on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import Session, SQLModel, select
+
+import imgstream.models  # noqa: F401 - the tables compared below
+from imgstream.models import Photo, User
+from imgstream.services import identity, photos
+from imgstream.services.storage import LocalStorage
+from imgstream.services.uploads import IncomingFile
+from tests import images
+from tests.integration.conftest import migrate
+
+
+def test_migrations_build_the_schema_the_models_describe(migrated_engine, database_url, tmp_path):
+    with migrated_engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert diff == []
+    # Applying again is a no-op.
+    migrate(database_url, tmp_path / "data")
+    names = set(sa.inspect(migrated_engine).get_table_names())
+    assert {"user", "photo", "alembic_version"} <= names
+
+
+def ingest_bytes(engine, storage, owner_id, data, name, spool):
+    with Session(engine, expire_on_commit=False) as session:
+        owner = session.get(User, owner_id)
+        incoming = IncomingFile(filename=name, spool_dir=spool, max_bytes=10**8)
+        incoming.write(data)
+        return photos.ingest(session=session, storage=storage, owner=owner, upload=incoming,
+                             sha256=incoming.finish(), thumbnail_size=400, max_pixels=10**8)
+
+
+def test_ingest_list_delete(db, migrated_engine, tmp_path):
+    storage = LocalStorage(tmp_path / "library", secret=b"s", url_ttl_seconds=1800)
+    owner = identity.provision_user(session=db, email="pg@example.com")
+    dates = ["2020:01:01 10:00:00", "2022:02:02 10:00:00", "2021:01:01 10:00:00"]
+    ids = [
+        ingest_bytes(migrated_engine, storage, owner.id,
+                     images.jpeg(date_original=d, color=(i, 0, 0)), f"{i}.jpg",
+                     tmp_path / "in").photo_id
+        for i, d in enumerate(dates)
+    ]
+    page = photos.timeline_page(session=db, owner_id=owner.id, limit=2)
+    assert [p.id for p in page.photos] == [ids[1], ids[2]]
+    rest = photos.timeline_page(session=db, owner_id=owner.id, limit=2, after=page.next_cursor)
+    assert [p.id for p in rest.photos] == [ids[0]]
+    assert rest.next_cursor is None
+    assert photos.delete_photo(session=db, storage=storage, owner_id=owner.id, photo_id=ids[1])
+    assert len(db.exec(select(Photo)).all()) == 2
+    assert len(list(storage.list("photos"))) == 2
+
+
+def test_concurrent_ingests_lose_nothing(db, migrated_engine, tmp_path):
+    storage = LocalStorage(tmp_path / "library", secret=b"s", url_ttl_seconds=1800)
+    owner = identity.provision_user(session=db, email="many@example.com")
+    uploads = [images.jpeg(size=(200, 150), color=(i * 20, 40, 80)) for i in range(8)]
+    duplicate = uploads[0]
+    results: list = []
+    lock = threading.Lock()
+
+    def run(data, name):
+        result = ingest_bytes(migrated_engine, storage, owner.id, data, name, tmp_path / "in")
+        with lock:
+            results.append(result)
+
+    threads = [threading.Thread(target=run, args=(data, f"{i}.jpg"))
+               for i, data in enumerate([*uploads, duplicate, duplicate])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    statuses = sorted(r.status.value for r in results)
+    assert statuses == ["added"] * 8 + ["duplicate"] * 2
+    rows = db.exec(select(Photo).where(Photo.owner_id == owner.id)).all()
+    assert len(rows) == 8
+    assert len(list(storage.list("photos"))) == 8, "a duplicate leaves no blob behind"
+    db.expire_all()
+    used = db.get(User, owner.id).used_bytes
+    assert used == sum(r.size_bytes for r in rows) + sum(
+        storage.size(photos.thumbnail_key(owner.id, r.id)) for r in rows)
+
+
+def test_concurrent_first_sign_ins_make_one_user(migrated_engine):
+    email = f"{uuid.uuid4().hex[:8]}@example.com"
+    ids: list = []
+
+    def sign_in():
+        with Session(migrated_engine, expire_on_commit=False) as session:
+            ids.append(identity.provision_user(session=session, email=email).id)
+
+    threads = [threading.Thread(target=sign_in) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(ids)) == 1
