@@ -17,6 +17,34 @@ def _fact(label: str, value: rx.Var) -> rx.Component:
     )
 
 
+def _delete_button() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(rx.icon("trash-2", size=16), "Delete", color_scheme="red",
+                      variant="soft", type="button",
+                      custom_attrs={"data-testid": "delete-photo"}),
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete this photo?"),
+            rx.alert_dialog.description(
+                "The original and its thumbnail are removed from your library."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray",
+                                                 type="button")),
+                rx.alert_dialog.action(
+                    rx.button("Delete", color_scheme="red", type="button",
+                              on_click=PhotoState.delete_photo,
+                              custom_attrs={"data-testid": "confirm-delete"}),
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+        ),
+    )
+
+
 def _detail() -> rx.Component:
     detail = PhotoState.detail
     return rx.flex(
@@ -53,6 +81,7 @@ def _detail() -> rx.Component:
                 ),
                 as_child=True,
             ),
+            _delete_button(),
             flex="1",
             min_width="16em",
             spacing="4",

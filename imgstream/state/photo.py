@@ -50,6 +50,15 @@ def load_detail(owner_id: uuid.UUID, raw_photo_id: str) -> PhotoDetail | None:
     )
 
 
+def _delete(owner_id: uuid.UUID, raw_photo_id: str) -> bool:
+    photo_id = photos.parse_photo_id(raw_photo_id)
+    if photo_id is None:
+        return False
+    with db_session() as session:
+        return photos.delete_photo(session=session, storage=storage(), owner_id=owner_id,
+                                   photo_id=photo_id)
+
+
 class PhotoState(rx.State):
     """The photo being viewed."""
 
@@ -66,3 +75,13 @@ class PhotoState(rx.State):
         raw_id = self.router.page.params.get("photo_id", "")
         self.detail = await asyncio.to_thread(load_detail, owner_id, str(raw_id))
         self.not_found = self.detail is None
+
+    @rx.event
+    async def delete_photo(self):
+        """Delete the photo on screen and go back to the library."""
+        if self.detail is None:
+            return None
+        owner_id = await (await self.get_state(SessionState)).user_id()
+        await asyncio.to_thread(_delete, owner_id, self.detail.id)
+        self.detail = None
+        return rx.redirect("/")
