@@ -49,7 +49,10 @@ def certs_url(key):
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, key, certs_url):
     port = free_port()
+    data_dir = tmp_path_factory.mktemp("prod")
     env = {
+        "IMGSTREAM_DATABASE_URL": f"sqlite:///{data_dir / 'imgstream.db'}",
+        "IMGSTREAM_GCS_BUCKET": "imgstream-test",
         "IMGSTREAM_ENV": "production",
         "IMGSTREAM_SECRET": "p" * 64,
         "IMGSTREAM_IAP_AUDIENCE": AUDIENCE,
@@ -57,7 +60,7 @@ def app(tmp_path_factory, key, certs_url):
         "IMGSTREAM_PUBLIC_URL": f"http://localhost:{port}",
     }
     try:
-        with running_app(tmp_path_factory.mktemp("prod"), env, port=port,
+        with running_app(data_dir, env, port=port,
                          ready_headers={IAP: key.token()}
                          ) as running:
             yield running
