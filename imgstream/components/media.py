@@ -7,9 +7,13 @@ from reflex.vars.base import Var, VarData
 
 
 def backend_src(path: Var[str]) -> Var[str]:
-    """A /media path as an absolute URL of the backend, wherever the frontend is served from."""
+    """A media URL the browser can fetch.
+
+    Paths of the app's own /media route become absolute URLs of the backend, wherever the frontend
+    is served from; absolute URLs (Cloud Storage signed URLs) stay as they are.
+    """
     return Var(
-        _js_expr=f"(getBackendURL(env.PING).origin + {path})",
+        _js_expr=f"({path}?.startsWith('/') ? getBackendURL(env.PING).origin + {path} : {path})",
         _var_type=str,
         _var_data=VarData.merge(
             VarData(
