@@ -36,8 +36,13 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def app(tmp_path_factory):
+    """A fresh app per test module.
+
+    Every start of `reflex run --env prod` rebuilds the shared `.web` build for its own port, so
+    two apps must never be alive at once.
+    """
     try:
         with running_app(tmp_path_factory.mktemp("data"),
                          {"IMGSTREAM_DEFAULT_PAGE_SIZE": "2",
