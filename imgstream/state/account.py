@@ -10,7 +10,7 @@ import reflex as rx
 from imgstream.runtime import db_session
 from imgstream.services import identity, photos
 from imgstream.services.uploads import format_bytes
-from imgstream.state.session import Account, NotSignedIn, SessionState
+from imgstream.state.session import Account, SessionState, signed_in_user
 
 
 def _usage(user_id: uuid.UUID) -> photos.LibraryUsage | None:
@@ -36,9 +36,8 @@ class AccountState(rx.State):
     @rx.event
     async def load_usage(self) -> None:
         """Read the numbers for the page."""
-        try:
-            user_id = await (await self.get_state(SessionState)).user_id()
-        except NotSignedIn:
+        user_id = await signed_in_user(self)
+        if user_id is None:
             return
         usage = await asyncio.to_thread(_usage, user_id)
         if usage is None:

@@ -12,7 +12,7 @@ from imgstream.config import get_settings
 from imgstream.models import Photo
 from imgstream.runtime import db_session, storage
 from imgstream.services import photos
-from imgstream.state.session import NotSignedIn, SessionState
+from imgstream.state.session import SessionState, signed_in_user
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,9 +68,8 @@ class GalleryState(rx.State):
     @rx.event
     async def load_first_page(self) -> None:
         """Read the first timeline page from the database (page load, after uploads)."""
-        try:
-            owner_id = await (await self.get_state(SessionState)).user_id()
-        except NotSignedIn:
+        owner_id = await signed_in_user(self)
+        if owner_id is None:
             return
         cards, cursor = await asyncio.to_thread(load_cards, owner_id, await self._page_size())
         self.show_first_page(cards, cursor)

@@ -10,7 +10,7 @@ import reflex as rx
 
 from imgstream.runtime import db_session, storage
 from imgstream.services import photos
-from imgstream.state.session import NotSignedIn, SessionState
+from imgstream.state.session import SessionState, signed_in_user
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,9 +68,8 @@ class PhotoState(rx.State):
     @rx.event
     async def load_photo(self) -> None:
         """Read the photo named in the URL."""
-        try:
-            owner_id = await (await self.get_state(SessionState)).user_id()
-        except NotSignedIn:
+        owner_id = await signed_in_user(self)
+        if owner_id is None:
             return
         raw_id = self.router.page.params.get("photo_id", "")
         self.detail = await asyncio.to_thread(load_detail, owner_id, str(raw_id))

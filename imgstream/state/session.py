@@ -81,3 +81,11 @@ class SessionState(rx.State):
             await self.user_id()
         except NotSignedIn:
             return rx.redirect("/signin")
+
+
+async def signed_in_user(state: rx.State) -> uuid.UUID | None:
+    """The user of the connection a state belongs to; None before anyone signed in."""
+    try:
+        return await (await state.get_state(SessionState)).user_id()
+    except NotSignedIn:
+        return None

@@ -15,7 +15,7 @@ from imgstream.runtime import db_session, storage
 from imgstream.services import identity, photos
 from imgstream.services.uploads import FileTooLarge, IncomingFile, format_bytes
 from imgstream.state.gallery import GalleryState, load_cards
-from imgstream.state.session import NotSignedIn, SessionState
+from imgstream.state.session import signed_in_user
 
 PROGRESS_INTERVAL_SECONDS = 0.2
 
@@ -82,10 +82,7 @@ class UploadState(rx.State):
         """
         settings = get_settings()
         async with self:
-            try:
-                owner_id = await (await self.get_state(SessionState)).user_id()
-            except NotSignedIn:
-                owner_id = None
+            owner_id = await signed_in_user(self)
             self.uploading = owner_id is not None
             self.batch_progress = 0
         if owner_id is None:
