@@ -315,6 +315,8 @@ class GcsStorage:
         )
 
     def _iam_signer(self, credentials: google.auth.credentials.Credentials) -> dict[str, str]:
+        if isinstance(credentials, google.auth.credentials.AnonymousCredentials):
+            raise RuntimeError("signed URLs need a service account's credentials, not anonymous")
         with self._token_lock:
             email = getattr(credentials, "service_account_email", None)
             if not credentials.valid or not credentials.token or email in (None, "default"):
