@@ -98,6 +98,7 @@ class GcsStorage:
         self._lock = threading.Lock()
         self._token_lock = threading.Lock()
         self._urls: dict[tuple[str, str, int], str] = {}
+        self._window = 0
 
     def _bucket(self) -> gcs.Bucket:
         if self._client is None:
@@ -285,9 +286,11 @@ class GcsStorage:
             return url
         url = self._sign(key, download_name, expires_in=expires_at - int(now))
         with self._lock:
-            stale = [k for k in self._urls if k[2] < expires_at]
-            for k in stale:
-                del self._urls[k]
+            if expires_at > self._window:
+                # A new window: URLs of earlier windows are never handed out again.
+                self._window = expires_at
+                for stale in [k for k in self._urls if k[2] < expires_at]:
+                    del self._urls[stale]
             if len(self._urls) >= _URL_CACHE_LIMIT:
                 self._urls.clear()
             self._urls[cache_key] = url
