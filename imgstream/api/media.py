@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
@@ -13,14 +12,8 @@ from imgstream.api.identity import SCOPE_USER
 from imgstream.config import get_settings
 from imgstream.runtime import storage
 from imgstream.services import media_urls
-from imgstream.services.imaging import MIME_BY_EXTENSION
-from imgstream.services.storage import LocalStorage, ObjectMissing, check_key
-
-
-def content_disposition(filename: str) -> str:
-    """An attachment header safe for any filename (RFC 6266 / RFC 5987)."""
-    ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+from imgstream.services.media_urls import content_disposition
+from imgstream.services.storage import LocalStorage, ObjectMissing, check_key, content_type_for
 
 
 async def serve_media(request: Request) -> Response:
@@ -50,7 +43,7 @@ async def serve_media(request: Request) -> Response:
     }
     if download_name:
         headers["Content-Disposition"] = content_disposition(download_name)
-    media_type = MIME_BY_EXTENSION.get(key.rsplit(".", 1)[-1], "application/octet-stream")
+    media_type = content_type_for(key)
     store = storage()
     if isinstance(store, LocalStorage):
         path = store.path_of(key)

@@ -17,6 +17,26 @@ class InvalidSignature(Exception):  # noqa: N818
     """The URL was tampered with or has expired."""
 
 
+def window_expiry(*, ttl_seconds: int, now: float | None = None) -> int:
+    """When a URL minted now should expire: at least ttl_seconds away, on a window boundary.
+
+    Args:
+        ttl_seconds: Minimum lifetime of the URL.
+        now: The current time (for tests).
+
+    Returns:
+        The expiry as a Unix timestamp, a multiple of EXPIRY_WINDOW_SECONDS.
+    """
+    moment = time.time() if now is None else now
+    return math.ceil((moment + ttl_seconds) / EXPIRY_WINDOW_SECONDS) * EXPIRY_WINDOW_SECONDS
+
+
+def content_disposition(filename: str) -> str:
+    """An attachment header safe for any filename (RFC 6266 / RFC 5987)."""
+    ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def _mac(secret: bytes, key: str, expires: int, download_name: str) -> str:
     message = f"{key}\n{expires}\n{download_name}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
@@ -37,8 +57,7 @@ def sign(
     Returns:
         A path like `/media/thumbnails/...?exp=...&sig=...`.
     """
-    moment = time.time() if now is None else now
-    expires = math.ceil((moment + ttl_seconds) / EXPIRY_WINDOW_SECONDS) * EXPIRY_WINDOW_SECONDS
+    expires = window_expiry(ttl_seconds=ttl_seconds, now=now)
     params = {"exp": str(expires)}
     if download_name:
         params["dl"] = download_name

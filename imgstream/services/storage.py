@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from imgstream.services import media_urls
+from imgstream.services.imaging import MIME_BY_EXTENSION
 
 _KEY = re.compile(r"^[a-z]+/[0-9a-f-]{36}/[0-9a-f-]{36}(_[a-z]+)?\.[a-z0-9]{2,5}$")
 
@@ -20,6 +21,10 @@ class ObjectExists(Exception):  # noqa: N818
 
 class ObjectMissing(Exception):  # noqa: N818
     """No object at that key."""
+
+
+class StorageUnavailable(Exception):  # noqa: N818
+    """The store could not be reached, even after retrying for a while; try again later."""
 
 
 class Storage(Protocol):
@@ -68,6 +73,18 @@ def check_key(key: str) -> str:
     if not _KEY.match(key):
         raise ObjectMissing(key)
     return key
+
+
+def content_type_for(key: str) -> str:
+    """The media type of an object, from its key's extension (keys come from sniffed formats).
+
+    Args:
+        key: A storage key.
+
+    Returns:
+        A MIME type; `application/octet-stream` for an extension the app does not make.
+    """
+    return MIME_BY_EXTENSION.get(key.rsplit(".", 1)[-1], "application/octet-stream")
 
 
 class LocalStorage:
