@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import os
 import time
 import uuid
@@ -18,6 +19,8 @@ from imgstream.state.gallery import GalleryState, load_cards
 from imgstream.state.session import signed_in_user
 
 PROGRESS_INTERVAL_SECONDS = 0.2
+
+log = logging.getLogger(__name__)
 
 # Decoding is CPU-bound: at most one ingest per core at a time, across all sessions.
 _ingest_slots = asyncio.Semaphore(os.cpu_count() or 1)
@@ -113,8 +116,19 @@ class UploadState(rx.State):
             await publish(UploadRow(key, incoming.filename, size, "processing", "processing…"))
 
             async def run() -> None:
-                async with _ingest_slots:
-                    result = await asyncio.to_thread(_ingest, owner_id, incoming, sha256)
+                try:
+                    async with _ingest_slots:
+                        result = await asyncio.to_thread(_ingest, owner_id, incoming, sha256)
+                except Exception:
+                    # The service removed what it wrote; say so instead of spinning forever.
+                    log.exception("ingest of %s failed", incoming.filename)
+                    incoming.discard()
+                    await publish(UploadRow(
+                        key, incoming.filename, size, "rejected",
+                        "failed: the photo could not be stored right now; nothing was kept, "
+                        "please try again",
+                    ))
+                    return
                 status = "added" if result.status is photos.IngestStatus.ADDED else "rejected"
                 message = result.message if status == "added" else f"rejected: {result.message}"
                 await publish(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import http.server
 import os
 import socket
@@ -12,10 +13,12 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 
 import pytest
 
 from tests.e2e.running_app import ROOT, AppDidNotStart, free_port, running_app
+from tests.gcs import gcs_storage
 from tests.iap import AUDIENCE, SigningKey
 
 IAP = "x-goog-iap-jwt-assertion"
@@ -50,9 +53,16 @@ def certs_url(key):
 def app(tmp_path_factory, key, certs_url):
     port = free_port()
     data_dir = tmp_path_factory.mktemp("prod")
+    with gcs_storage() as bucket, _serve(data_dir, port, bucket, key, certs_url) as running:
+        yield running
+
+
+@contextmanager
+def _serve(data_dir, port, bucket, key, certs_url):
     env = {
         "IMGSTREAM_DATABASE_URL": f"sqlite:///{data_dir / 'imgstream.db'}",
-        "IMGSTREAM_GCS_BUCKET": "imgstream-test",
+        "IMGSTREAM_GCS_BUCKET": bucket.bucket_name,
+        "STORAGE_EMULATOR_HOST": os.environ["STORAGE_EMULATOR_HOST"],
         "IMGSTREAM_ENV": "production",
         "IMGSTREAM_SECRET": "p" * 64,
         "IMGSTREAM_IAP_AUDIENCE": AUDIENCE,
@@ -82,6 +92,13 @@ def get(url: str, headers: dict[str, str] | None = None) -> int:
 def users(app) -> list[str]:
     with sqlite3.connect(app.data_dir / "imgstream.db") as db:
         return [row[0] for row in db.execute("select email from user order by email")]
+
+
+def test_health_checks_the_database_and_the_bucket_without_sign_in(app):
+    with urllib.request.urlopen(f"{app.url}/health", timeout=20) as response:
+        body = json.loads(response.read())
+    assert response.status == 200
+    assert body["checks"] == {"database": "ok", "storage": "ok"}
 
 
 def test_without_the_header_everything_is_401(app):
