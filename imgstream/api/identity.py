@@ -12,6 +12,7 @@ namespaced by the user, so a client presenting someone else's token gets a state
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable
 from functools import lru_cache
@@ -42,12 +43,28 @@ def iap_verifier() -> identity.IapVerifier:
                                 certs_url=settings.iap_certs_url)
 
 
-@lru_cache(maxsize=4096)
+# Verified people seen recently: (subject, email) -> (user id, when to record a login again).
+_recent_sign_ins: dict[tuple[str, str], tuple[uuid.UUID, float]] = {}
+SIGN_IN_RECORD_SECONDS = 600
+
+
 def _provisioned(subject: str, email: str) -> uuid.UUID:
+    """The user for a verified identity, provisioned on first sight.
+
+    Logins are recorded at most every ten minutes per person and process, not on every request.
+    """
+    now = time.monotonic()
+    known = _recent_sign_ins.get((subject, email))
+    if known and known[1] > now:
+        return known[0]
     with db_session() as session:
-        return identity.provision_user(
+        user_id = identity.provision_user(
             session=session, email=email, page_size=get_settings().default_page_size
         ).id
+    if len(_recent_sign_ins) > 10_000:
+        _recent_sign_ins.clear()
+    _recent_sign_ins[(subject, email)] = (user_id, now + SIGN_IN_RECORD_SECONDS)
+    return user_id
 
 
 def resolve_user(headers: Headers) -> uuid.UUID | None:

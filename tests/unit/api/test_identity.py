@@ -38,9 +38,9 @@ def clear_caches():
     config.get_settings.cache_clear()
     runtime.engine.cache_clear()
     runtime.storage.cache_clear()
-    for cached in (api_identity.iap_verifier, api_identity._provisioned):
-        if hasattr(cached, "cache_clear"):
-            cached.cache_clear()
+    if hasattr(api_identity.iap_verifier, "cache_clear"):
+        api_identity.iap_verifier.cache_clear()
+    api_identity._recent_sign_ins.clear()
 
 
 @pytest.fixture
