@@ -51,3 +51,11 @@ def webp(*, size: tuple[int, int] = (64, 48)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (10, 120, 200)).save(out, "WEBP")
     return out.getvalue()
+
+
+def noisy_jpeg(*, size: tuple[int, int] = (1600, 1200), quality: int = 95) -> bytes:
+    """A JPEG of noise: large for its size, so it arrives in many chunks."""
+    im = Image.merge("RGB", [Image.effect_noise(size, 60).convert("L") for _ in range(3)])
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=quality)
+    return out.getvalue()

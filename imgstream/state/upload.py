@@ -95,6 +95,7 @@ class UploadState(rx.State):
         ingests: list[asyncio.Task] = []
         current: IncomingFile | None = None
         current_key = ""
+        current_part = ""  # the name the browser sent, before it is cleaned for display
         last_publish = 0.0
 
         async def publish(row: UploadRow) -> None:
@@ -142,7 +143,7 @@ class UploadState(rx.State):
             async for chunk in chunk_iter:
                 starts_new_file = (
                     current is None
-                    or chunk.filename != current.filename
+                    or chunk.filename != current_part
                     or (chunk.offset == 0 and current.size > 0)
                 )
                 if starts_new_file:
@@ -154,6 +155,7 @@ class UploadState(rx.State):
                         max_bytes=settings.max_upload_bytes,
                     )
                     current_key = uuid.uuid4().hex
+                    current_part = chunk.filename
                     await publish(UploadRow(current_key, current.filename, "", "receiving"))
                     last_publish = time.monotonic()
                 try:

@@ -94,12 +94,16 @@ def test_bad_files_are_refused_one_by_one_and_leave_nothing(page, app, tmp_path)
     truncated.write_bytes(whole[: len(whole) // 2])
     oversized = tmp_path / "huge.jpg"
     oversized.write_bytes(whole + b"\0" * MAX_UPLOAD_BYTES)
+    # A name with an invisible character, big enough to arrive in many chunks: one file, one row.
+    invisible = tmp_path / "smile\u200b.jpg"
+    invisible.write_bytes(images.noisy_jpeg())
+    assert invisible.stat().st_size > 1_000_000
     library = app.data_dir / "library"
     blobs_before = sorted(p for p in library.rglob("*") if p.is_file())
 
     open_library(page)
     page.get_by_test_id("upload-input").set_input_files(
-        [str(empty), str(truncated), str(good), str(oversized)]
+        [str(empty), str(truncated), str(good), str(oversized), str(invisible)]
     )
 
     rows = page.get_by_test_id("upload-item")
@@ -113,8 +117,11 @@ def test_bad_files_are_refused_one_by_one_and_leave_nothing(page, app, tmp_path)
         "rejected: larger than the 3 MB limit", timeout=60_000
     )
 
+    expect(rows.filter(has_text="smile.jpg")).to_contain_text("added", timeout=60_000)
+    expect(rows).to_have_count(5)
+
     blobs_after = sorted(p for p in library.rglob("*") if p.is_file())
-    assert len(blobs_after) == len(blobs_before) + 2, "only keeper.jpg and its thumbnail"
+    assert len(blobs_after) == len(blobs_before) + 4, "keeper.jpg, smile.jpg, two thumbnails"
     assert list((app.data_dir / "incoming").iterdir()) == []
 
 
