@@ -33,7 +33,7 @@ class SignInState(rx.State):
 
 def _form(*children: rx.Component) -> rx.Component:
     return native_form(*children, action=backend_src(rx.Var.create("/auth/dev-sign-in")),
-                       method="post")
+                       method="post", width="100%")
 
 
 def _page() -> rx.Component:
