@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = Field(default=100_000_000, gt=0)
     thumbnail_size: int = Field(default=400, ge=32, le=4096)
+    preview_size: int = Field(default=1440, ge=256, le=8192)
     max_image_pixels: int = Field(default=100_000_000, gt=0)
     secret: str | None = None
     media_url_ttl_seconds: int = Field(default=1800, ge=60)

@@ -10,11 +10,16 @@ from imgstream.state.photo import PhotoState
 from imgstream.state.session import SessionState
 
 
-def _fact(label: str, value: rx.Var) -> rx.Component:
+def _fact(label: str, value: rx.Var, testid: str) -> rx.Component:
+    # EXIF text is shown as text only (escaped by React), never as markup.
     return rx.data_list.item(
         rx.data_list.label(label),
-        rx.data_list.value(value),
+        rx.data_list.value(value, custom_attrs={"data-testid": testid}),
     )
+
+
+def _optional_fact(label: str, value: rx.Var, testid: str) -> rx.Component:
+    return rx.cond(value != "", _fact(label, value, testid))
 
 
 def _detail() -> rx.Component:
@@ -24,10 +29,20 @@ def _detail() -> rx.Component:
             rx.image(
                 src=backend_src(detail.image_url),
                 alt=detail.filename,
-                max_height="80vh",
-                max_width="100%",
-                object_fit="contain",
-                border_radius="8px",
+                # Intrinsic size from the rendition, so the placeholder fills the frame the
+                # preview will take while it loads.
+                width=detail.image_width,
+                height=detail.image_height,
+                style={
+                    "height": "auto",
+                    "max_height": "80vh",
+                    "max_width": "100%",
+                    "object_fit": "contain",
+                    "border_radius": "8px",
+                    "background_image": "url(" + detail.placeholder + ")",
+                    "background_size": "100% 100%",
+                },
+                custom_attrs={"data-testid": "photo-preview"},
             ),
             flex="3",
             min_width="0",
@@ -35,10 +50,15 @@ def _detail() -> rx.Component:
         rx.vstack(
             rx.heading(detail.filename, size="5", word_break="break-all"),
             rx.data_list.root(
-                _fact("Taken", detail.taken_label),
-                _fact("Dimensions", detail.dimensions),
-                _fact("File size", detail.size_label),
-                _fact("Format", detail.format),
+                _fact("Taken", detail.taken_label, "fact-taken"),
+                _optional_fact("Date from", detail.taken_source, "fact-taken-source"),
+                _optional_fact("Camera", detail.camera, "fact-camera"),
+                _optional_fact("Lens", detail.lens, "fact-lens"),
+                _optional_fact("Exposure", detail.exposure, "fact-exposure"),
+                _optional_fact("Location", detail.location, "fact-location"),
+                _fact("Dimensions", detail.dimensions, "fact-dimensions"),
+                _fact("File size", detail.size_label, "fact-size"),
+                _fact("Format", detail.format, "fact-format"),
                 orientation="vertical",
             ),
             rx.button(

@@ -49,6 +49,7 @@ def _ingest(owner_id: uuid.UUID, incoming: IncomingFile, sha256: str) -> photos.
             upload=incoming,
             sha256=sha256,
             thumbnail_size=settings.thumbnail_size,
+            preview_size=settings.preview_size,
             max_pixels=settings.max_image_pixels,
         )
 

@@ -20,7 +20,7 @@ def ingest(session, storage, owner, tmp_path, data, name="photo.jpg"):
     incoming, sha = receive(tmp_path, data, name)
     result = photos.ingest(
         session=session, storage=storage, owner=owner, upload=incoming, sha256=sha,
-        thumbnail_size=400, max_pixels=10**8,
+        thumbnail_size=400, preview_size=1440, max_pixels=10**8,
     )
     assert not incoming.path.exists(), "the temporary file is always removed"
     return result

@@ -64,8 +64,8 @@ def test_long_names_are_cut_at_a_character_boundary_keeping_the_extension():
 
 @pytest.mark.parametrize(
     ("size", "text"),
-    [(0, "0 bytes"), (1, "1 byte"), (999, "999 bytes"), (30_700, "30.7 KB"), (100_000_000, "100 MB"),
-     (2_500_000_000, "2.5 GB")],
+    [(0, "0 bytes"), (1, "1 byte"), (999, "999 bytes"), (30_700, "30.7 KB"),
+     (100_000_000, "100 MB"), (2_500_000_000, "2.5 GB")],
 )
 def test_format_bytes(size, text):
     assert format_bytes(size) == text
