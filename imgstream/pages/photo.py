@@ -26,23 +26,24 @@ def _detail() -> rx.Component:
     detail = PhotoState.detail
     return rx.flex(
         rx.box(
-            rx.image(
-                src=backend_src(detail.image_url),
-                alt=detail.filename,
-                # Intrinsic size from the rendition, so the placeholder fills the frame the
-                # preview will take while it loads.
-                width=detail.image_width,
-                height=detail.image_height,
-                style={
-                    "height": "auto",
-                    "max_height": "80vh",
-                    "max_width": "100%",
-                    "object_fit": "contain",
-                    "border_radius": "8px",
-                    "background_image": "url(" + detail.placeholder + ")",
-                    "background_size": "100% 100%",
-                },
-                custom_attrs={"data-testid": "photo-preview"},
+            # The frame has the photo's shape before the preview arrives, so the blurred
+            # thumbhash placeholder fills exactly the space the preview will take.
+            rx.box(
+                rx.image(
+                    src=backend_src(detail.image_url),
+                    alt=detail.filename,
+                    width="100%",
+                    height="100%",
+                    object_fit="contain",
+                    custom_attrs={"data-testid": "photo-preview"},
+                ),
+                width=detail.image_frame_width,
+                aspect_ratio=detail.image_aspect,
+                border_radius="8px",
+                overflow="hidden",
+                background_image="url(" + detail.placeholder + ")",
+                background_size="100% 100%",
+                custom_attrs={"data-testid": "photo-preview-frame"},
             ),
             flex="3",
             min_width="0",

@@ -21,8 +21,10 @@ class PhotoDetail:
     id: str
     filename: str
     image_url: str
-    image_width: int
-    image_height: int
+    image_aspect: str
+    """CSS aspect-ratio of the preview ("1440 / 960")."""
+    image_frame_width: str
+    """CSS width that fits the preview in the column and in 80% of the window height."""
     placeholder: str
     download_url: str
     taken_label: str
@@ -64,8 +66,8 @@ def load_detail(owner_id: uuid.UUID, raw_photo_id: str) -> PhotoDetail | None:
         id=str(photo.id),
         filename=photo.filename,
         image_url=store.url_for(photos.preview_of(photo, preview)),
-        image_width=preview.width if preview else photo.width,
-        image_height=preview.height if preview else photo.height,
+        image_aspect=f"{photo.width} / {photo.height}",
+        image_frame_width=f"min(100%, calc(80vh * {photo.width / photo.height:.5f}))",
         placeholder=imaging.placeholder_data_url(photo.thumbhash) if photo.thumbhash else "",
         download_url=store.url_for(original, download_name=photo.filename),
         taken_label=taken.strftime("%-d %B %Y, %H:%M") + (f" ({offset})" if offset else ""),
