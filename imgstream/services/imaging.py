@@ -347,8 +347,14 @@ def _analyse_open(
             converted = im.mode == "CMYK"
             # Bilinear in Pillow widens with the scale factor (an antialiasing triangle): for
             # the small factor left after DCT scaling or box reduction it is as sharp as
-            # bicubic at about half the cost.
-            base = _resize(_normalise_mode(im, icc), target, Image.Resampling.BILINEAR)
+            # bicubic at about half the cost. A thumbnail made straight from the decode gets
+            # Lanczos, like every thumbnail.
+            base = _resize(
+                _normalise_mode(im, icc),
+                target,
+                *((Image.Resampling.LANCZOS, 1.5) if self_preview
+                  else (Image.Resampling.BILINEAR, 1.0)),
+            )
             if icc and not converted:
                 base = _to_srgb(base, icc)
             transpose = _ORIENTATION_TRANSPOSE.get(metadata.orientation)
