@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -76,9 +77,11 @@ class Settings(BaseSettings):
         key_file = self.data_dir / "secret.key"
         if not key_file.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            tmp = key_file.with_name(f".secret.{os.getpid()}.tmp")
-            tmp.write_text(secrets.token_hex(32))
-            tmp.chmod(0o600)
+            # A unique temporary name (mode 0600): threads of one process may race here too.
+            fd, name = tempfile.mkstemp(prefix=".secret.", suffix=".tmp", dir=self.data_dir)
+            tmp = Path(name)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
             try:
                 # link() is create-only: when two processes race, the first key wins.
                 os.link(tmp, key_file)

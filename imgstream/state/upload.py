@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import os
 import time
 import uuid
@@ -16,6 +17,8 @@ from imgstream.services import identity, photos
 from imgstream.services.uploads import FileTooLarge, IncomingFile, format_bytes
 from imgstream.state.gallery import GalleryState, load_cards
 from imgstream.state.session import SessionState
+
+log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_SECONDS = 0.2
 
@@ -110,8 +113,16 @@ class UploadState(rx.State):
             await publish(UploadRow(key, incoming.filename, size, "processing", "processing…"))
 
             async def run() -> None:
-                async with _ingest_slots:
-                    result = await asyncio.to_thread(_ingest, owner_id, incoming, sha256)
+                try:
+                    async with _ingest_slots:
+                        result = await asyncio.to_thread(_ingest, owner_id, incoming, sha256)
+                except Exception:
+                    # Nothing of the file is kept, and its row must not stay "processing".
+                    log.exception("ingest of an upload failed")
+                    incoming.discard()
+                    result = photos.IngestResult(
+                        photos.IngestStatus.REJECTED, "it could not be stored, please try again"
+                    )
                 status = "added" if result.status is photos.IngestStatus.ADDED else "rejected"
                 message = result.message if status == "added" else f"rejected: {result.message}"
                 await publish(
