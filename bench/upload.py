@@ -57,7 +57,7 @@ def ingest_once(data: bytes, workdir: Path) -> float:
             incoming.write(data[offset:offset + CHUNK])
         result = photos.ingest(
             session=session, storage=storage, owner=owner, upload=incoming,
-            sha256=incoming.finish(), thumbnail_size=400, max_pixels=10**8,
+            sha256=incoming.finish(), thumbnail_size=400, preview_size=1440, max_pixels=10**8,
         )
         elapsed = time.perf_counter() - start
     engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import tempfile
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -51,6 +52,7 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = Field(default=100_000_000, gt=0)
     thumbnail_size: int = Field(default=400, ge=32, le=4096)
+    preview_size: int = Field(default=1440, ge=256, le=8192)
     max_image_pixels: int = Field(default=100_000_000, gt=0)
     secret: str | None = None
     media_url_ttl_seconds: int = Field(default=1800, ge=60)
@@ -148,9 +150,11 @@ class Settings(BaseSettings):
         key_file = self.data_dir / "secret.key"
         if not key_file.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            tmp = key_file.with_name(f".secret.{os.getpid()}.tmp")
-            tmp.write_text(secrets.token_hex(32))
-            tmp.chmod(0o600)
+            # A unique temporary name (mode 0600): threads of one process may race here too.
+            fd, name = tempfile.mkstemp(prefix=".secret.", suffix=".tmp", dir=self.data_dir)
+            tmp = Path(name)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
             try:
                 # link() is create-only: when two processes race, the first key wins.
                 os.link(tmp, key_file)

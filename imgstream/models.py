@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -62,3 +63,42 @@ class Photo(SQLModel, table=True):
     )
     deleted_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     thumbhash: str | None = Field(default=None, max_length=64)
+    camera_make: str | None = Field(default=None, max_length=128)
+    camera_model: str | None = Field(default=None, max_length=128)
+    lens: str | None = Field(default=None, max_length=128)
+    focal_length_mm: float | None = Field(default=None)
+    f_number: float | None = Field(default=None)
+    exposure_time_s: float | None = Field(default=None)
+    iso: int | None = Field(default=None)
+    gps_latitude: float | None = Field(default=None)
+    gps_longitude: float | None = Field(default=None)
+
+
+class RenditionKind(StrEnum):
+    """What a rendition is for."""
+
+    THUMB = "thumb"
+    PREVIEW = "preview"
+
+
+class Rendition(SQLModel, table=True):
+    """An image made from a photo for display (its thumbnail or preview).
+
+    A preview row may point at the original itself when the original is already a small image
+    in a browser format.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("photo_id", "kind", name="uq_rendition_photo_kind"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    photo_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("photo.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    kind: str = Field(max_length=16, nullable=False)
+    key: str = Field(max_length=255, nullable=False)
+    width: int = Field(nullable=False)
+    height: int = Field(nullable=False)
+    format: str = Field(max_length=16, nullable=False)
+    size_bytes: int = Field(sa_type=sa.BigInteger, nullable=False)

@@ -7,7 +7,15 @@ import reflex as rx
 from imgstream.state.upload import UploadRow, UploadState
 
 UPLOAD_ID = "photos"
-ACCEPT = {"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "image/webp": [".webp"]}
+ACCEPT = {
+    "image/jpeg": [".jpg", ".jpeg"],
+    "image/png": [".png"],
+    "image/webp": [".webp"],
+    "image/gif": [".gif"],
+    "image/heic": [".heic"],
+    "image/heif": [".heif", ".hif"],
+    "image/avif": [".avif"],
+}
 
 
 def _drop_zone() -> rx.Component:
@@ -15,7 +23,8 @@ def _drop_zone() -> rx.Component:
         rx.vstack(
             rx.icon("upload", size=28, color=rx.color("accent", 10)),
             rx.text("Drop photos here, or click to choose", weight="medium"),
-            rx.text("JPEG, PNG or WebP, up to 100 MB each", size="1", color_scheme="gray"),
+            rx.text("JPEG, PNG, WebP, GIF, HEIC or AVIF, up to 100 MB each", size="1",
+                    color_scheme="gray"),
             align="center",
             spacing="1",
         ),

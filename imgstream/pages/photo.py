@@ -10,10 +10,11 @@ from imgstream.state.photo import PhotoState
 from imgstream.state.session import SessionState
 
 
-def _fact(label: str, value: rx.Var) -> rx.Component:
+def _fact(label: str, value: rx.Var, testid: str) -> rx.Component:
+    # EXIF text is shown as text only (escaped by React), never as markup.
     return rx.data_list.item(
         rx.data_list.label(label),
-        rx.data_list.value(value),
+        rx.data_list.value(value, custom_attrs={"data-testid": testid}),
     )
 
 
@@ -27,7 +28,7 @@ def _delete_button() -> rx.Component:
         rx.alert_dialog.content(
             rx.alert_dialog.title("Delete this photo?"),
             rx.alert_dialog.description(
-                "The original and its thumbnail are removed from your library."
+                "The original and its thumbnail and preview are removed from your library."
             ),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray",
@@ -45,17 +46,32 @@ def _delete_button() -> rx.Component:
     )
 
 
+def _optional_fact(label: str, value: rx.Var, testid: str) -> rx.Component:
+    return rx.cond(value != "", _fact(label, value, testid))
+
+
 def _detail() -> rx.Component:
     detail = PhotoState.detail
     return rx.flex(
         rx.box(
-            rx.image(
-                src=backend_src(detail.image_url),
-                alt=detail.filename,
-                max_height="80vh",
-                max_width="100%",
-                object_fit="contain",
+            # The frame has the photo's shape before the preview arrives, so the blurred
+            # thumbhash placeholder fills exactly the space the preview will take.
+            rx.box(
+                rx.image(
+                    src=backend_src(detail.image_url),
+                    alt=detail.filename,
+                    width="100%",
+                    height="100%",
+                    object_fit="contain",
+                    custom_attrs={"data-testid": "photo-preview"},
+                ),
+                width=detail.image_frame_width,
+                aspect_ratio=detail.image_aspect,
                 border_radius="8px",
+                overflow="hidden",
+                background_image="url(" + detail.placeholder + ")",
+                background_size="100% 100%",
+                custom_attrs={"data-testid": "photo-preview-frame"},
             ),
             flex="3",
             min_width="0",
@@ -63,10 +79,15 @@ def _detail() -> rx.Component:
         rx.vstack(
             rx.heading(detail.filename, size="5", word_break="break-all"),
             rx.data_list.root(
-                _fact("Taken", detail.taken_label),
-                _fact("Dimensions", detail.dimensions),
-                _fact("File size", detail.size_label),
-                _fact("Format", detail.format),
+                _fact("Taken", detail.taken_label, "fact-taken"),
+                _optional_fact("Date from", detail.taken_source, "fact-taken-source"),
+                _optional_fact("Camera", detail.camera, "fact-camera"),
+                _optional_fact("Lens", detail.lens, "fact-lens"),
+                _optional_fact("Exposure", detail.exposure, "fact-exposure"),
+                _optional_fact("Location", detail.location, "fact-location"),
+                _fact("Dimensions", detail.dimensions, "fact-dimensions"),
+                _fact("File size", detail.size_label, "fact-size"),
+                _fact("Format", detail.format, "fact-format"),
                 orientation="vertical",
             ),
             rx.button(

@@ -1,28 +1,67 @@
-"""Everything that looks inside an image: format sniffing, validation, metadata, thumbnails.
+"""Everything that looks inside an image: format sniffing, validation, metadata, derivatives.
 
-This is the only module that imports Pillow.
+This is the only module that imports Pillow (and its HEIF plugin). One decode of an upload, at
+the smallest size that still serves the largest derivative, yields the preview, the thumbnail
+and the thumbhash placeholder; metadata comes from the EXIF IFDs where the standard puts it.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import io
+import logging
 import math
 import struct
+import unicodedata
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+import pillow_heif
+import thumbhash
+from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 # A truncated file is an error, never a half-grey thumbnail.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+# Over the pixel cap is an error everywhere in the process, never only a warning.
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+# HEIC/HEIF through libheif. Embedded thumbnails stay visible to `draft()`, which picks one when
+# it is large enough; depth maps and auxiliary images are never decoded.
+pillow_heif.register_heif_opener(thumbnails=True, depth_images=False, aux_images=False)
 
-EXIF_IFD = 0x8769
+TAG_ORIENTATION = 0x0112
+TAG_MAKE = 0x010F
+TAG_MODEL = 0x0110
 TAG_DATETIME = 0x0132
+EXIF_IFD = 0x8769
+GPS_IFD = 0x8825
+TAG_EXPOSURE_TIME = 0x829A
+TAG_F_NUMBER = 0x829D
+TAG_ISO = 0x8827
 TAG_DATETIME_ORIGINAL = 0x9003
-TAG_OFFSET_TIME_ORIGINAL = 0x9011
+TAG_DATETIME_DIGITIZED = 0x9004
 TAG_OFFSET_TIME = 0x9010
+TAG_OFFSET_TIME_ORIGINAL = 0x9011
+TAG_OFFSET_TIME_DIGITIZED = 0x9012
+TAG_FOCAL_LENGTH = 0x920A
+TAG_LENS_MODEL = 0xA434
+GPS_LATITUDE_REF, GPS_LATITUDE, GPS_LONGITUDE_REF, GPS_LONGITUDE = 1, 2, 3, 4
+
+MAX_TEXT_LENGTH = 128
+"""Longest EXIF text kept (make, model, lens), in characters."""
+MAX_FRAMES = 500
+"""Animated images with more frames are refused; only the first frame is ever decoded."""
+MAX_ANIMATION_PIXELS = 1_000_000_000
+"""Refused above this many pixels over all frames: a browser plays the original."""
+THUMBHASH_EDGE = 100
+"""Longest edge of the image a thumbhash is computed from (the format's maximum)."""
 
 
 class UnsupportedImage(Exception):  # noqa: N818 - the domain name for "not a supported image"
@@ -31,18 +70,67 @@ class UnsupportedImage(Exception):  # noqa: N818 - the domain name for "not a su
 
 @dataclass(frozen=True, slots=True)
 class ImageFormat:
-    """An accepted image format."""
+    """An image format ImgStream reads or writes."""
 
     name: str
     mime: str
     extension: str
+    pillow: str
+    """The name of Pillow's plugin for it."""
+    browser: bool
+    """Whether every current browser shows it in an <img>."""
 
 
-JPEG = ImageFormat("JPEG", "image/jpeg", "jpg")
-PNG = ImageFormat("PNG", "image/png", "png")
-WEBP = ImageFormat("WEBP", "image/webp", "webp")
-ACCEPTED_FORMATS = (JPEG, PNG, WEBP)
-MIME_BY_EXTENSION = {fmt.extension: fmt.mime for fmt in ACCEPTED_FORMATS} | {"webp": WEBP.mime}
+JPEG = ImageFormat("JPEG", "image/jpeg", "jpg", "JPEG", True)
+PNG = ImageFormat("PNG", "image/png", "png", "PNG", True)
+WEBP = ImageFormat("WEBP", "image/webp", "webp", "WEBP", True)
+GIF = ImageFormat("GIF", "image/gif", "gif", "GIF", True)
+HEIC = ImageFormat("HEIC", "image/heic", "heic", "HEIF", False)
+HEIF = ImageFormat("HEIF", "image/heif", "heif", "HEIF", False)
+AVIF = ImageFormat("AVIF", "image/avif", "avif", "AVIF", True)
+ACCEPTED_FORMATS = (JPEG, PNG, WEBP, GIF, HEIC, HEIF, AVIF)
+ACCEPTED_DESCRIPTION = "a JPEG, PNG, WebP, GIF, HEIC or AVIF image"
+MIME_BY_EXTENSION = {fmt.extension: fmt.mime for fmt in ACCEPTED_FORMATS}
+# An original in one of these, within the preview size, upright and single-frame, is shown as is.
+SELF_PREVIEW_FORMATS = (JPEG, PNG, WEBP)
+
+# ISO base media file brands (ftyp box): HEVC-coded HEIF, AV1-coded AVIF, generic HEIF.
+_HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+_HEIF_BRANDS = {b"mif1", b"msf1", b"mif2", b"miaf"}
+
+# Every exception class Pillow or libheif raise for bad input. A test walks Pillow's modules and
+# checks each class it defines is covered here.
+DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    UnidentifiedImageError,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+    ImageCms.PyCMSError,
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    struct.error,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    OverflowError,
+    RuntimeError,
+    NotImplementedError,
+    MemoryError,
+    AttributeError,
+)
+
+_ORIENTATION_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def format_named(name: str) -> ImageFormat:
@@ -60,23 +148,86 @@ class TakenAt:
 
 
 @dataclass(frozen=True, slots=True)
+class Camera:
+    """What took the photo and how; every field is optional."""
+
+    make: str | None = None
+    model: str | None = None
+    lens: str | None = None
+    focal_length_mm: float | None = None
+    f_number: float | None = None
+    exposure_time_s: float | None = None
+    iso: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GpsPosition:
+    """Where the photo was taken, in decimal degrees (north and east positive)."""
+
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoMetadata:
+    """What the EXIF of an image says, sanitised."""
+
+    orientation: int = 1
+    taken_at: TakenAt | None = None
+    camera: Camera = field(default_factory=Camera)
+    gps: GpsPosition | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Derivative:
+    """An image made from an original: no metadata, sRGB, 8-bit."""
+
+    data: bytes
+    format: ImageFormat
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
 class ImageAnalysis:
     """What one decode of an uploaded image yields."""
 
     format: ImageFormat
     width: int
     height: int
-    taken_at: TakenAt | None
-    thumbnail_webp: bytes
-    thumbnail_width: int
-    thumbnail_height: int
+    metadata: PhotoMetadata
+    thumbnail: Derivative
+    preview: Derivative | None
+    """None when the original is shown as its own preview."""
+    thumbhash: str
+    """Base64 of the ThumbHash placeholder."""
+
+    @property
+    def taken_at(self) -> TakenAt | None:
+        """When the photo was taken, if the EXIF says."""
+        return self.metadata.taken_at
+
+    @property
+    def thumbnail_webp(self) -> bytes:
+        """The thumbnail's bytes."""
+        return self.thumbnail.data
+
+    @property
+    def thumbnail_width(self) -> int:
+        """The thumbnail's width."""
+        return self.thumbnail.width
+
+    @property
+    def thumbnail_height(self) -> int:
+        """The thumbnail's height."""
+        return self.thumbnail.height
 
 
 def sniff_format(head: bytes) -> ImageFormat | None:
     """Tell the real format from the first bytes of a file, ignoring names and headers.
 
     Args:
-        head: At least the first 12 bytes of the file.
+        head: The first bytes of the file (64 are enough for every accepted format).
 
     Returns:
         The accepted format the bytes are in, or None.
@@ -87,15 +238,31 @@ def sniff_format(head: bytes) -> ImageFormat | None:
         return PNG
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return WEBP
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return GIF
+    if head[4:8] == b"ftyp" and len(head) >= 12:
+        box_size = int.from_bytes(head[:4], "big")
+        major = head[8:12]
+        compatible = {head[i:i + 4] for i in range(16, min(box_size, len(head)) - 3, 4)}
+        brands = {major} | compatible
+        if major in _HEIC_BRANDS or (major in _HEIF_BRANDS and brands & _HEIC_BRANDS):
+            return HEIC
+        if major in _AVIF_BRANDS or (major in _HEIF_BRANDS and brands & _AVIF_BRANDS):
+            return AVIF
+        if major in _HEIF_BRANDS:
+            return HEIF
     return None
 
 
-def analyse(path: Path, *, thumbnail_size: int, max_pixels: int) -> ImageAnalysis:
-    """Validate an image file and derive its metadata and thumbnail from one decode.
+def analyse(
+    path: Path, *, thumbnail_size: int, preview_size: int, max_pixels: int
+) -> ImageAnalysis:
+    """Validate an image file; read its metadata and make its derivatives from one decode.
 
     Args:
         path: The uploaded file.
         thumbnail_size: Longest edge of the thumbnail, in pixels.
+        preview_size: Longest edge of the preview, in pixels.
         max_pixels: Images with more pixels than this are refused before decoding.
 
     Returns:
@@ -105,101 +272,457 @@ def analyse(path: Path, *, thumbnail_size: int, max_pixels: int) -> ImageAnalysi
         UnsupportedImage: For anything that is not a complete, accepted image.
     """
     with path.open("rb") as fh:
-        head = fh.read(16)
+        head = fh.read(64)
         if not head:
             raise UnsupportedImage("the file is empty")
         fmt = sniff_format(head)
         if fmt is None:
-            raise UnsupportedImage("the file is not a JPEG, PNG or WebP image")
+            raise UnsupportedImage(f"the file is not {ACCEPTED_DESCRIPTION}")
         fh.seek(0)
-        # Pillow's own bomb check runs inside Image.open, before any pixel is decoded.
+        # Pillow's own bomb check runs inside Image.open, before any pixel is decoded; the
+        # warning it gives between 1x and 2x the limit is made an error below.
         Image.MAX_IMAGE_PIXELS = max_pixels
-        too_many_pixels = f"the image has more than {max_pixels / 1e6:.0f} megapixels"
         try:
-            return _analyse_open(fh, fmt, thumbnail_size=thumbnail_size, max_pixels=max_pixels)
+            frames = _count_gif_frames(fh, max_pixels=max_pixels) if fmt is GIF else None
+            return _analyse_open(
+                fh, fmt, thumbnail_size=thumbnail_size, preview_size=preview_size,
+                max_pixels=max_pixels, frames=frames,
+            )
         except UnsupportedImage:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise UnsupportedImage(too_many_pixels) from exc
-        except (
-            UnidentifiedImageError,
-            OSError,
-            ValueError,
-            SyntaxError,
-            EOFError,
-            struct.error,
-            IndexError,
-            KeyError,
-            TypeError,
-            ZeroDivisionError,
-            MemoryError,
-        ) as exc:
+            raise UnsupportedImage(
+                f"the image has more than {max_pixels / 1e6:.0f} megapixels"
+            ) from exc
+        except MemoryError as exc:
+            raise UnsupportedImage("the image is too large to process") from exc
+        except DECODE_ERRORS as exc:
             raise UnsupportedImage(_reason(exc)) from exc
 
 
 def _reason(exc: BaseException) -> str:
     text = str(exc).lower()
-    if "truncated" in text or isinstance(exc, EOFError):
+    if "truncated" in text or "premature end" in text or isinstance(exc, EOFError):
         return "the file is incomplete (truncated)"
     return "the image data is damaged or unreadable"
 
 
 def _analyse_open(
-    fh: io.BufferedReader, fmt: ImageFormat, *, thumbnail_size: int, max_pixels: int
+    fh: BinaryIO,
+    fmt: ImageFormat,
+    *,
+    thumbnail_size: int,
+    preview_size: int,
+    max_pixels: int,
+    frames: int | None,
 ) -> ImageAnalysis:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(fh, formats=[fmt.name]) as im:
+        with Image.open(fh, formats=[fmt.pillow]) as im:
             width, height = im.size
             if width * height > max_pixels:
                 raise Image.DecompressionBombError(f"{width}x{height}")
-            exif = im.getexif()
-            orientation = exif.get(0x0112, 1)
-            taken_at = _taken_at(exif)
-            if fmt is JPEG:
-                # DCT scaling: decode at the smallest scale whose long edge is still at least
-                # twice the thumbnail's, so the final resize has detail to work with.
-                scale = min(1.0, 2 * thumbnail_size / max(width, height))
-                im.draft("RGB", (math.ceil(im.width * scale), math.ceil(im.height * scale)))
+            if frames is None:
+                frames = getattr(im, "n_frames", 1)
+                _check_frames(frames, width * height)
+            metadata = read_metadata(im)
+            icc = im.info.get("icc_profile") or None
+            self_preview = (
+                fmt in SELF_PREVIEW_FORMATS
+                and max(width, height) <= preview_size
+                and metadata.orientation == 1
+                and frames == 1
+                and im.mode in ("RGB", "RGBA", "L", "LA", "P")
+                and metadata.gps is None
+            )
+            largest = thumbnail_size if self_preview else preview_size
+            target = _fit((width, height), largest)
+            if target != (width, height):
+                # JPEG: DCT scaling to the smallest scale still >= the target. HEIF: an
+                # embedded thumbnail at least that large, when there is one.
+                im.draft(im.mode, target)
             im.load()
-            upright = ImageOps.exif_transpose(im)
-            if orientation in (5, 6, 7, 8):
-                width, height = height, width
-            thumb = _to_display_mode(upright)
-            thumb.thumbnail((thumbnail_size, thumbnail_size), Image.Resampling.LANCZOS,
-                            reducing_gap=3.0)
-            out = io.BytesIO()
-            thumb.save(out, "WEBP", quality=82, method=4)
+            # CMYK is converted to sRGB with its profile before resizing; other modes after,
+            # on fewer pixels.
+            converted = im.mode == "CMYK"
+            # Bilinear in Pillow widens with the scale factor (an antialiasing triangle): for
+            # the small factor left after DCT scaling or box reduction it is as sharp as
+            # bicubic at about half the cost. A thumbnail made straight from the decode gets
+            # Lanczos, like every thumbnail.
+            base = _resize(
+                _normalise_mode(im, icc),
+                target,
+                *((Image.Resampling.LANCZOS, 1.5) if self_preview
+                  else (Image.Resampling.BILINEAR, 1.0)),
+            )
+            if icc and not converted:
+                base = _to_srgb(base, icc)
+            transpose = _ORIENTATION_TRANSPOSE.get(metadata.orientation)
+            if transpose is not None:
+                base = base.transpose(transpose)
+                width, height = (height, width) if metadata.orientation >= 5 else (width, height)
+            base.info = {}
+            preview = None if self_preview else _encode_preview(base)
+            thumb_image = _resize(
+                base, _fit(base.size, thumbnail_size), Image.Resampling.LANCZOS, 1.5
+            )
+            thumbnail = _encode(thumb_image, WEBP)
             return ImageAnalysis(
                 format=fmt,
                 width=width,
                 height=height,
-                taken_at=taken_at,
-                thumbnail_webp=out.getvalue(),
-                thumbnail_width=thumb.width,
-                thumbnail_height=thumb.height,
+                metadata=metadata,
+                thumbnail=thumbnail,
+                preview=preview,
+                thumbhash=_thumbhash(thumb_image),
             )
 
 
-def _to_display_mode(im: Image.Image) -> Image.Image:
-    """An 8-bit RGB or RGBA copy, scaling 16-bit values instead of clipping them."""
-    if im.mode in ("RGB", "RGBA"):
+def _check_frames(frames: int, frame_pixels: int) -> None:
+    if frames > MAX_FRAMES:
+        raise UnsupportedImage(f"the image has more than {MAX_FRAMES} frames")
+    if frames * frame_pixels > MAX_ANIMATION_PIXELS:
+        raise UnsupportedImage(
+            f"the animation has more than {MAX_ANIMATION_PIXELS / 1e6:.0f} megapixels in all"
+        )
+
+
+def _count_gif_frames(fh: BinaryIO, *, max_pixels: int) -> int:
+    """Count a GIF's frames from its block structure, refusing it past the caps.
+
+    Pillow's `n_frames` walks every frame of a file first; this reads block headers only and
+    stops as soon as the cap is passed, so a file of millions of empty frames costs little.
+    """
+    header = fh.read(13)
+    if len(header) < 13:
+        raise UnsupportedImage("the file is incomplete (truncated)")
+    width, height, flags = struct.unpack("<HHB", header[6:11])
+    if width * height > max_pixels:
+        raise Image.DecompressionBombError(f"{width}x{height}")
+    if flags & 0x80:
+        fh.seek(3 << ((flags & 7) + 1), io.SEEK_CUR)
+    frames = 0
+    while block := fh.read(1):
+        if block == b"!":
+            fh.read(1)
+            _skip_gif_sub_blocks(fh)
+        elif block == b",":
+            descriptor = fh.read(9)
+            if len(descriptor) < 9:
+                break
+            if descriptor[8] & 0x80:
+                fh.seek(3 << ((descriptor[8] & 7) + 1), io.SEEK_CUR)
+            fh.read(1)
+            _skip_gif_sub_blocks(fh)
+            frames += 1
+            if frames > MAX_FRAMES:
+                break
+        else:
+            break
+    _check_frames(frames, width * height)
+    fh.seek(0)
+    return frames
+
+
+def _skip_gif_sub_blocks(fh: BinaryIO) -> None:
+    while (length := fh.read(1)) and length[0]:
+        fh.seek(length[0], io.SEEK_CUR)
+
+
+def _fit(size: tuple[int, int], longest: int) -> tuple[int, int]:
+    """The size with its long edge at most `longest`, aspect kept, never larger than it was."""
+    width, height = size
+    if max(width, height) <= longest:
+        return width, height
+    scale = longest / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _resize(
+    im: Image.Image,
+    size: tuple[int, int],
+    resample: Image.Resampling = Image.Resampling.BICUBIC,
+    reducing_gap: float = 1.0,
+) -> Image.Image:
+    if im.size == size:
         return im
-    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-        return im.point(lambda v: v / 257).convert("L").convert("RGB")
-    if im.mode in ("P", "LA", "PA") or "transparency" in im.info:
+    # reducing_gap: a fast integer box reduction first (like JPEG DCT scaling), the filter only
+    # over what is left, less than a factor of `reducing_gap` more.
+    return im.resize(size, resample, reducing_gap=reducing_gap)
+
+
+def _normalise_mode(im: Image.Image, icc: bytes | None) -> Image.Image:
+    """An 8-bit RGB, RGBA or L image; 16-bit values are scaled, never clipped."""
+    mode = im.mode
+    if mode in ("RGB", "RGBA", "L"):
+        return im
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        # 16-bit samples fill 0..65535; a plain convert would clip everything above 255.
+        return im.point(lambda v: v / 257).convert("L")
+    if mode == "CMYK":
+        return _to_srgb(im, icc) if icc else im.convert("RGB")
+    if mode in ("P", "PA") and (im.has_transparency_data or mode == "PA"):
         return im.convert("RGBA")
+    if mode in ("LA", "La", "RGBa", "RGBX", "RGBA;16B"):
+        return im.convert("RGBA") if "A" in mode or "a" in mode else im.convert("RGB")
     return im.convert("RGB")
 
 
-def _taken_at(exif: Image.Exif) -> TakenAt | None:
-    sub = exif.get_ifd(EXIF_IFD)
-    return _parse_exif_datetime(
-        sub.get(TAG_DATETIME_ORIGINAL), sub.get(TAG_OFFSET_TIME_ORIGINAL), "exif_original"
-    ) or _parse_exif_datetime(exif.get(TAG_DATETIME), sub.get(TAG_OFFSET_TIME), "exif_datetime")
+def _to_srgb(im: Image.Image, icc: bytes) -> Image.Image:
+    """Pixels converted from the embedded ICC profile to sRGB; unchanged if it is unusable."""
+    out_mode = "RGBA" if im.mode == "RGBA" else "RGB"
+    try:
+        transform = _srgb_transform(icc, im.mode, out_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        log.info("ignoring an unusable ICC profile")
+        return im.convert(out_mode)
+    if transform is None:
+        return im if im.mode == out_mode else im.convert(out_mode)
+    return ImageCms.applyTransform(im, transform)
 
 
-def _parse_exif_datetime(value: object, offset: object, source: str) -> TakenAt | None:
+@functools.lru_cache(maxsize=16)
+def _srgb_transform(icc: bytes, in_mode: str, out_mode: str) -> ImageCms.ImageCmsTransform | None:
+    source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    if in_mode != "CMYK" and "srgb" in (ImageCms.getProfileDescription(source) or "").lower():
+        return None
+    return ImageCms.buildTransform(
+        source, _srgb_profile(), in_mode, out_mode,
+        renderingIntent=ImageCms.Intent.PERCEPTUAL,
+    )
+
+
+@functools.cache
+def _srgb_profile() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _has_alpha(im: Image.Image) -> bool:
+    return im.mode == "RGBA" and im.getextrema()[3][0] < 255
+
+
+def _encode_preview(im: Image.Image) -> Derivative:
+    if _has_alpha(im):
+        return _encode(im, WEBP)
+    return _encode(im.convert("RGB") if im.mode != "RGB" else im, JPEG)
+
+
+def _encode(im: Image.Image, fmt: ImageFormat) -> Derivative:
+    """Encode without any metadata: no EXIF, GPS, ICC, XMP or comments reach a derivative."""
+    im.info = {}
+    out = io.BytesIO()
+    if fmt is JPEG:
+        im.save(out, "JPEG", quality=85, subsampling="4:2:0")
+    else:
+        im.save(out, "WEBP", quality=82, method=4)
+    return Derivative(out.getvalue(), fmt, im.width, im.height)
+
+
+def _thumbhash(im: Image.Image) -> str:
+    small = im.copy()
+    small.thumbnail((THUMBHASH_EDGE, THUMBHASH_EDGE), Image.Resampling.BILINEAR)
+    rgba = small.convert("RGBA")
+    digest = thumbhash.rgba_to_thumb_hash(rgba.width, rgba.height, rgba.tobytes())
+    return base64.b64encode(digest).decode("ascii")
+
+
+@functools.lru_cache(maxsize=1024)
+def placeholder_data_url(hash_b64: str) -> str:
+    """The blurred placeholder a thumbhash stands for, as a PNG data URL.
+
+    Args:
+        hash_b64: Base64 of a ThumbHash.
+
+    Returns:
+        A `data:image/png;base64,...` URL, or "" when the hash is unusable.
+    """
+    try:
+        width, height, rgba = thumbhash.thumb_hash_to_rgba(base64.b64decode(hash_b64))
+        out = io.BytesIO()
+        Image.frombytes("RGBA", (width, height), rgba).save(out, "PNG")
+    except (ValueError, TypeError, OSError):
+        return ""
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def derivative_size(data: bytes) -> tuple[ImageFormat, int, int]:
+    """Format and size of a stored derivative, read from its header.
+
+    Raises:
+        UnsupportedImage: When the bytes are not an accepted image.
+    """
+    fmt = sniff_format(data[:64])
+    if fmt is None:
+        raise UnsupportedImage(f"the file is not {ACCEPTED_DESCRIPTION}")
+    try:
+        with Image.open(io.BytesIO(data), formats=[fmt.pillow]) as im:
+            return fmt, im.width, im.height
+    except DECODE_ERRORS as exc:
+        raise UnsupportedImage(_reason(exc)) from exc
+
+
+def read_metadata(im: Image.Image) -> PhotoMetadata:
+    """Orientation, date taken, camera and GPS from an opened image's EXIF.
+
+    EXIF is untrusted input: a part that cannot be read is left out, never an error, and text
+    is sanitised with `clean_text`.
+
+    Args:
+        im: An opened (not necessarily loaded) image.
+
+    Returns:
+        The metadata; empty when there is no readable EXIF.
+    """
+    try:
+        exif = im.getexif()
+    except Exception:  # noqa: BLE001 - bad EXIF means no EXIF, not a failed upload
+        return PhotoMetadata()
+    orientation = _orientation(exif)
+    try:
+        sub = exif.get_ifd(EXIF_IFD)
+    except Exception:  # noqa: BLE001
+        sub = {}
+    try:
+        gps_ifd = exif.get_ifd(GPS_IFD)
+    except Exception:  # noqa: BLE001
+        gps_ifd = {}
+    return PhotoMetadata(
+        orientation=orientation,
+        taken_at=_guard(lambda: _taken_at(exif, sub)),
+        camera=_guard(lambda: _camera(exif, sub)) or Camera(),
+        gps=_guard(lambda: gps_position(gps_ifd)),
+    )
+
+
+def _guard(read: Callable[[], _T]) -> _T | None:
+    try:
+        return read()
+    except Exception:  # noqa: BLE001 - one unreadable EXIF field never spoils the others
+        log.debug("unreadable EXIF field", exc_info=True)
+        return None
+
+
+def _orientation(exif: Image.Exif) -> int:
+    try:
+        value = int(exif.get(TAG_ORIENTATION, 1))
+    except (TypeError, ValueError):
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def _taken_at(exif: Image.Exif, sub: dict) -> TakenAt | None:
+    return (
+        parse_exif_datetime(
+            sub.get(TAG_DATETIME_ORIGINAL), sub.get(TAG_OFFSET_TIME_ORIGINAL), "exif_original"
+        )
+        or parse_exif_datetime(
+            sub.get(TAG_DATETIME_DIGITIZED), sub.get(TAG_OFFSET_TIME_DIGITIZED), "exif_digitized"
+        )
+        or parse_exif_datetime(exif.get(TAG_DATETIME), sub.get(TAG_OFFSET_TIME), "exif_datetime")
+    )
+
+
+def _camera(exif: Image.Exif, sub: dict) -> Camera:
+    return Camera(
+        make=clean_text(exif.get(TAG_MAKE)),
+        model=clean_text(exif.get(TAG_MODEL)),
+        lens=clean_text(sub.get(TAG_LENS_MODEL)),
+        focal_length_mm=_number(sub.get(TAG_FOCAL_LENGTH), 0.1, 10_000),
+        f_number=_number(sub.get(TAG_F_NUMBER), 0.3, 1_000),
+        exposure_time_s=_number(sub.get(TAG_EXPOSURE_TIME), 1e-7, 100_000),
+        iso=_iso(sub.get(TAG_ISO)),
+    )
+
+
+def _number(value: object, low: float, high: float) -> float | None:
+    if isinstance(value, tuple | list):
+        value = value[0] if value else None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+    return number if math.isfinite(number) and low <= number <= high else None
+
+
+def _iso(value: object) -> int | None:
+    number = _number(value, 1, 10_000_000)
+    return round(number) if number is not None else None
+
+
+def gps_position(gps: dict) -> GpsPosition | None:
+    """Decimal degrees from a GPS IFD's degree/minute/second rationals and N/S/E/W refs.
+
+    Args:
+        gps: The GPS IFD, tag number to value.
+
+    Returns:
+        The position, or None when it is missing or out of range.
+    """
+    latitude = _degrees(gps.get(GPS_LATITUDE), gps.get(GPS_LATITUDE_REF), b"S", 90)
+    longitude = _degrees(gps.get(GPS_LONGITUDE), gps.get(GPS_LONGITUDE_REF), b"W", 180)
+    if latitude is None or longitude is None:
+        return None
+    return GpsPosition(latitude, longitude)
+
+
+def _degrees(value: object, ref: object, negative: bytes, limit: float) -> float | None:
+    if not isinstance(value, tuple | list) or not 1 <= len(value) <= 3:
+        return None
+    parts = [_number(part, 0, 100_000) for part in value]
+    if any(part is None for part in parts):
+        return None
+    degrees = sum(part / 60**i for i, part in enumerate(parts))  # type: ignore[operator]
+    if isinstance(ref, str):
+        ref = ref.encode("ascii", "ignore")
+    if isinstance(ref, bytes) and ref.strip(b"\x00 ").upper() == negative:
+        degrees = -degrees
+    return round(degrees, 7) if -limit <= degrees <= limit else None
+
+
+def clean_text(value: object, *, limit: int = MAX_TEXT_LENGTH) -> str | None:
+    """EXIF text made safe to store and show.
+
+    Decoded leniently, NFC-normalised, stripped of control, format (bidi overrides, zero-width)
+    and other invisible characters, whitespace collapsed and capped at `limit` characters.
+
+    Args:
+        value: A raw EXIF value (str or bytes; anything else gives None).
+        limit: Most characters kept.
+
+    Returns:
+        The text, or None when nothing printable is left.
+    """
+    if isinstance(value, str):
+        # Pillow decodes EXIF ASCII as Latin-1; cameras and phones write UTF-8 there.
+        try:
+            value = value[: limit * 4].encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            pass
+    if isinstance(value, bytes):
+        value = value[: limit * 4].decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return None
+    value = unicodedata.normalize("NFC", value[: limit * 4])
+    kept = "".join(
+        " " if ch.isspace() else ch
+        for ch in value
+        if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn") or ch.isspace()
+    )
+    text = " ".join(kept.split())[:limit].strip()
+    return text or None
+
+
+def parse_exif_datetime(value: object, offset: object, source: str) -> TakenAt | None:
+    """An EXIF `YYYY:MM:DD HH:MM:SS` with its optional `+HH:MM` offset, as UTC.
+
+    Args:
+        value: The date tag's value.
+        offset: The matching OffsetTime* tag's value, or None.
+        source: Recorded as where the date came from.
+
+    Returns:
+        The moment, or None for an empty, malformed or implausible date.
+    """
     if isinstance(value, bytes):
         value = value.decode("ascii", "replace")
     if not isinstance(value, str):

@@ -5,18 +5,22 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
+import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from imgstream.models import Photo, User, utcnow
+from imgstream.models import Photo, Rendition, RenditionKind, User, utcnow
 from imgstream.services import imaging
-from imgstream.services.storage import Storage
+from imgstream.services.storage import ObjectMissing, Storage
 from imgstream.services.uploads import IncomingFile, format_bytes
 
 log = logging.getLogger(__name__)
@@ -54,6 +58,11 @@ def thumbnail_key(owner_id: uuid.UUID, photo_id: uuid.UUID) -> str:
     return f"thumbnails/{owner_id}/{photo_id}_thumb.webp"
 
 
+def preview_key(owner_id: uuid.UUID, photo_id: uuid.UUID, extension: str) -> str:
+    """Storage key of a photo's preview (the detail view's image)."""
+    return f"previews/{owner_id}/{photo_id}_preview.{extension}"
+
+
 def as_utc(moment: datetime) -> datetime:
     """A stored datetime as aware UTC (SQLite hands them back naive)."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
@@ -67,6 +76,7 @@ def ingest(
     upload: IncomingFile,
     sha256: str,
     thumbnail_size: int,
+    preview_size: int,
     max_pixels: int,
 ) -> IngestResult:
     """Turn a received file into a photo in the owner's library, or say why not.
@@ -80,6 +90,7 @@ def ingest(
         upload: The received file (closed).
         sha256: Hex digest of its bytes.
         thumbnail_size: Longest thumbnail edge.
+        preview_size: Longest preview edge.
         max_pixels: Pixel cap checked before decoding.
 
     Returns:
@@ -90,7 +101,10 @@ def ingest(
             return IngestResult(IngestStatus.REJECTED, "empty file")
         try:
             analysis = imaging.analyse(
-                upload.path, thumbnail_size=thumbnail_size, max_pixels=max_pixels
+                upload.path,
+                thumbnail_size=thumbnail_size,
+                preview_size=preview_size,
+                max_pixels=max_pixels,
             )
         except imaging.UnsupportedImage as exc:
             return IngestResult(IngestStatus.REJECTED, f"not a supported image: {exc}")
@@ -122,7 +136,6 @@ def _store(
 ) -> IngestResult:
     photo_id = uuid.uuid4()
     now = utcnow()
-    taken = analysis.taken_at
     photo = Photo(
         id=photo_id,
         owner_id=owner.id,
@@ -133,25 +146,30 @@ def _store(
         size_bytes=upload.size,
         width=analysis.width,
         height=analysis.height,
-        taken_at=taken.utc if taken else now,
-        taken_at_offset_minutes=taken.offset_minutes if taken else None,
-        taken_at_source=taken.source if taken else "upload_time",
         uploaded_at=now,
         updated_at=now,
+        taken_at=now,
+        taken_at_source="upload_time",
     )
+    apply_metadata(photo, analysis)
     written: list[str] = []
     try:
         key = original_key(owner.id, photo_id, analysis.format.extension)
         storage.put_file(key, upload.path)
         written.append(key)
-        key = thumbnail_key(owner.id, photo_id)
-        storage.put_bytes(key, analysis.thumbnail_webp)
-        written.append(key)
+        renditions = _renditions(photo, analysis, original=key, original_bytes=upload.size)
+        for rendition, data in renditions:
+            if data is not None:
+                storage.put_bytes(rendition.key, data)
+                written.append(rendition.key)
         session.add(photo)
+        session.flush()
+        session.add_all([rendition for rendition, _ in renditions])
+        derived_bytes = sum(len(data) for _, data in renditions if data is not None)
         session.execute(
             sa.update(User)
             .where(User.id == owner.id)
-            .values(used_bytes=User.used_bytes + upload.size + len(analysis.thumbnail_webp))
+            .values(used_bytes=User.used_bytes + upload.size + derived_bytes)
         )
         session.commit()
     except IntegrityError:
@@ -194,11 +212,19 @@ def delete_photo(
         return False
     photo.deleted_at = utcnow()
     session.commit()
-    keys = [original_key(owner_id, photo_id, extension_of(photo)),
-            thumbnail_key(owner_id, photo_id)]
-    freed = photo.size_bytes + sum(storage.size(key) for key in keys[1:])
-    for key in keys:
+    original = original_key(owner_id, photo_id, extension_of(photo))
+    renditions = session.exec(select(Rendition).where(Rendition.photo_id == photo_id)).all()
+    derived = {r.key: r.size_bytes for r in renditions if r.key != original}
+    if not renditions:
+        # Stored before renditions were recorded: the thumbnail is all there is.
+        key = thumbnail_key(owner_id, photo_id)
+        derived[key] = storage.size(key)
+    freed = photo.size_bytes + sum(derived.values())
+    for key in [original, *derived]:
         storage.delete(key)
+    for rendition in renditions:
+        session.delete(rendition)
+    session.flush()
     session.delete(photo)
     session.execute(
         sa.update(User)
@@ -207,6 +233,71 @@ def delete_photo(
     )
     session.commit()
     return True
+
+
+def apply_metadata(photo: Photo, analysis: imaging.ImageAnalysis) -> None:
+    """Copy what was read from the image onto its row (date taken falls back to upload time).
+
+    Args:
+        photo: The row; its `uploaded_at` must be set.
+        analysis: The image's analysis.
+    """
+    meta = analysis.metadata
+    taken = meta.taken_at
+    photo.taken_at = taken.utc if taken else photo.uploaded_at
+    photo.taken_at_offset_minutes = taken.offset_minutes if taken else None
+    photo.taken_at_source = taken.source if taken else "upload_time"
+    photo.thumbhash = analysis.thumbhash
+    photo.camera_make = meta.camera.make
+    photo.camera_model = meta.camera.model
+    photo.lens = meta.camera.lens
+    photo.focal_length_mm = meta.camera.focal_length_mm
+    photo.f_number = meta.camera.f_number
+    photo.exposure_time_s = meta.camera.exposure_time_s
+    photo.iso = meta.camera.iso
+    photo.gps_latitude = meta.gps.latitude if meta.gps else None
+    photo.gps_longitude = meta.gps.longitude if meta.gps else None
+
+
+def _renditions(
+    photo: Photo, analysis: imaging.ImageAnalysis, *, original: str, original_bytes: int
+) -> list[tuple[Rendition, bytes | None]]:
+    """Rows for a photo's thumbnail and preview, with the bytes each still needs written.
+
+    The bytes are None for a preview that is the original itself.
+    """
+    thumb = analysis.thumbnail
+    rows: list[tuple[Rendition, bytes | None]] = [
+        (
+            Rendition(
+                photo_id=photo.id, kind=RenditionKind.THUMB,
+                key=thumbnail_key(photo.owner_id, photo.id), width=thumb.width,
+                height=thumb.height, format=thumb.format.name, size_bytes=len(thumb.data),
+            ),
+            thumb.data,
+        )
+    ]
+    preview = analysis.preview
+    if preview is None:
+        rows.append((
+            Rendition(
+                photo_id=photo.id, kind=RenditionKind.PREVIEW, key=original,
+                width=analysis.width, height=analysis.height, format=analysis.format.name,
+                size_bytes=original_bytes,
+            ),
+            None,
+        ))
+    else:
+        rows.append((
+            Rendition(
+                photo_id=photo.id, kind=RenditionKind.PREVIEW,
+                key=preview_key(photo.owner_id, photo.id, preview.format.extension),
+                width=preview.width, height=preview.height, format=preview.format.name,
+                size_bytes=len(preview.data),
+            ),
+            preview.data,
+        ))
+    return rows
 
 
 def _remove(storage: Storage, keys: list[str]) -> None:
@@ -302,6 +393,16 @@ def taken_at_local(photo: Photo) -> datetime:
     return moment.astimezone(timezone(timedelta(minutes=photo.taken_at_offset_minutes)))
 
 
+def utc_offset_label(photo: Photo) -> str:
+    """The UTC offset where the photo was taken ("UTC+02:00"), or "" when unknown."""
+    minutes = photo.taken_at_offset_minutes
+    if minutes is None:
+        return ""
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{rest:02d}"
+
+
 def describe_size(photo: Photo) -> str:
     """The file size for people."""
     return format_bytes(photo.size_bytes)
@@ -324,3 +425,175 @@ def library_usage(*, session: Session, owner: User) -> LibraryUsage:
         )
     ).one()
     return LibraryUsage(int(count), owner.used_bytes, owner.quota_bytes)
+
+
+def renditions_of(
+    *, session: Session, photo_ids: list[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], Rendition]:
+    """The recorded renditions of some photos, by (photo id, kind)."""
+    if not photo_ids:
+        return {}
+    rows = session.exec(select(Rendition).where(Rendition.photo_id.in_(photo_ids)))
+    return {(row.photo_id, row.kind): row for row in rows}
+
+
+def thumbnail_of(photo: Photo, rendition: Rendition | None) -> str:
+    """Key of the image the grid shows for a photo."""
+    return rendition.key if rendition else thumbnail_key(photo.owner_id, photo.id)
+
+
+def preview_of(photo: Photo, rendition: Rendition | None) -> str:
+    """Key of the image the detail view shows: the preview, else something a browser shows."""
+    if rendition is not None:
+        return rendition.key
+    if imaging.format_named(photo.format).browser:
+        return original_key(photo.owner_id, photo.id, extension_of(photo))
+    return thumbnail_key(photo.owner_id, photo.id)
+
+
+def camera_label(photo: Photo) -> str:
+    """Make and model for people ("Apple iPhone 15 Pro"), without the make said twice."""
+    make, model = photo.camera_make or "", photo.camera_model or ""
+    if make and model.casefold().startswith(make.split()[0].casefold()):
+        return model
+    return " ".join(part for part in (make, model) if part)
+
+
+def exposure_label(photo: Photo) -> str:
+    """Aperture, shutter speed, focal length and ISO, those that are known."""
+    parts = []
+    if photo.f_number:
+        parts.append(f"ƒ/{photo.f_number:.3g}")
+    if photo.exposure_time_s:
+        seconds = photo.exposure_time_s
+        if seconds < 0.5:
+            parts.append(f"1/{round(1 / seconds)} s")
+        else:
+            parts.append(f"{seconds:.3g} s")
+    if photo.focal_length_mm:
+        parts.append(f"{photo.focal_length_mm:.3g} mm")
+    if photo.iso:
+        parts.append(f"ISO {photo.iso}")
+    return " · ".join(parts)
+
+
+def location_label(photo: Photo) -> str:
+    """GPS position in degrees with hemispheres, or "" when the photo has none."""
+    if photo.gps_latitude is None or photo.gps_longitude is None:
+        return ""
+    lat, lon = photo.gps_latitude, photo.gps_longitude
+    return (
+        f"{abs(lat):.5f}° {'N' if lat >= 0 else 'S'}, "
+        f"{abs(lon):.5f}° {'E' if lon >= 0 else 'W'}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RegenerationReport:
+    """What a pass over photos without renditions did."""
+
+    photos: int
+    written: int
+    failed: int
+
+
+def regenerate_renditions(
+    *,
+    session: Session,
+    storage: Storage,
+    spool_dir: Path,
+    thumbnail_size: int,
+    preview_size: int,
+    max_pixels: int,
+) -> RegenerationReport:
+    """Give every photo its thumbnail and preview renditions, making those that are missing.
+
+    For photos stored before renditions were recorded: blobs already stored are recorded as
+    they are, missing ones are made from the original, and the metadata of photos without a
+    placeholder is read again. Idempotent; a photo whose original cannot be read is logged
+    and left as it is.
+
+    Args:
+        session: Database session.
+        storage: Where photo bytes are.
+        spool_dir: Scratch directory for copies of originals.
+        thumbnail_size: Longest thumbnail edge.
+        preview_size: Longest preview edge.
+        max_pixels: Pixel cap checked before decoding.
+
+    Returns:
+        Counts of photos looked at, blobs written and photos that failed.
+    """
+    kinds = {RenditionKind.THUMB.value, RenditionKind.PREVIEW.value}
+    have: dict[uuid.UUID, set[str]] = {}
+    for photo_id, kind in session.exec(select(Rendition.photo_id, Rendition.kind)):
+        have.setdefault(photo_id, set()).add(kind)
+    todo = [
+        photo for photo in session.exec(select(Photo).order_by(Photo.uploaded_at))
+        if have.get(photo.id, set()) != kinds or photo.thumbhash is None
+    ]
+    written = failed = 0
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    for photo in todo:
+        try:
+            written += _regenerate(
+                session, storage, photo, have.get(photo.id, set()), spool_dir,
+                thumbnail_size=thumbnail_size, preview_size=preview_size, max_pixels=max_pixels,
+            )
+        except (imaging.UnsupportedImage, ObjectMissing, OSError):
+            session.rollback()
+            failed += 1
+            log.exception("could not make the renditions of photo %s", photo.id)
+    return RegenerationReport(photos=len(todo), written=written, failed=failed)
+
+
+def _regenerate(
+    session: Session,
+    storage: Storage,
+    photo: Photo,
+    recorded: set[str],
+    spool_dir: Path,
+    **sizes: int,
+) -> int:
+    key = original_key(photo.owner_id, photo.id, extension_of(photo))
+    fd, name = tempfile.mkstemp(prefix="original-", dir=spool_dir)
+    copy = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out, storage.open(key) as original:
+            shutil.copyfileobj(original, out, 1024 * 1024)
+        analysis = imaging.analyse(copy, **sizes)
+    finally:
+        copy.unlink(missing_ok=True)
+    if photo.thumbhash is None:
+        apply_metadata(photo, analysis)
+        photo.updated_at = utcnow()
+        session.add(photo)
+    written: list[str] = []
+    new_bytes = 0
+    try:
+        for rendition, data in _renditions(photo, analysis, original=key,
+                                           original_bytes=photo.size_bytes):
+            if rendition.kind in recorded:
+                continue
+            if data is not None:
+                if storage.exists(rendition.key):
+                    # Stored before renditions were recorded: keep it, record what it is.
+                    with storage.open(rendition.key) as fh:
+                        data = fh.read()
+                    fmt, rendition.width, rendition.height = imaging.derivative_size(data)
+                    rendition.format, rendition.size_bytes = fmt.name, len(data)
+                else:
+                    storage.put_bytes(rendition.key, data)
+                    written.append(rendition.key)
+                    new_bytes += len(data)
+            session.add(rendition)
+        session.execute(
+            sa.update(User).where(User.id == photo.owner_id)
+            .values(used_bytes=User.used_bytes + new_bytes)
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        _remove(storage, written)
+        raise
+    return len(written)

@@ -12,7 +12,13 @@ from typing import BinaryIO, Protocol
 from imgstream.services import media_urls
 from imgstream.services.imaging import MIME_BY_EXTENSION
 
-_KEY = re.compile(r"^[a-z]+/[0-9a-f-]{36}/[0-9a-f-]{36}(_[a-z]+)?\.[a-z0-9]{2,5}$")
+_ID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# The only keys the app makes: originals, thumbnails and previews, named by owner and photo id.
+_KEY = re.compile(
+    rf"(?:photos/{_ID}/{_ID}\.(?:jpg|png|webp|gif|heic|heif|avif)"
+    rf"|thumbnails/{_ID}/{_ID}_thumb\.webp"
+    rf"|previews/{_ID}/{_ID}_preview\.(?:jpg|webp))"
+)
 
 
 class ObjectExists(Exception):  # noqa: N818
@@ -70,7 +76,7 @@ def check_key(key: str) -> str:
     Raises:
         ObjectMissing: For anything else (such as a path with `..`).
     """
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise ObjectMissing(key)
     return key
 

@@ -9,9 +9,9 @@ import uuid
 import reflex as rx
 
 from imgstream.config import get_settings
-from imgstream.models import Photo
+from imgstream.models import Photo, Rendition, RenditionKind
 from imgstream.runtime import db_session, storage
-from imgstream.services import photos
+from imgstream.services import imaging, photos
 from imgstream.state.session import SessionState, signed_in_user
 
 
@@ -23,14 +23,17 @@ class PhotoCard:
     filename: str
     thumbnail_url: str
     taken_label: str
+    placeholder: str
+    """A data URL of the blurred thumbhash image, shown until the thumbnail has loaded."""
 
 
-def _card(photo: Photo) -> PhotoCard:
+def _card(photo: Photo, thumb: Rendition | None) -> PhotoCard:
     return PhotoCard(
         id=str(photo.id),
         filename=photo.filename,
-        thumbnail_url=storage().url_for(photos.thumbnail_key(photo.owner_id, photo.id)),
+        thumbnail_url=storage().url_for(photos.thumbnail_of(photo, thumb)),
         taken_label=photos.taken_at_local(photo).strftime("%-d %b %Y"),
+        placeholder=imaging.placeholder_data_url(photo.thumbhash) if photo.thumbhash else "",
     )
 
 
@@ -43,7 +46,10 @@ def load_cards(
         page = photos.timeline_page(
             session=session, owner_id=owner_id, limit=limit, after=after
         )
-    cards = [_card(photo) for photo in page.photos]
+        renditions = photos.renditions_of(
+            session=session, photo_ids=[photo.id for photo in page.photos]
+        )
+    cards = [_card(photo, renditions.get((photo.id, RenditionKind.THUMB))) for photo in page.photos]
     return cards, page.next_cursor.encode() if page.next_cursor else ""
 
 

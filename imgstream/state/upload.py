@@ -18,9 +18,9 @@ from imgstream.services.uploads import FileTooLarge, IncomingFile, format_bytes
 from imgstream.state.gallery import GalleryState, load_cards
 from imgstream.state.session import signed_in_user
 
-PROGRESS_INTERVAL_SECONDS = 0.2
-
 log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_SECONDS = 0.2
 
 # Decoding is CPU-bound: at most one ingest per core at a time, across all sessions.
 _ingest_slots = asyncio.Semaphore(os.cpu_count() or 1)
@@ -52,6 +52,7 @@ def _ingest(owner_id: uuid.UUID, incoming: IncomingFile, sha256: str) -> photos.
             upload=incoming,
             sha256=sha256,
             thumbnail_size=settings.thumbnail_size,
+            preview_size=settings.preview_size,
             max_pixels=settings.max_image_pixels,
         )
 
@@ -121,15 +122,12 @@ class UploadState(rx.State):
                     async with _ingest_slots:
                         result = await asyncio.to_thread(_ingest, owner_id, incoming, sha256)
                 except Exception:
-                    # The service removed what it wrote; say so instead of spinning forever.
-                    log.exception("ingest of %s failed", incoming.filename)
+                    # Nothing of the file is kept, and its row must not stay "processing".
+                    log.exception("ingest of an upload failed")
                     incoming.discard()
-                    await publish(UploadRow(
-                        key, incoming.filename, size, "rejected",
-                        "failed: the photo could not be stored right now; nothing was kept, "
-                        "please try again",
-                    ))
-                    return
+                    result = photos.IngestResult(
+                        photos.IngestStatus.REJECTED, "it could not be stored, please try again"
+                    )
                 status = "added" if result.status is photos.IngestStatus.ADDED else "rejected"
                 message = result.message if status == "added" else f"rejected: {result.message}"
                 await publish(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 import pytest
 from playwright.sync_api import expect
@@ -140,3 +141,85 @@ def test_delete_a_photo(page, tmp_path):
     expect(page.get_by_test_id("upload-input")).to_be_attached(timeout=30_000)
     expect(page.locator("[data-testid=photo-card][title='unwanted.jpg']")).to_have_count(0)
     assert page.request.get(thumb_url).status == 404
+
+
+PIXEL_AT = """(img, [x, y]) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const context = canvas.getContext("2d");
+    context.drawImage(img, 0, 0);
+    return Array.from(context.getImageData(x, y, 1, 1).data.slice(0, 3));
+}"""
+
+
+def assert_upright_in_browser(img) -> None:
+    """The green marker is top-left and the red body bottom-right, as the browser draws it."""
+    width = img.evaluate("img => img.naturalWidth")
+    height = img.evaluate("img => img.naturalHeight")
+    r, g, b = img.evaluate(PIXEL_AT, [width // 8, height // 8])
+    assert g > 180 and r < 90, ("marker", (r, g, b))
+    r, g, b = img.evaluate(PIXEL_AT, [width * 7 // 8, height * 7 // 8])
+    assert r > 140 and g < 100, ("body", (r, g, b))
+
+
+def test_heic_upload_shows_thumbnail_preview_and_camera_details(page, tmp_path):
+    from PIL import Image
+
+    # Stored rotated with EXIF orientation 6, as phones do: it must display upright.
+    stored = images.marked((2400, 1600)).transpose(Image.Transpose.ROTATE_90)
+    heic = tmp_path / "IMG_2025.HEIC"
+    heic.write_bytes(images.heic(stored, exif=images.exif_bytes(
+        orientation=6, date_original="2025:03:14 15:09:26", offset_original="+09:00",
+        make="Apple", model="iPhone 15 Pro", lens="iPhone 15 Pro back camera 6.86mm f/1.78",
+        f_number=1.78, exposure=Fraction(1, 120), focal_length=6.86, iso=80,
+        gps=(35.658581, 139.745433),
+    )))
+    held: list = []
+    releasing = []
+
+    def hold_thumbnails(route) -> None:
+        if releasing:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/media/thumbnails/**", hold_thumbnails)
+
+    open_library(page)
+    page.get_by_test_id("upload-input").set_input_files(str(heic))
+    row = page.get_by_test_id("upload-item").filter(has_text="IMG_2025.HEIC")
+    expect(row).to_contain_text("added", timeout=60_000)
+
+    # Newest date taken first: the 2025 photo leads the grid. Its thumbnail is held back, so
+    # the thumbhash placeholder is what shows.
+    card = page.get_by_test_id("photo-card").first
+    expect(card).to_have_attribute("title", "IMG_2025.HEIC")
+    frame = card.get_by_test_id("photo-thumb-frame")
+    expect(frame).to_have_css("background-image", re.compile(r'^url\("data:image/png;base64,'))
+    thumb = card.locator("img")
+    assert thumb.evaluate("img => img.complete && img.naturalWidth > 0") is False
+    page.wait_for_timeout(200)
+    assert held, "the thumbnail was requested"
+    releasing.append(True)
+    for route in held:
+        route.continue_()
+    expect(thumb).to_have_js_property("complete", True)
+    assert thumb.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [400, 267]
+    assert_upright_in_browser(thumb)
+
+    card.click()
+    detail = page.get_by_test_id("photo-detail")
+    expect(detail).to_be_visible(timeout=30_000)
+    preview = page.get_by_test_id("photo-preview")
+    expect(preview).to_have_attribute("src", re.compile(r"/media/previews/.+_preview\.jpg\?"))
+    expect(preview).to_have_js_property("complete", True)
+    assert preview.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [1440, 960]
+    assert_upright_in_browser(preview)
+    expect(page.get_by_test_id("fact-camera")).to_have_text("Apple iPhone 15 Pro")
+    expect(page.get_by_test_id("fact-taken")).to_have_text("14 March 2025, 15:09 (UTC+09:00)")
+    expect(page.get_by_test_id("fact-dimensions")).to_have_text("2400 × 1600")
+    expect(page.get_by_test_id("fact-format")).to_have_text("HEIC")
+    expect(page.get_by_test_id("fact-lens")).to_have_text("iPhone 15 Pro back camera 6.86mm f/1.78")
+    expect(page.get_by_test_id("fact-exposure")).to_have_text("ƒ/1.78 · 1/120 s · 6.86 mm · ISO 80")
+    expect(page.get_by_test_id("fact-location")).to_have_text("35.65858° N, 139.74543° E")

@@ -1,3 +1,5 @@
+import concurrent.futures
+
 import pytest
 from pydantic import ValidationError
 
@@ -71,3 +73,12 @@ def test_storage_backend_follows_the_bucket():
     assert Settings(_env_file=None, gcs_bucket="b").storage_backend.value == "gcs"
     with pytest.raises(ValidationError, match="IMGSTREAM_GCS_BUCKET"):
         Settings(_env_file=None, storage_backend="gcs")
+
+
+def test_development_secret_is_made_once_even_when_threads_race(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: settings.signing_key(), range(64)))
+    assert len(set(keys)) == 1 and len(keys[0]) == 64
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["secret.key"]
+    assert (tmp_path / "data" / "secret.key").stat().st_mode & 0o777 == 0o600

@@ -48,7 +48,7 @@ def stored_photo(app_env, session, tmp_path, owner):
     incoming.write(data)
     result = photos.ingest(
         session=session, storage=app_env, owner=owner, upload=incoming,
-        sha256=incoming.finish(), thumbnail_size=400, max_pixels=10**8,
+        sha256=incoming.finish(), thumbnail_size=400, preview_size=1440, max_pixels=10**8,
     )
     return photos.original_key(owner.id, result.photo_id, "jpg"), data
 

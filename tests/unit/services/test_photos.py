@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from imgstream.models import Photo, User
-from imgstream.services import identity, photos
+from imgstream.models import Photo, Rendition, User
+from imgstream.services import identity, imaging, photos
 from imgstream.services.uploads import IncomingFile
 from tests import images
 
@@ -20,7 +20,7 @@ def ingest(session, storage, owner, tmp_path, data, name="photo.jpg"):
     incoming, sha = receive(tmp_path, data, name)
     result = photos.ingest(
         session=session, storage=storage, owner=owner, upload=incoming, sha256=sha,
-        thumbnail_size=400, max_pixels=10**8,
+        thumbnail_size=400, preview_size=1440, max_pixels=10**8,
     )
     assert not incoming.path.exists(), "the temporary file is always removed"
     return result
@@ -42,6 +42,153 @@ def test_ingest_stores_original_thumbnail_and_row(session, storage, owner, tmp_p
     assert storage.exists(f"thumbnails/{owner.id}/{photo.id}_thumb.webp")
     session.refresh(owner)
     assert owner.used_bytes > len(data)
+
+
+def renditions(session, photo_id) -> dict[str, Rendition]:
+    rows = session.exec(select(Rendition).where(Rendition.photo_id == photo_id)).all()
+    return {row.kind: row for row in rows}
+
+
+def test_ingest_records_thumbnail_and_preview_renditions(session, storage, owner, tmp_path):
+    data = images.encode(images.photo_like((3000, 2000)), "JPEG", quality=85)
+    result = ingest(session, storage, owner, tmp_path, data, "wide.jpg")
+    photo = session.get(Photo, result.photo_id)
+    rows = renditions(session, photo.id)
+    assert set(rows) == {"thumb", "preview"}
+    thumb, preview = rows["thumb"], rows["preview"]
+    assert thumb.key == f"thumbnails/{owner.id}/{photo.id}_thumb.webp"
+    assert (thumb.width, thumb.height, thumb.format) == (400, 267, "WEBP")
+    assert preview.key == f"previews/{owner.id}/{photo.id}_preview.jpg"
+    assert (preview.width, preview.height, preview.format) == (1440, 960, "JPEG")
+    for row in rows.values():
+        with storage.open(row.key) as fh:
+            assert len(fh.read()) == row.size_bytes
+    session.refresh(owner)
+    assert owner.used_bytes == len(data) + thumb.size_bytes + preview.size_bytes
+    assert photo.thumbhash and imaging.placeholder_data_url(photo.thumbhash)
+
+
+def test_small_jpeg_is_its_own_preview(session, storage, owner, tmp_path):
+    data = images.jpeg(size=(800, 600))
+    result = ingest(session, storage, owner, tmp_path, data, "small.jpg")
+    preview = renditions(session, result.photo_id)["preview"]
+    assert preview.key == f"photos/{owner.id}/{result.photo_id}.jpg"
+    assert (preview.width, preview.height, preview.size_bytes) == (800, 600, len(data))
+    assert list(storage.list("previews")) == []
+
+
+def test_heic_gets_a_jpeg_preview_and_keeps_its_original(session, storage, owner, tmp_path):
+    data = images.heic(images.photo_like((1200, 800)), exif=images.exif_bytes(
+        date_original="2024:06:01 18:30:00", offset_original="-04:00", make="Apple",
+        model="iPhone 15 Pro", lens="iPhone 15 Pro back triple camera 6.86mm f/1.78",
+        focal_length=6.86, f_number=1.78, iso=64, gps=(40.6892, -74.0445),
+    ))
+    result = ingest(session, storage, owner, tmp_path, data, "IMG_0001.HEIC")
+    photo = session.get(Photo, result.photo_id)
+    assert (photo.format, photo.mime) == ("HEIC", "image/heic")
+    with storage.open(f"photos/{owner.id}/{photo.id}.heic") as fh:
+        assert fh.read() == data
+    preview = renditions(session, photo.id)["preview"]
+    assert preview.key == f"previews/{owner.id}/{photo.id}_preview.jpg"
+    assert (preview.width, preview.height) == (1200, 800)
+    assert photos.as_utc(photo.taken_at) == datetime(2024, 6, 1, 22, 30, tzinfo=UTC)
+    assert photo.taken_at_offset_minutes == -240
+    assert photos.taken_at_local(photo).strftime("%Y-%m-%d %H:%M") == "2024-06-01 18:30"
+    assert photos.utc_offset_label(photo) == "UTC-04:00"
+    assert photos.camera_label(photo) == "Apple iPhone 15 Pro"
+    assert photos.exposure_label(photo) == "ƒ/1.78 · 6.86 mm · ISO 64"
+    assert photos.location_label(photo) == "40.68920° N, 74.04450° W"
+
+
+@pytest.mark.parametrize(
+    ("make", "model", "label"),
+    [("Canon", "Canon EOS R5", "Canon EOS R5"), ("NIKON CORPORATION", "NIKON Z 9", "NIKON Z 9"),
+     ("Apple", "iPhone 15", "Apple iPhone 15"), (None, "X100V", "X100V"), ("Sony", None, "Sony"),
+     (None, None, "")],
+)
+def test_camera_label_does_not_repeat_the_make(make, model, label):
+    assert photos.camera_label(Photo(camera_make=make, camera_model=model)) == label
+
+
+def test_exposure_label():
+    photo = Photo(f_number=2.8, exposure_time_s=1 / 250, focal_length_mm=35.0, iso=200)
+    assert photos.exposure_label(photo) == "ƒ/2.8 · 1/250 s · 35 mm · ISO 200"
+    assert photos.exposure_label(Photo(exposure_time_s=2.5)) == "2.5 s"
+    assert photos.exposure_label(Photo()) == ""
+
+
+def make_legacy(session, storage, photo_id) -> None:
+    """Turn a photo into one stored before renditions: rows, preview and placeholder gone."""
+    for row in session.exec(select(Rendition).where(Rendition.photo_id == photo_id)):
+        if row.kind == "preview" and row.key.startswith("previews/"):
+            storage.delete(row.key)
+        session.delete(row)
+    photo = session.get(Photo, photo_id)
+    photo.thumbhash = None
+    photo.camera_make = None
+    session.add(photo)
+    session.commit()
+
+
+def regenerate(session, storage, tmp_path):
+    return photos.regenerate_renditions(
+        session=session, storage=storage, spool_dir=tmp_path / "spool",
+        thumbnail_size=400, preview_size=1440, max_pixels=10**8,
+    )
+
+
+def test_regeneration_gives_older_photos_their_renditions(session, storage, owner, tmp_path):
+    big = ingest(session, storage, owner, tmp_path,
+                 images.encode(images.photo_like((2000, 1500)), "JPEG",
+                               exif=images.exif_bytes(make="Canon", model="Canon EOS R5")),
+                 "big.jpg")
+    small = ingest(session, storage, owner, tmp_path, images.jpeg(size=(300, 200)), "small.jpg")
+    done = ingest(session, storage, owner, tmp_path, images.png(), "done.png")
+    thumb_key = f"thumbnails/{owner.id}/{big.photo_id}_thumb.webp"
+    with storage.open(thumb_key) as fh:
+        old_thumbnail = fh.read()
+    make_legacy(session, storage, big.photo_id)
+    make_legacy(session, storage, small.photo_id)
+    session.refresh(owner)
+    used_before = owner.used_bytes
+
+    report = regenerate(session, storage, tmp_path)
+
+    assert report == photos.RegenerationReport(photos=2, written=1, failed=0)
+    rows = renditions(session, big.photo_id)
+    assert set(rows) == {"thumb", "preview"}
+    assert rows["thumb"].key == thumb_key and rows["thumb"].size_bytes == len(old_thumbnail)
+    with storage.open(thumb_key) as fh:
+        assert fh.read() == old_thumbnail, "a thumbnail already stored is kept"
+    assert (rows["preview"].width, rows["preview"].height) == (1440, 1080)
+    assert storage.exists(rows["preview"].key)
+    photo = session.get(Photo, big.photo_id)
+    assert photo.thumbhash and photo.camera_make == "Canon"
+    assert renditions(session, small.photo_id)["preview"].key.startswith("photos/")
+    assert set(renditions(session, done.photo_id)) == {"thumb", "preview"}
+    session.refresh(owner)
+    assert owner.used_bytes == used_before + rows["preview"].size_bytes
+
+    assert regenerate(session, storage, tmp_path) == photos.RegenerationReport(0, 0, 0)
+    assert list((tmp_path / "spool").iterdir()) == []
+
+
+def test_regeneration_reports_a_photo_whose_original_is_gone(session, storage, owner, tmp_path):
+    result = ingest(session, storage, owner, tmp_path, images.jpeg(), "lost.jpg")
+    make_legacy(session, storage, result.photo_id)
+    storage.delete(f"photos/{owner.id}/{result.photo_id}.jpg")
+    assert regenerate(session, storage, tmp_path) == photos.RegenerationReport(1, 0, 1)
+    assert renditions(session, result.photo_id) == {}
+
+
+def test_detail_image_falls_back_without_renditions(session, storage, owner, tmp_path):
+    jpeg = ingest(session, storage, owner, tmp_path, images.jpeg(), "a.jpg")
+    heic = ingest(session, storage, owner, tmp_path, images.heic(images.marked()), "b.heic")
+    jpeg_photo, heic_photo = session.get(Photo, jpeg.photo_id), session.get(Photo, heic.photo_id)
+    assert photos.preview_of(jpeg_photo, None) == f"photos/{owner.id}/{jpeg.photo_id}.jpg"
+    assert photos.preview_of(heic_photo, None) == (
+        f"thumbnails/{owner.id}/{heic.photo_id}_thumb.webp"
+    )
 
 
 def test_no_date_falls_back_to_upload_time(session, storage, owner, tmp_path):
@@ -83,15 +230,25 @@ def test_same_bytes_twice_are_not_stored_again(session, storage, owner, tmp_path
     assert len(list(storage.list("photos"))) == 1
 
 
-def test_a_failed_write_removes_what_was_written(session, storage, owner, tmp_path, monkeypatch):
-    def broken(key, data):
-        raise OSError(28, "No space left on device")
+@pytest.mark.parametrize("failing_write", [1, 2])
+def test_a_failed_write_removes_what_was_written(session, storage, owner, tmp_path, monkeypatch,
+                                                 failing_write):
+    real = storage.put_bytes
+    writes = []
 
-    monkeypatch.setattr(storage, "put_bytes", broken)
+    def put_bytes(key, data):
+        writes.append(key)
+        if len(writes) == failing_write:
+            raise OSError(28, "No space left on device")
+        real(key, data)
+
+    monkeypatch.setattr(storage, "put_bytes", put_bytes)
+    data = images.encode(images.photo_like((2000, 1500)), "JPEG")
     with pytest.raises(OSError):
-        ingest(session, storage, owner, tmp_path, images.jpeg(), "a.jpg")
+        ingest(session, storage, owner, tmp_path, data, "a.jpg")
     assert list(storage.list("")) == []
     assert session.exec(select(Photo)).all() == []
+    assert session.exec(select(Rendition)).all() == []
 
 
 def test_timeline_is_newest_first_with_keyset_pages(session, storage, owner, tmp_path):

@@ -44,3 +44,24 @@ def test_keys_the_app_did_not_make_are_refused(storage, bad):
 def test_missing_object(storage):
     with pytest.raises(ObjectMissing):
         storage.open(key())
+
+
+@pytest.mark.parametrize(
+    "good",
+    [key("photos", ".heic"), key("photos", ".avif"), key("photos", ".gif"),
+     key("previews", "_preview.jpg"), key("previews", "_preview.webp"),
+     key("thumbnails", "_thumb.webp")],
+)
+def test_keys_the_app_makes_are_accepted(storage, good):
+    assert not storage.exists(good)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [key("previews", ".jpg"), key("previews", "_preview.heic"), key("thumbnails", "_thumb.jpg"),
+     key("photos", "_preview.jpg"), key("photos", ".jpg") + "\n", key("photos", ".exe"),
+     key("secrets", ".jpg")],
+)
+def test_keys_of_the_wrong_shape_are_refused(storage, bad):
+    with pytest.raises(ObjectMissing):
+        storage.exists(bad)

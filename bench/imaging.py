@@ -1,0 +1,335 @@
+"""Image pipeline figures: per-format speed against libvips, memory, batch upload throughput.
+
+Usage: uv run python -m bench.imaging [--corpus DIR] [--runs 5] [--batch 20]
+
+1. Per-format medians on one core (the process is pinned to one CPU): ImgStream's whole pipeline
+   (`imaging.analyse`: sniff, EXIF, one reduced decode, preview, WebP thumbnail, thumbhash)
+   against libvips making a 400 px WebP thumbnail of the same file (`pyvips.Image.thumbnail`,
+   shrink-on-load, operation cache off) and a naive Pillow thumbnail (full decode, resize, WebP).
+   The ratio is ours / libvips: at most 1.0 means the whole pipeline takes no longer than libvips
+   takes for the thumbnail alone.
+2. Peak RSS growth of a fresh process over its warmed-up baseline while it analyses one 24 MP
+   JPEG (each measured in its own subprocess, RSS sampled every millisecond).
+3. Upload throughput: a batch of JPEGs through the same receive + ingest code the upload handler
+   runs, with as many worker threads as the upload handler uses (one per core), against one
+   worker.
+
+Without --corpus, a corpus of photo-like images is generated (sky and land gradients, hills,
+a sun, blurred texture and mild sensor noise, with camera EXIF) in a temporary directory: JPEG at
+3, 12 and 24 MP, and 12 MP PNG, WebP, HEIC (with a 320 px embedded thumbnail, as phones write)
+and AVIF. With --corpus, every file in DIR is grouped by its sniffed format and size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import io
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+os.environ.setdefault("VIPS_CONCURRENCY", "1")
+
+import pyvips  # noqa: E402
+from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
+from sqlmodel import Session, SQLModel  # noqa: E402
+
+from imgstream.runtime import create_engine  # noqa: E402
+from imgstream.services import identity, imaging, photos  # noqa: E402
+from imgstream.services.storage import LocalStorage  # noqa: E402
+from imgstream.services.uploads import IncomingFile  # noqa: E402
+from tests import images  # noqa: E402
+
+THUMBNAIL = 400
+PREVIEW = 1440
+MAX_PIXELS = 100_000_000
+CHUNK = 64 * 1024
+
+CORPUS = [
+    # (label, format, size, files)
+    ("JPEG 3 MP", "JPEG", (2048, 1536), 3),
+    ("JPEG 12 MP", "JPEG", (4000, 3000), 3),
+    ("JPEG 24 MP", "JPEG", (6000, 4000), 3),
+    ("PNG 12 MP", "PNG", (4000, 3000), 2),
+    ("WebP 12 MP", "WEBP", (4000, 3000), 2),
+    ("HEIC 12 MP", "HEIF", (4000, 3000), 2),
+    ("AVIF 12 MP", "AVIF", (4000, 3000), 2),
+]
+
+
+def landscape(size: tuple[int, int], seed: int) -> Image.Image:
+    """A photo-like scene: smooth sky, textured hills, a sun, fine detail and sensor noise."""
+    rng = random.Random(seed)
+    w, h = size
+    small = (max(64, w // 8), max(48, h // 8))
+    sky_top = (rng.randint(30, 90), rng.randint(90, 150), rng.randint(170, 240))
+    sky_low = (rng.randint(180, 240), rng.randint(170, 220), rng.randint(150, 210))
+    gradient = Image.linear_gradient("L").resize(small)
+    sky = Image.composite(Image.new("RGB", small, sky_low), Image.new("RGB", small, sky_top),
+                          gradient)
+    draw = ImageDraw.Draw(sky)
+    sx, sy, sr = rng.randint(0, small[0]), rng.randint(0, small[1] // 3), small[0] // 14
+    draw.ellipse((sx - sr, sy - sr, sx + sr, sy + sr), fill=(255, 244, 214))
+    for layer in range(4):
+        base = small[1] * (0.45 + 0.12 * layer)
+        points = [(0, small[1])]
+        for x in range(0, small[0] + 16, 16):
+            points.append((x, base + rng.uniform(-1, 1) * small[1] * 0.08))
+        points.append((small[0], small[1]))
+        green = (rng.randint(40, 90) - 8 * layer, rng.randint(80, 140) - 12 * layer,
+                 rng.randint(30, 70) - 5 * layer)
+        draw.polygon(points, fill=green)
+    scene = sky.filter(ImageFilter.GaussianBlur(1.2)).resize(size, Image.Resampling.BICUBIC)
+    # Texture: a fractal for structure and blurred noise for foliage and grain.
+    fractal = Image.effect_mandelbrot(small, (-2.2 + rng.random() * 0.2, -1.2, 1.0, 1.2), 80)
+    texture = Image.blend(fractal, Image.effect_noise(small, 60).filter(
+        ImageFilter.GaussianBlur(0.8)), 0.6).resize(size, Image.Resampling.BICUBIC)
+    scene = Image.blend(scene, Image.merge("RGB", (texture,) * 3), 0.18)
+    grain = Image.effect_noise(size, 6).convert("L")
+    return Image.blend(scene, Image.merge("RGB", (grain, grain, grain)), 0.05)
+
+
+def camera_exif(seed: int) -> bytes:
+    from fractions import Fraction
+
+    return images.exif_bytes(
+        date_original=f"2024:0{1 + seed % 9}:1{seed % 10} 1{seed % 10}:2{seed % 10}:00",
+        offset_original="+02:00", make="FUJIFILM", model="X-T5", lens="XF23mmF1.4 R LM WR",
+        focal_length=23.0, f_number=2.8, exposure=Fraction(1, 250), iso=200,
+        gps=(46.5584 + seed / 1000, 7.8359),
+    )
+
+
+def generate_corpus(root: Path) -> None:
+    for label, fmt, size, count in CORPUS:
+        for i in range(count):
+            seed = zlib.crc32(f"{label}/{i}".encode()) & 0xFFFF
+            im = landscape(size, seed)
+            params: dict = {"exif": camera_exif(i)}
+            if fmt == "JPEG":
+                params.update(quality=90)
+            elif fmt == "WEBP":
+                params.update(quality=90)
+            elif fmt == "HEIF":
+                params.update(quality=85, thumbnails=[320])
+            elif fmt == "AVIF":
+                params.update(quality=80, speed=8)
+            name = f"{label.replace(' ', '_')}_{i}.{fmt.lower()}"
+            (root / name).write_bytes(images.encode(im, fmt, **params))
+            print(f"  generated {name}", file=sys.stderr)
+
+
+def label_of(path: Path) -> str | None:
+    with path.open("rb") as fh:
+        fmt = imaging.sniff_format(fh.read(64))
+    if fmt is None:
+        return None
+    with Image.open(path) as im:
+        megapixels = im.width * im.height / 1e6
+    name = {"WEBP": "WebP"}.get(fmt.name, fmt.name)
+    return f"{name} {megapixels:.0f} MP"
+
+
+def ours(path: Path) -> float:
+    start = time.perf_counter()
+    imaging.analyse(path, thumbnail_size=THUMBNAIL, preview_size=PREVIEW, max_pixels=MAX_PIXELS)
+    return time.perf_counter() - start
+
+
+def vips(path: Path) -> float:
+    """Seconds for libvips to make the thumbnail; NaN when its build cannot read the format
+    (the pyvips-binary wheel has no HEVC decoder, so no HEIC)."""
+    start = time.perf_counter()
+    try:
+        thumb = pyvips.Image.thumbnail(str(path), THUMBNAIL)
+        thumb.webpsave_buffer(Q=82)
+    except pyvips.Error:
+        return math.nan
+    return time.perf_counter() - start
+
+
+def naive(path: Path) -> float:
+    start = time.perf_counter()
+    with Image.open(path) as im:
+        im.load()
+        im = im.convert("RGB")
+        im.thumbnail((THUMBNAIL, THUMBNAIL))
+        im.save(io.BytesIO(), "WEBP", quality=82)
+    return time.perf_counter() - start
+
+
+def bench_formats(files: list[Path], runs: int) -> dict[str, list[Path]]:
+    pyvips.cache_set_max(0)
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    groups: dict[str, list[Path]] = {}
+    for path in sorted(files):
+        label = label_of(path)
+        if label:
+            groups.setdefault(label, []).append(path)
+    print(f"\nPer format, one core, median ms per image over {runs} runs of each file "
+          f"(thumbnail {THUMBNAIL} px, preview {PREVIEW} px):")
+    print(f"  {'input':<14} {'files':>5} {'ImgStream':>10} {'libvips':>8} {'ratio':>6} "
+          f"{'naive Pillow':>13}")
+    for label, paths in groups.items():
+        timings: dict[str, list[float]] = {"ours": [], "vips": [], "naive": []}
+        for path in paths:
+            ours(path), vips(path)  # warm caches of the file and the libraries
+            for _ in range(runs):
+                timings["ours"].append(ours(path))
+                timings["vips"].append(vips(path))
+                timings["naive"].append(naive(path))
+        m = {k: statistics.median(v) * 1000 for k, v in timings.items()}
+        if math.isnan(m["vips"]):
+            vips_ms, ratio = f"{'n/a':>8}", f"{'n/a':>6}"
+        else:
+            vips_ms, ratio = f"{m['vips']:>6.0f}ms", f"{m['ours'] / m['vips']:>6.2f}"
+        print(f"  {label:<14} {len(paths):>5} {m['ours']:>8.0f}ms {vips_ms} {ratio} "
+              f"{m['naive']:>11.0f}ms")
+    os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+    return groups
+
+
+def current_rss() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_probe(path: Path) -> None:
+    """Run in a fresh process: print the peak RSS growth (bytes) while analysing one file.
+
+    The process is warmed up first (libraries loaded, a small image analysed), then RSS is
+    sampled every millisecond while the file is analysed; the figure is peak minus the RSS
+    just before.
+    """
+    import threading
+
+    warm = Path(tempfile.mkdtemp()) / "warm.jpg"
+    warm.write_bytes(images.encode(landscape((640, 480), 1), "JPEG"))
+    ours(warm)
+    baseline = current_rss()
+    peak = baseline
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, current_rss())
+            time.sleep(0.001)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    ours(path)
+    peak = max(peak, current_rss())
+    done.set()
+    sampler.join()
+    print(peak - baseline)
+
+
+def bench_memory(path: Path, runs: int) -> None:
+    growths = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.imaging", "--rss-probe", str(path)],
+            check=True, capture_output=True, text=True,
+        )
+        growths.append(int(out.stdout.strip().splitlines()[-1]) / 2**20)
+    with Image.open(path) as im:
+        size = f"{im.width}x{im.height}"
+    print(f"\nPeak RSS growth while analysing one {size} JPEG ({path.stat().st_size / 1e6:.1f} MB)"
+          f", fresh process each, {runs} runs: median {statistics.median(growths):.1f} MiB, "
+          f"max {max(growths):.1f} MiB (goal < 40 MiB)")
+
+
+def ingest_batch(paths: list[Path], workdir: Path, workers: int) -> tuple[float, float]:
+    engine = create_engine(f"sqlite:///{workdir / 'bench.db'}")
+    SQLModel.metadata.create_all(engine)
+    storage = LocalStorage(workdir / "library", secret=b"bench", url_ttl_seconds=1800)
+    with Session(engine, expire_on_commit=False) as session:
+        owner = identity.provision_user(session=session, email="bench@example.com")
+
+    def one(path: Path) -> None:
+        incoming = IncomingFile(filename=path.name, spool_dir=workdir / "in", max_bytes=10**9)
+        with path.open("rb") as fh:
+            while block := fh.read(CHUNK):
+                incoming.write(block)
+        with Session(engine, expire_on_commit=False) as session:
+            result = photos.ingest(
+                session=session, storage=storage, owner=owner, upload=incoming,
+                sha256=incoming.finish(), thumbnail_size=THUMBNAIL, preview_size=PREVIEW,
+                max_pixels=MAX_PIXELS,
+            )
+        assert result.status is photos.IngestStatus.ADDED, result
+
+    cpu_start, start = time.process_time(), time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, paths))
+    wall = time.perf_counter() - start
+    engine.dispose()
+    return wall, (time.process_time() - cpu_start) / wall
+
+
+def bench_throughput(jpegs: list[Path], batch: int) -> None:
+    # Distinct files (a duplicate would be refused): padded copies differ after the end marker.
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        paths = []
+        for i in range(batch):
+            source = jpegs[i % len(jpegs)]
+            path = root / f"upload_{i:02d}.jpg"
+            path.write_bytes(source.read_bytes() + i.to_bytes(4, "big"))
+            paths.append(path)
+        megapixels = statistics.mean(
+            Image.open(p).width * Image.open(p).height / 1e6 for p in paths
+        )
+        cores = os.cpu_count() or 1
+        print(f"\nUpload throughput, batch of {batch} JPEGs (~{megapixels:.0f} MP), "
+              "receive + ingest (analyse, store, commit) as the upload handler runs it:")
+        for workers in sorted({1, cores}):
+            work = root / f"w{workers}"
+            work.mkdir()
+            wall, cpu = ingest_batch(paths, work, workers)
+            print(f"  {workers} worker(s): {wall:.2f} s, {batch / wall:.1f} photos/s, "
+                  f"CPU busy {cpu:.2f} cores")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, help="directory of images (default: generated)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument("--rss-probe", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rss_probe:
+        rss_probe(args.rss_probe)
+        return
+    print(f"Pillow {Image.__version__ if hasattr(Image, '__version__') else ''}, libvips "
+          f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}, "
+          f"{os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = args.corpus
+        if corpus is None:
+            corpus = Path(tmp)
+            print("Generating a photo-like corpus…", file=sys.stderr)
+            generate_corpus(corpus)
+        files = [p for p in corpus.iterdir() if p.is_file()]
+        groups = bench_formats(files, args.runs)
+        jpegs = sorted(
+            (p for label, paths in groups.items() if label.startswith("JPEG") for p in paths),
+            key=lambda p: Image.open(p).width * Image.open(p).height,
+        )
+        if jpegs:
+            bench_memory(jpegs[-1], 3)
+            twelve = [p for p in jpegs if 10e6 < Image.open(p).width * Image.open(p).height < 14e6]
+            bench_throughput(twelve or jpegs, args.batch)
+
+
+if __name__ == "__main__":
+    main()
