@@ -142,10 +142,15 @@ def webp(*, size: tuple[int, int] = (64, 48)) -> bytes:
     return encode(Image.new("RGB", size, (10, 120, 200)), "WEBP")
 
 
-def noisy_jpeg(*, size: tuple[int, int] = (1600, 1200), quality: int = 95) -> bytes:
+def noisy_jpeg(
+    *, size: tuple[int, int] = (1600, 1200), quality: int = 95, date_original: str = ""
+) -> bytes:
     """A JPEG of noise: large for its size, so it arrives in many chunks."""
     im = Image.merge("RGB", [Image.effect_noise(size, 60).convert("L") for _ in range(3)])
-    return encode(im, "JPEG", quality=quality)
+    exif = Image.Exif()
+    if date_original:
+        exif.get_ifd(EXIF_IFD)[0x9003] = date_original
+    return encode(im, "JPEG", quality=quality, exif=exif.tobytes())
 
 
 def heic(im: Image.Image, **params) -> bytes:
