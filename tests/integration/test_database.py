@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import threading
 import uuid
 
@@ -11,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
 import imgstream.models  # noqa: F401 - the tables compared below
-from imgstream.models import Photo, User
+from imgstream.models import Photo, Rendition, User
 from imgstream.services import identity, photos
 from imgstream.services.storage import LocalStorage
 from imgstream.services.uploads import IncomingFile
@@ -26,7 +27,7 @@ def test_migrations_build_the_schema_the_models_describe(migrated_engine, databa
     # Applying again is a no-op.
     migrate(database_url, tmp_path / "data")
     names = set(sa.inspect(migrated_engine).get_table_names())
-    assert {"user", "photo", "alembic_version"} <= names
+    assert {"user", "photo", "rendition", "alembic_version"} <= names
 
 
 def ingest_bytes(engine, storage, owner_id, data, name, spool):
@@ -35,7 +36,8 @@ def ingest_bytes(engine, storage, owner_id, data, name, spool):
         incoming = IncomingFile(filename=name, spool_dir=spool, max_bytes=10**8)
         incoming.write(data)
         return photos.ingest(session=session, storage=storage, owner=owner, upload=incoming,
-                             sha256=incoming.finish(), thumbnail_size=400, max_pixels=10**8)
+                             sha256=incoming.finish(), thumbnail_size=400, preview_size=1440,
+                             max_pixels=10**8)
 
 
 def test_ingest_list_delete(db, migrated_engine, tmp_path):
@@ -63,20 +65,13 @@ def test_concurrent_ingests_lose_nothing(db, migrated_engine, tmp_path):
     owner = identity.provision_user(session=db, email="many@example.com")
     uploads = [images.jpeg(size=(200, 150), color=(i * 20, 40, 80)) for i in range(8)]
     duplicate = uploads[0]
-    results: list = []
-    lock = threading.Lock()
-
-    def run(data, name):
-        result = ingest_bytes(migrated_engine, storage, owner.id, data, name, tmp_path / "in")
-        with lock:
-            results.append(result)
-
-    threads = [threading.Thread(target=run, args=(data, f"{i}.jpg"))
-               for i, data in enumerate([*uploads, duplicate, duplicate])]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    batch = [*uploads, duplicate, duplicate]
+    with concurrent.futures.ThreadPoolExecutor(len(batch)) as pool:
+        results = list(pool.map(
+            lambda item: ingest_bytes(migrated_engine, storage, owner.id, item[1],
+                                      f"{item[0]}.jpg", tmp_path / "in"),
+            enumerate(batch),
+        ))
 
     statuses = sorted(r.status.value for r in results)
     assert statuses == ["added"] * 8 + ["duplicate"] * 2
@@ -85,8 +80,10 @@ def test_concurrent_ingests_lose_nothing(db, migrated_engine, tmp_path):
     assert len(list(storage.list("photos"))) == 8, "a duplicate leaves no blob behind"
     db.expire_all()
     used = db.get(User, owner.id).used_bytes
+    derived = db.exec(select(Rendition).where(Rendition.photo_id.in_([r.id for r in rows])))
+    originals = {photos.original_key(owner.id, r.id, "jpg") for r in rows}
     assert used == sum(r.size_bytes for r in rows) + sum(
-        storage.size(photos.thumbnail_key(owner.id, r.id)) for r in rows)
+        d.size_bytes for d in derived if d.key not in originals)
 
 
 def test_concurrent_first_sign_ins_make_one_user(migrated_engine):

@@ -271,7 +271,7 @@ def test_ingest_list_read_and_delete_a_photo(storage, session, owner, tmp_path):
     sha = incoming.finish()
     result = photos.ingest(
         session=session, storage=storage, owner=owner, upload=incoming, sha256=sha,
-        thumbnail_size=400, max_pixels=10**8,
+        thumbnail_size=400, preview_size=1440, max_pixels=10**8,
     )
     assert result.status is photos.IngestStatus.ADDED
 
