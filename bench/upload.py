@@ -108,7 +108,7 @@ def tree_rss(proc) -> dict[int, int]:
 def bench_memory(runs: int) -> None:
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
+    from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path, open_library
     from tests.e2e.running_app import running_app
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,8 +118,7 @@ def bench_memory(runs: int) -> None:
         with running_app(tmp_path / "data") as app, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
             page = browser.new_page(base_url=app.url)
-            page.goto("/")
-            page.wait_for_selector("[data-testid=current-user]:has-text('@')", timeout=60_000)
+            open_library(page, "bench@example.com")
             for run in range(runs):
                 # A real photo padded after its end marker to just under the 100 MB limit;
                 # the padding differs per run so no upload is a duplicate of another.
