@@ -7,15 +7,6 @@ import reflex as rx
 from imgstream.state.upload import UploadRow, UploadState
 
 UPLOAD_ID = "photos"
-ACCEPT = {
-    "image/jpeg": [".jpg", ".jpeg"],
-    "image/png": [".png"],
-    "image/webp": [".webp"],
-    "image/gif": [".gif"],
-    "image/heic": [".heic"],
-    "image/heif": [".heif", ".hif"],
-    "image/avif": [".avif"],
-}
 
 
 def _drop_zone() -> rx.Component:
