@@ -99,6 +99,9 @@ def ingest(
     try:
         if upload.size == 0:
             return IngestResult(IngestStatus.REJECTED, "empty file")
+        if owner.used_bytes + upload.size > owner.quota_bytes:
+            # Known before decoding; the charge at the end is the check that counts.
+            return IngestResult(IngestStatus.REJECTED, _quota_message(owner, upload.size))
         try:
             analysis = imaging.analyse(
                 upload.path,
@@ -118,6 +121,19 @@ def ingest(
         return _store(session, storage, owner, upload, sha256, analysis)
     finally:
         upload.discard()
+
+
+class _OverQuota(Exception):  # noqa: N818
+    def __init__(self, needed: int):
+        super().__init__(needed)
+        self.needed = needed
+
+
+def _quota_message(owner: User, needed: int) -> str:
+    return (
+        f"your library is full: {format_bytes(owner.used_bytes)} of "
+        f"{format_bytes(owner.quota_bytes)} used, and this photo needs {format_bytes(needed)}"
+    )
 
 
 def _photo_with_sha256(session: Session, owner_id: uuid.UUID, sha256: str) -> Photo | None:
@@ -165,13 +181,21 @@ def _store(
         session.add(photo)
         session.flush()
         session.add_all([rendition for rendition, _ in renditions])
-        derived_bytes = sum(len(data) for _, data in renditions if data is not None)
-        session.execute(
+        needed = upload.size + sum(len(data) for _, data in renditions if data is not None)
+        # The quota check and the charge are one statement: parallel uploads cannot both pass.
+        charged = session.execute(
             sa.update(User)
-            .where(User.id == owner.id)
-            .values(used_bytes=User.used_bytes + upload.size + derived_bytes)
+            .where(User.id == owner.id, User.used_bytes + needed <= User.quota_bytes)
+            .values(used_bytes=User.used_bytes + needed)
         )
+        if charged.rowcount != 1:
+            raise _OverQuota(needed)
         session.commit()
+    except _OverQuota as over:
+        session.rollback()
+        _remove(storage, written)
+        session.refresh(owner)
+        return IngestResult(IngestStatus.REJECTED, _quota_message(owner, over.needed))
     except IntegrityError:
         session.rollback()
         _remove(storage, written)

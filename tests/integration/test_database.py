@@ -100,3 +100,37 @@ def test_concurrent_first_sign_ins_make_one_user(migrated_engine):
     for thread in threads:
         thread.join()
     assert len(set(ids)) == 1
+
+
+def test_parallel_uploads_cannot_both_pass_the_quota(db, migrated_engine, tmp_path):
+    storage = LocalStorage(tmp_path / "library", secret=b"s", url_ttl_seconds=1800)
+    photos_bytes = [images.jpeg(size=(640, 480), color=(200, 10 * i, 30)) for i in range(4)]
+    probe = identity.provision_user(session=db, email="probe@example.com")
+    costs = []
+    for i, data in enumerate(photos_bytes):
+        before = db.get(User, probe.id).used_bytes
+        ingest_bytes(migrated_engine, storage, probe.id, data, f"{i}.jpg", tmp_path / "in")
+        db.expire_all()
+        costs.append(db.get(User, probe.id).used_bytes - before)
+
+    owner = identity.provision_user(session=db, email="quota@example.com")
+    # Room for any one of the four, never for two.
+    smallest, second = sorted(costs)[:2]
+    assert max(costs) < smallest + second
+    owner.quota_bytes = max(costs)
+    db.commit()
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(
+            lambda item: ingest_bytes(migrated_engine, storage, owner.id, item[1],
+                                      f"q{item[0]}.jpg", tmp_path / "in"),
+            enumerate(photos_bytes),
+        ))
+    statuses = sorted(r.status.value for r in results)
+    assert statuses == ["added", "rejected", "rejected", "rejected"]
+    assert all("your library is full" in r.message for r in results if r.status.value != "added")
+    db.expire_all()
+    user = db.get(User, owner.id)
+    assert user.used_bytes <= user.quota_bytes
+    [added] = [r for r in results if r.status.value == "added"]
+    assert user.used_bytes == costs[[r.photo_id for r in results].index(added.photo_id)]
+    assert len([k for k in storage.list("photos") if f"/{owner.id}/" in k]) == 1

@@ -1,4 +1,5 @@
 import hashlib
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -310,3 +311,50 @@ def test_delete_removes_row_blobs_and_frees_usage(session, storage, owner, tmp_p
     assert not photos.delete_photo(session=session, storage=storage, owner_id=other.id,
                                    photo_id=kept.photo_id)
     assert session.get(Photo, kept.photo_id) is not None
+
+
+def needed_bytes(session, storage, tmp_path, data) -> int:
+    """What storing these bytes costs, measured on a user of its own."""
+    probe = identity.provision_user(session=session, email=f"{uuid.uuid4().hex}@example.com")
+    ingest(session, storage, probe, tmp_path, data, "probe.jpg")
+    session.refresh(probe)
+    return probe.used_bytes
+
+
+def test_quota_exactly_full_is_accepted_one_byte_less_is_refused(session, storage, tmp_path):
+    data = images.jpeg(size=(800, 600), color=(10, 200, 90))
+    needed = needed_bytes(session, storage, tmp_path, data)
+    exact = identity.provision_user(session=session, email="exact@example.com")
+    exact.quota_bytes = needed
+    tight = identity.provision_user(session=session, email="tight@example.com")
+    tight.quota_bytes = needed - 1
+    session.commit()
+    blobs_before = sorted(storage.list(""))
+
+    assert ingest(session, storage, exact, tmp_path, data, "a.jpg").status is (
+        photos.IngestStatus.ADDED)
+    session.refresh(exact)
+    assert exact.used_bytes == exact.quota_bytes
+
+    refused = ingest(session, storage, tight, tmp_path, data, "a.jpg")
+    assert refused.status is photos.IngestStatus.REJECTED
+    assert refused.message.startswith("your library is full: 0 bytes of ")
+    assert "this photo needs" in refused.message
+    session.refresh(tight)
+    assert tight.used_bytes == 0
+    assert session.exec(select(Photo).where(Photo.owner_id == tight.id)).all() == []
+    new_blobs = set(storage.list("")) - set(blobs_before)
+    assert new_blobs and all(f"/{exact.id}/" in key for key in new_blobs)
+
+
+def test_a_full_library_refuses_before_decoding(session, storage, owner, tmp_path, monkeypatch):
+    owner.quota_bytes = 10
+    session.commit()
+
+    def must_not_decode(*args, **kwargs):
+        raise AssertionError("decoded a file that cannot fit")
+
+    monkeypatch.setattr(photos.imaging, "analyse", must_not_decode)
+    result = ingest(session, storage, owner, tmp_path, images.jpeg(), "big.jpg")
+    assert result.status is photos.IngestStatus.REJECTED
+    assert "your library is full" in result.message
