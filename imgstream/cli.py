@@ -4,6 +4,8 @@ Commands:
     regenerate-renditions: give every photo its thumbnail and preview (photos stored before
         renditions were recorded get them made from their originals). Safe to run any time;
         `make run` runs it after migrating.
+    reconcile [--fix]: list objects no photo refers to, photos whose original is missing,
+        unfinished deletes and wrong storage use; with --fix, repair them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 from imgstream.config import get_settings
 from imgstream.runtime import db_session, storage
 from imgstream.services import photos
+from imgstream.services.reconcile import reconcile
 
 
 def regenerate_renditions() -> int:
@@ -36,6 +39,31 @@ def regenerate_renditions() -> int:
     return 1 if report.failed else 0
 
 
+def reconcile_storage(*, fix: bool) -> int:
+    """Report (and with fix, repair) what the database and storage disagree on."""
+    with db_session() as session:
+        report = reconcile(session=session, storage=storage(), fix=fix)
+    verb = "removed" if fix else "found"
+    for key in report.unclaimed_objects:
+        print(f"object no photo refers to ({verb}): {key}")
+    for photo_id in report.photos_missing_original:
+        print(f"photo whose original is missing ({verb}): {photo_id}")
+    for key in report.renditions_missing:
+        print(f"missing rendition ({'forgotten, to be made again' if fix else 'found'}): {key}")
+    for photo_id in report.unfinished_deletes:
+        print(f"unfinished delete ({'finished' if fix else 'found'}): {photo_id}")
+    for email, recorded, actual in report.usage_corrections:
+        print(f"storage used by {email}: recorded {recorded}, actual {actual}"
+              f"{' (corrected)' if fix else ''}")
+    if report.clean:
+        print("reconcile: database and storage agree")
+        return 0
+    if not fix:
+        print("reconcile: run with --fix to repair")
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command.
 
@@ -46,12 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         The exit status.
     """
     parser = argparse.ArgumentParser(prog="python -m imgstream.cli", description=__doc__)
-    parser.add_argument("command", choices=["regenerate-renditions"])
+    parser.add_argument("command", choices=["regenerate-renditions", "reconcile"])
+    parser.add_argument("--fix", action="store_true", help="reconcile: repair what it finds")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "regenerate-renditions":
         return regenerate_renditions()
-    return 2
+    return reconcile_storage(fix=args.fix)
 
 
 if __name__ == "__main__":

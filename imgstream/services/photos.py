@@ -236,27 +236,39 @@ def delete_photo(
         return False
     photo.deleted_at = utcnow()
     session.commit()
-    original = original_key(owner_id, photo_id, extension_of(photo))
-    renditions = session.exec(select(Rendition).where(Rendition.photo_id == photo_id)).all()
-    derived = {r.key: r.size_bytes for r in renditions if r.key != original}
+    purge_photo(session=session, storage=storage, photo=photo)
+    return True
+
+
+def photo_blobs(*, session: Session, storage: Storage, photo: Photo) -> dict[str, int]:
+    """Every stored object of a photo (original first) with the bytes it takes."""
+    original = original_key(photo.owner_id, photo.id, extension_of(photo))
+    renditions = session.exec(select(Rendition).where(Rendition.photo_id == photo.id)).all()
+    blobs = {original: photo.size_bytes}
+    blobs.update({r.key: r.size_bytes for r in renditions if r.key != original})
     if not renditions:
         # Stored before renditions were recorded: the thumbnail is all there is.
-        key = thumbnail_key(owner_id, photo_id)
-        derived[key] = storage.size(key)
-    freed = photo.size_bytes + sum(derived.values())
-    for key in [original, *derived]:
+        key = thumbnail_key(photo.owner_id, photo.id)
+        blobs[key] = storage.size(key)
+    return blobs
+
+
+def purge_photo(*, session: Session, storage: Storage, photo: Photo) -> None:
+    """Remove a photo's objects, its rendition rows and its row, and give back its bytes."""
+    blobs = photo_blobs(session=session, storage=storage, photo=photo)
+    for key in blobs:
         storage.delete(key)
-    for rendition in renditions:
+    for rendition in session.exec(select(Rendition).where(Rendition.photo_id == photo.id)).all():
         session.delete(rendition)
     session.flush()
     session.delete(photo)
+    freed = sum(blobs.values())
     session.execute(
         sa.update(User)
-        .where(User.id == owner_id)
+        .where(User.id == photo.owner_id)
         .values(used_bytes=sa.case((User.used_bytes > freed, User.used_bytes - freed), else_=0))
     )
     session.commit()
-    return True
 
 
 def apply_metadata(photo: Photo, analysis: imaging.ImageAnalysis) -> None:

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -53,6 +54,9 @@ class Storage(Protocol):
 
     def size(self, key: str) -> int:
         """Bytes stored at key; 0 when there is no object."""
+
+    def modified(self, key: str) -> datetime | None:
+        """When the object was written (UTC); None when there is no object."""
 
     def check(self) -> None:
         """Raise when the store cannot be used (a cheap probe for /health)."""
@@ -161,6 +165,13 @@ class LocalStorage:
             return self.path_of(key).stat().st_size
         except FileNotFoundError:
             return 0
+
+    def modified(self, key: str) -> datetime | None:
+        """When the object was written (UTC); None when there is no object."""
+        try:
+            return datetime.fromtimestamp(self.path_of(key).stat().st_mtime, UTC)
+        except FileNotFoundError:
+            return None
 
     def check(self) -> None:
         """Raise OSError when the store's folder cannot be written."""

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -226,6 +227,20 @@ class GcsStorage:
         check_key(key)
         with _unavailable_on_transient():
             return self._bucket().blob(key).exists(retry=self._retry)
+
+    def modified(self, key: str) -> datetime | None:
+        """When the object was written (UTC); None when there is no object.
+
+        Args:
+            key: Storage key.
+
+        Returns:
+            The object's creation time.
+        """
+        check_key(key)
+        with _unavailable_on_transient():
+            blob = self._bucket().get_blob(key, retry=self._retry)
+        return blob.time_created if blob is not None else None
 
     def size(self, key: str) -> int:
         """Bytes stored at key; 0 when there is no object.

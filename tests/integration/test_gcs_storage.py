@@ -444,3 +444,14 @@ def test_without_the_emulator_tests_skip_here_and_fail_in_ci(monkeypatch, ci, ou
     monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match="fake-gcs-server is not available: the server did not"):
         gcs.emulator_url()
+
+
+def test_modified_tells_when_an_object_was_written(storage):
+    from datetime import UTC, datetime, timedelta
+
+    k = key()
+    assert storage.modified(k) is None
+    storage.put_bytes(k, b"bytes")
+    written = storage.modified(k)
+    assert written is not None and written.tzinfo is not None
+    assert abs(datetime.now(UTC) - written) < timedelta(minutes=5)

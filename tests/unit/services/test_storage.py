@@ -65,3 +65,12 @@ def test_keys_the_app_makes_are_accepted(storage, good):
 def test_keys_of_the_wrong_shape_are_refused(storage, bad):
     with pytest.raises(ObjectMissing):
         storage.exists(bad)
+
+
+def test_modified(storage):
+    from datetime import UTC, datetime, timedelta
+
+    k = key()
+    assert storage.modified(k) is None
+    storage.put_bytes(k, b"bytes")
+    assert abs(datetime.now(UTC) - storage.modified(k)) < timedelta(minutes=1)

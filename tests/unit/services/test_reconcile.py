@@ -1,0 +1,103 @@
+import os
+import time
+import uuid
+from datetime import timedelta
+
+from sqlmodel import select
+
+from imgstream import cli
+from imgstream.models import Photo, Rendition, User, utcnow
+from imgstream.services import photos
+from imgstream.services.reconcile import reconcile
+from tests import images
+from tests.unit.services.test_photos import ingest
+
+
+def age(storage, key, minutes):
+    past = time.time() - minutes * 60
+    os.utime(storage.path_of(key), (past, past))
+
+
+def library(session, storage, owner, tmp_path, count):
+    return [
+        ingest(session, storage, owner, tmp_path,
+               images.jpeg(size=(1800, 1200), color=(i * 40, 100, 50)), f"{i}.jpg").photo_id
+        for i in range(count)
+    ]
+
+
+def test_a_consistent_library_is_clean(session, storage, owner, tmp_path):
+    library(session, storage, owner, tmp_path, 2)
+    report = reconcile(session=session, storage=storage, fix=False)
+    assert report.clean, report
+
+
+def test_finds_and_repairs_every_kind_of_disagreement(session, storage, owner, tmp_path):
+    kept, lost, half_deleted, thumbless = library(session, storage, owner, tmp_path, 4)
+    # A crash after the objects were written but before the row: an unclaimed original.
+    crashed = f"photos/{owner.id}/{uuid.uuid4()}.jpg"
+    storage.put_bytes(crashed, images.jpeg())
+    age(storage, crashed, 60)
+    # One still being ingested right now: young, left alone.
+    in_flight = f"photos/{owner.id}/{uuid.uuid4()}.jpg"
+    storage.put_bytes(in_flight, images.jpeg())
+    # An original lost from storage.
+    lost_photo = session.get(Photo, lost)
+    storage.delete(photos.original_key(owner.id, lost, photos.extension_of(lost_photo)))
+    # A delete that stopped after marking the row.
+    session.get(Photo, half_deleted).deleted_at = utcnow()
+    # A rendition whose object is gone.
+    thumb = photos.thumbnail_key(owner.id, thumbless)
+    storage.delete(thumb)
+    # Storage use that drifted.
+    session.get(User, owner.id).used_bytes += 12345
+    session.commit()
+
+    report = reconcile(session=session, storage=storage, fix=False)
+    assert report.unclaimed_objects == [crashed]
+    assert report.photos_missing_original == [lost]
+    assert report.unfinished_deletes == [half_deleted]
+    assert report.renditions_missing == [thumb]
+    assert len(report.usage_corrections) == 1
+    assert storage.exists(crashed), "reporting changes nothing"
+
+    fixed = reconcile(session=session, storage=storage, fix=True)
+    assert fixed.fixed
+    assert not storage.exists(crashed)
+    assert storage.exists(in_flight)
+    ids = {p.id for p in session.exec(select(Photo)).all()}
+    assert ids == {kept, thumbless}
+    assert session.exec(select(Rendition).where(Rendition.key == thumb)).all() == []
+
+    again = reconcile(session=session, storage=storage, fix=False,
+                      now=utcnow() + timedelta(hours=1))
+    assert again.unclaimed_objects == [in_flight]
+    assert again.renditions_missing == [] and again.usage_corrections == []
+    assert not again.photos_missing_original and not again.unfinished_deletes
+    session.refresh(owner)
+    expected = sum(sum(photos.photo_blobs(session=session, storage=storage,
+                                          photo=session.get(Photo, pid)).values())
+                   for pid in ids)
+    assert owner.used_bytes == expected
+
+
+def test_cli_reports_and_exits_non_zero_until_fixed(session, storage, owner, tmp_path,
+                                                    monkeypatch, capsys):
+    from contextlib import contextmanager
+
+    @contextmanager
+    def same_session():
+        yield session
+
+    monkeypatch.setattr(cli, "db_session", same_session)
+    monkeypatch.setattr(cli, "storage", lambda: storage)
+    library(session, storage, owner, tmp_path, 1)
+    orphan = f"thumbnails/{owner.id}/{uuid.uuid4()}_thumb.webp"
+    storage.put_bytes(orphan, b"RIFF....WEBP")
+    age(storage, orphan, 60)
+
+    assert cli.main(["reconcile"]) == 1
+    assert f"object no photo refers to (found): {orphan}" in capsys.readouterr().out
+    assert cli.main(["reconcile", "--fix"]) == 0
+    assert cli.main(["reconcile"]) == 0
+    assert "database and storage agree" in capsys.readouterr().out
