@@ -39,7 +39,8 @@ def _drop_zone() -> rx.Component:
     return zone
 
 
-_STATUS_COLOR = {"added": "green", "rejected": "red", "processing": "amber", "receiving": "blue"}
+_STATUS_COLOR = {"added": "green", "duplicate": "gray", "rejected": "red",
+                 "processing": "amber", "receiving": "blue"}
 
 
 def _row(row: UploadRow) -> rx.Component:
@@ -48,6 +49,7 @@ def _row(row: UploadRow) -> rx.Component:
             row.status,
             ("added", rx.icon("circle-check", color=rx.color("green", 10), size=18)),
             ("rejected", rx.icon("circle-x", color=rx.color("red", 10), size=18)),
+            ("duplicate", rx.icon("copy", color=rx.color("gray", 10), size=18)),
             rx.spinner(size="2"),
         ),
         rx.text(row.filename, weight="medium", trim="both", class_name="truncate",
@@ -62,6 +64,11 @@ def _row(row: UploadRow) -> rx.Component:
                 *[(k, rx.color(v, 11)) for k, v in _STATUS_COLOR.items()],
                 rx.color("gray", 11),
             ),
+        ),
+        rx.cond(
+            row.status == "duplicate",
+            rx.link("open it", href="/photo/" + row.photo_id, size="2",
+                    custom_attrs={"data-testid": "open-duplicate"}),
         ),
         key=row.key,
         align="center",

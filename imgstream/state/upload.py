@@ -128,8 +128,9 @@ class UploadState(rx.State):
                     result = photos.IngestResult(
                         photos.IngestStatus.REJECTED, "it could not be stored, please try again"
                     )
-                status = "added" if result.status is photos.IngestStatus.ADDED else "rejected"
-                message = result.message if status == "added" else f"rejected: {result.message}"
+                status = result.status.value
+                message = (f"rejected: {result.message}"
+                           if result.status is photos.IngestStatus.REJECTED else result.message)
                 await publish(
                     UploadRow(key, incoming.filename, size, status, message,
                               str(result.photo_id or ""))

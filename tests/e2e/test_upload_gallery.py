@@ -225,3 +225,24 @@ def test_heic_upload_shows_thumbnail_preview_and_camera_details(page, tmp_path):
     expect(page.get_by_test_id("fact-lens")).to_have_text("iPhone 15 Pro back camera 6.86mm f/1.78")
     expect(page.get_by_test_id("fact-exposure")).to_have_text("ƒ/1.78 · 1/120 s · 6.86 mm · ISO 80")
     expect(page.get_by_test_id("fact-location")).to_have_text("35.65858° N, 139.74543° E")
+
+
+def test_the_same_photo_twice_links_to_the_one_in_the_library(page, tmp_path):
+    first = tmp_path / "original-name.jpg"
+    first.write_bytes(images.jpeg(size=(360, 240), color=(12, 34, 56),
+                                  date_original="2001:02:03 04:05:06"))
+    again = tmp_path / "copy-of-it.jpg"
+    again.write_bytes(first.read_bytes())
+    open_library(page)
+    page.get_by_test_id("upload-input").set_input_files(str(first))
+    rows = page.get_by_test_id("upload-item")
+    expect(rows.filter(has_text="original-name.jpg")).to_contain_text("added", timeout=60_000)
+    page.get_by_test_id("upload-input").set_input_files(str(again))
+    duplicate = rows.filter(has_text="copy-of-it.jpg")
+    expect(duplicate).to_contain_text("already in your library as original-name.jpg",
+                                      timeout=60_000)
+    expect(duplicate).to_have_attribute("data-status", "duplicate")
+    expect(page.locator("[data-testid=photo-card][title='copy-of-it.jpg']")).to_have_count(0)
+    duplicate.get_by_test_id("open-duplicate").click()
+    expect(page.get_by_test_id("photo-detail")).to_contain_text("original-name.jpg",
+                                                                timeout=30_000)
