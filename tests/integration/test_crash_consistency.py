@@ -1,0 +1,107 @@
+"""A process killed (SIGKILL) at any step of an ingest leaves nothing reconcile cannot fix."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, SQLModel, select
+
+from imgstream.models import Photo
+from imgstream.runtime import create_engine
+from imgstream.services import photos
+from imgstream.services.reconcile import reconcile
+from imgstream.services.storage import LocalStorage
+from tests import images
+from tests.e2e.running_app import ROOT
+
+# The child ingests one photo and kills itself (SIGKILL, no cleanup) at the named step.
+CHILD = textwrap.dedent('''
+    import os, signal, sys
+    from pathlib import Path
+    from sqlmodel import Session
+    from imgstream.runtime import create_engine
+    from imgstream.services import identity, photos
+    from imgstream.services.storage import LocalStorage
+    from imgstream.services.uploads import IncomingFile
+
+    db_url, root, photo, step = sys.argv[1:5]
+    calls = {"put_file": 0, "put_bytes": 0, "commit": 0}
+
+    def dies_at(name, original):
+        def wrapped(*args, **kwargs):
+            calls[name] += 1
+            if f"{name}:{calls[name]}" == step:
+                os.kill(os.getpid(), signal.SIGKILL)
+            result = original(*args, **kwargs)
+            if f"after-{name}:{calls[name]}" == step:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return result
+        return wrapped
+
+    storage = LocalStorage(Path(root), secret=b"s", url_ttl_seconds=1800)
+    storage.put_file = dies_at("put_file", storage.put_file)
+    storage.put_bytes = dies_at("put_bytes", storage.put_bytes)
+    engine = create_engine(db_url)
+    with Session(engine, expire_on_commit=False) as session:
+        owner = identity.provision_user(session=session, email="crash@example.com")
+        session.commit = dies_at("commit", session.commit)
+        incoming = IncomingFile(filename="crash.jpg", spool_dir=Path(root) / "in",
+                                max_bytes=10**9)
+        incoming.write(Path(photo).read_bytes())
+        photos.ingest(session=session, storage=storage, owner=owner, upload=incoming,
+                      sha256=incoming.finish(), thumbnail_size=400, preview_size=1440,
+                      max_pixels=10**8)
+''')
+
+STEPS = [
+    "put_file:1",        # before the original is written
+    "after-put_file:1",  # original written, nothing else
+    "after-put_bytes:1",  # thumbnail written
+    "after-put_bytes:2",  # preview written, row not committed
+    "commit:1",          # at the commit
+    "after-commit:1",    # committed: the photo is complete
+]
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_sigkill_at_each_step(tmp_path, step):
+    db_url = f"sqlite:///{tmp_path / 'crash.db'}"
+    engine = create_engine(db_url)
+    SQLModel.metadata.create_all(engine)
+    root = tmp_path / "library"
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(images.jpeg(size=(2400, 1600), color=(70, 130, 180),
+                                  date_original="2020:02:02 02:02:02"))
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, db_url, str(root), str(photo), step],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+        timeout=120,
+    )
+    if step != "after-commit:1" or result.returncode != 0:
+        assert result.returncode == -signal.SIGKILL, result.stderr
+
+    storage = LocalStorage(root, secret=b"s", url_ttl_seconds=1800)
+    with Session(engine, expire_on_commit=False) as session:
+        # No half photo is visible: a photo row has all its objects.
+        for row in session.exec(select(Photo)).all():
+            for key in photos.photo_blobs(session=session, storage=storage, photo=row):
+                assert storage.exists(key), f"{step}: visible photo without {key}"
+        later = photos.utcnow() + timedelta(hours=1)
+        reconcile(session=session, storage=storage, fix=True, now=later)
+        after = reconcile(session=session, storage=storage, fix=False, now=later)
+        assert after.clean, (step, after)
+        rows = session.exec(select(Photo)).all()
+        stored = set(storage.list("photos")) | set(storage.list("thumbnails")) | set(
+            storage.list("previews"))
+        claimed = set()
+        for row in rows:
+            claimed |= set(photos.photo_blobs(session=session, storage=storage, photo=row))
+        assert stored == claimed
+        assert len(rows) == (1 if step == "after-commit:1" else 0)
+    engine.dispose()
