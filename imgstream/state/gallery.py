@@ -68,7 +68,8 @@ class GalleryState(rx.State):
         self.has_more = bool(next_cursor)
         self.loaded = True
 
-    async def _page_size(self) -> int:
+    async def page_size(self) -> int:
+        """Photos per page: the user's preference, else the app's default."""
         return (await self.get_state(SessionState)).page_size or get_settings().default_page_size
 
     @rx.event
@@ -77,7 +78,7 @@ class GalleryState(rx.State):
         owner_id = await signed_in_user(self)
         if owner_id is None:
             return
-        cards, cursor = await asyncio.to_thread(load_cards, owner_id, await self._page_size())
+        cards, cursor = await asyncio.to_thread(load_cards, owner_id, await self.page_size())
         self.show_first_page(cards, cursor)
 
     @rx.event(supersedes=True)
@@ -87,7 +88,7 @@ class GalleryState(rx.State):
             return
         owner_id = await (await self.get_state(SessionState)).user_id()
         cards, cursor = await asyncio.to_thread(
-            load_cards, owner_id, await self._page_size(), self._next_cursor
+            load_cards, owner_id, await self.page_size(), self._next_cursor
         )
         self.cards = [*self.cards, *cards]
         self._next_cursor = cursor

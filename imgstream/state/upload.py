@@ -175,9 +175,9 @@ class UploadState(rx.State):
             if current is not None:
                 # The browser went away mid-file: nothing of it is kept.
                 current.discard()
-            cards, cursor = await asyncio.to_thread(
-                load_cards, owner_id, settings.default_page_size
-            )
+            async with self:
+                page_size = await (await self.get_state(GalleryState)).page_size()
+            cards, cursor = await asyncio.to_thread(load_cards, owner_id, page_size)
             async with self:
                 self.uploading = False
                 self.batch_progress = 100
