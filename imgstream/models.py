@@ -36,6 +36,7 @@ class Photo(SQLModel, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("owner_id", "sha256", name="uq_photo_owner_sha256"),
+        sa.UniqueConstraint("owner_id", "name_key", name="uq_photo_owner_name_key"),
         sa.Index("ix_photo_owner_timeline", "owner_id", "taken_at", "id"),
         sa.Index("ix_photo_owner_filename", "owner_id", "filename"),
     )
@@ -43,6 +44,8 @@ class Photo(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     owner_id: uuid.UUID = Field(foreign_key="user.id", nullable=False)
     filename: str = Field(max_length=255, nullable=False)
+    name_key: str = Field(max_length=255, nullable=False)
+    """The filename as collisions compare it (see services.uploads.collision_key)."""
     sha256: str = Field(max_length=64, nullable=False)
     format: str = Field(max_length=16, nullable=False)
     mime: str = Field(max_length=64, nullable=False)

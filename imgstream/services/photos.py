@@ -21,9 +21,18 @@ from sqlmodel import Session, select
 from imgstream.models import Photo, Rendition, RenditionKind, User, utcnow
 from imgstream.services import imaging
 from imgstream.services.storage import ObjectMissing, Storage
-from imgstream.services.uploads import IncomingFile, format_bytes
+from imgstream.services.uploads import (
+    IncomingFile,
+    collision_key,
+    format_bytes,
+    numbered_name,
+)
 
 log = logging.getLogger(__name__)
+
+
+# A name taken by a parallel upload between lookup and insert is looked up again this often.
+NAME_ATTEMPTS = 50
 
 
 class IngestStatus(StrEnum):
@@ -178,39 +187,71 @@ def _store(
             if data is not None:
                 storage.put_bytes(rendition.key, data)
                 written.append(rendition.key)
-        session.add(photo)
-        session.flush()
-        session.add_all([rendition for rendition, _ in renditions])
         needed = upload.size + sum(len(data) for _, data in renditions if data is not None)
-        # The quota check and the charge are one statement: parallel uploads cannot both pass.
-        charged = session.execute(
-            sa.update(User)
-            .where(User.id == owner.id, User.used_bytes + needed <= User.quota_bytes)
-            .values(used_bytes=User.used_bytes + needed)
-        )
-        if charged.rowcount != 1:
-            raise _OverQuota(needed)
-        session.commit()
+        for _attempt in range(NAME_ATTEMPTS):
+            photo.filename = free_name(session=session, owner_id=owner.id, name=upload.filename)
+            photo.name_key = collision_key(photo.filename)
+            try:
+                session.add(photo)
+                session.flush()
+                session.add_all([rendition for rendition, _ in renditions])
+                # The quota check and the charge are one statement: parallel uploads cannot
+                # both pass.
+                charged = session.execute(
+                    sa.update(User)
+                    .where(User.id == owner.id, User.used_bytes + needed <= User.quota_bytes)
+                    .values(used_bytes=User.used_bytes + needed)
+                )
+                if charged.rowcount != 1:
+                    raise _OverQuota(needed)
+                session.commit()
+                break
+            except IntegrityError:
+                session.rollback()
+                existing = _photo_with_sha256(session, owner.id, sha256)
+                if existing is not None:
+                    _remove(storage, written)
+                    return IngestResult(
+                        IngestStatus.DUPLICATE,
+                        f"already in your library as {existing.filename}",
+                        existing.id,
+                    )
+                # Another upload took the name first: the next free one is looked up again.
+        else:
+            raise RuntimeError(f"no free name for {upload.filename}")
     except _OverQuota as over:
         session.rollback()
         _remove(storage, written)
         session.refresh(owner)
         return IngestResult(IngestStatus.REJECTED, _quota_message(owner, over.needed))
-    except IntegrityError:
-        session.rollback()
-        _remove(storage, written)
-        existing = _photo_with_sha256(session, owner.id, sha256)
-        name = existing.filename if existing else "another photo"
-        return IngestResult(
-            IngestStatus.DUPLICATE,
-            f"already in your library as {name}",
-            existing.id if existing else None,
-        )
     except BaseException:
         session.rollback()
         _remove(storage, written)
         raise
+    if photo.filename != upload.filename:
+        return IngestResult(IngestStatus.ADDED, f"added as {photo.filename}", photo_id)
     return IngestResult(IngestStatus.ADDED, "added", photo_id)
+
+
+def free_name(*, session: Session, owner_id: uuid.UUID, name: str) -> str:
+    """The name itself when no photo of the owner has it, else the first free `name (n)`.
+
+    Names are compared by `collision_key` (case, Unicode form and `.jpeg`/`.jpg` do not
+    matter).
+    """
+    stem = name.rpartition(".")[0] or name
+    taken = set(session.exec(
+        select(Photo.name_key).where(
+            Photo.owner_id == owner_id,
+            Photo.name_key.startswith(collision_key(stem), autoescape=True),
+        )
+    ))
+    if collision_key(name) not in taken:
+        return name
+    number = 1
+    while collision_key(numbered_name(name, number)) in taken:
+        number += 1
+    return numbered_name(name, number)
 
 
 def delete_photo(

@@ -61,6 +61,23 @@ def display_name(raw: str) -> str:
     return name
 
 
+def collision_key(name: str) -> str:
+    """What two filenames are compared by: NFC, case-folded, `.jpeg` counted as `.jpg`."""
+    key = unicodedata.normalize("NFC", name).casefold()
+    stem, dot, ext = key.rpartition(".")
+    if dot and ext in ("jpeg", "jpe"):
+        return f"{stem}.jpg"
+    return key
+
+
+def numbered_name(name: str, number: int) -> str:
+    """`name (number).ext`, the name a kept-both photo gets."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        return f"{name} ({number})"
+    return f"{stem} ({number}).{ext}"
+
+
 class IncomingFile:
     """One uploaded file being received into a temporary file.
 

@@ -134,3 +134,21 @@ def test_parallel_uploads_cannot_both_pass_the_quota(db, migrated_engine, tmp_pa
     [added] = [r for r in results if r.status.value == "added"]
     assert user.used_bytes == costs[[r.photo_id for r in results].index(added.photo_id)]
     assert len([k for k in storage.list("photos") if f"/{owner.id}/" in k]) == 1
+
+
+def test_parallel_uploads_of_one_name_never_share_it(db, migrated_engine, tmp_path):
+    storage = LocalStorage(tmp_path / "library", secret=b"s", url_ttl_seconds=1800)
+    owner = identity.provision_user(session=db, email="names@example.com")
+    uploads = [images.jpeg(size=(200, 150), color=(9, 20 * i, 9)) for i in range(6)]
+    with concurrent.futures.ThreadPoolExecutor(len(uploads)) as pool:
+        results = list(pool.map(
+            lambda data: ingest_bytes(migrated_engine, storage, owner.id, data, "Same.JPG",
+                                      tmp_path / "in"),
+            uploads,
+        ))
+    assert [r.status.value for r in results] == ["added"] * 6
+    db.expire_all()
+    names = sorted(p.filename for p in db.exec(select(Photo).where(Photo.owner_id == owner.id)))
+    assert names == ["Same (1).JPG", "Same (2).JPG", "Same (3).JPG", "Same (4).JPG",
+                     "Same (5).JPG", "Same.JPG"]
+    assert len(list(storage.list("photos"))) == 6

@@ -59,3 +59,41 @@ def test_upgrade_keeps_photos_and_matches_the_models(tmp_path):
         assert conn.execute(sa.text("SELECT filename FROM photo")).scalar() == "old.jpg"
     command.upgrade(config, "head")
     engine.dispose()
+
+
+def test_existing_same_names_are_numbered_when_names_become_unique(tmp_path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    config = alembic_config(url)
+    command.upgrade(config, "7b4fd494ca38")
+    engine = sa.create_engine(url)
+    owner, other = uuid.uuid4(), uuid.uuid4()
+    with engine.begin() as conn:
+        for user, email in ((owner, "a@b.c"), (other, "d@e.f")):
+            conn.execute(sa.text(
+                "INSERT INTO user (id, email, display_name, created_at, quota_bytes, used_bytes,"
+                " page_size, theme) VALUES (:id, :email, '', '2024-01-01', 1, 0, 60, 'system')"
+            ), {"id": user.hex, "email": email})
+        for number, (user, name) in enumerate([
+            (owner, "IMG.JPG"), (owner, "img.jpeg"), (owner, "img (1).jpg"), (owner, "x.png"),
+            (other, "img.jpg"),
+        ]):
+            conn.execute(sa.text(
+                "INSERT INTO photo (id, owner_id, filename, sha256, format, mime, size_bytes,"
+                " width, height, taken_at, taken_at_source, title, description, favorite,"
+                " uploaded_at, updated_at) VALUES (:id, :owner, :name, :sha, 'JPEG',"
+                " 'image/jpeg', 10, 4, 3, '2020-01-01', 'exif_original', '', '', 0,"
+                " :uploaded, '2024-01-01')"
+            ), {"id": uuid.uuid4().hex, "owner": user.hex, "name": name, "sha": str(number),
+                "uploaded": f"2024-01-0{number + 1}"})
+
+    command.upgrade(config, "head")
+
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT owner_id, filename, name_key FROM photo ORDER BY uploaded_at")).all()
+    assert [(r[1], r[2]) for r in rows] == [
+        ("IMG.JPG", "img.jpg"), ("img (1).jpeg", "img (1).jpg"), ("img (1) (1).jpg",
+                                                                  "img (1) (1).jpg"),
+        ("x.png", "x.png"), ("img.jpg", "img.jpg"),
+    ]
+    engine.dispose()

@@ -358,3 +358,38 @@ def test_a_full_library_refuses_before_decoding(session, storage, owner, tmp_pat
     result = ingest(session, storage, owner, tmp_path, images.jpeg(), "big.jpg")
     assert result.status is photos.IngestStatus.REJECTED
     assert "your library is full" in result.message
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "kept_as"),
+    [
+        ("photo.jpg", "photo.jpg", "photo (1).jpg"),
+        ("IMG_1.JPG", "img_1.jpeg", "img_1 (1).jpeg"),
+        ("caf\u00e9.jpg", "cafe\u0301.jpg", "caf\u00e9 (1).jpg"),
+        ("50%_off.png", "50%_off.png", "50%_off (1).png"),
+    ],
+)
+def test_a_second_photo_with_the_same_name_is_kept_as_both(session, storage, owner, tmp_path,
+                                                          first, second, kept_as):
+    one = ingest(session, storage, owner, tmp_path, images.jpeg(color=(1, 2, 3)), first)
+    two = ingest(session, storage, owner, tmp_path, images.jpeg(color=(200, 2, 3)), second)
+    assert one.message == "added"
+    assert two.status is photos.IngestStatus.ADDED
+    assert two.message == f"added as {kept_as}"
+    assert session.get(Photo, two.photo_id).filename == kept_as
+
+
+def test_keep_both_numbering_continues(session, storage, owner, tmp_path):
+    names = [
+        session.get(Photo, ingest(session, storage, owner, tmp_path,
+                                  images.jpeg(color=(i * 30, 9, 9)), "same.jpg").photo_id).filename
+        for i in range(4)
+    ]
+    assert names == ["same.jpg", "same (1).jpg", "same (2).jpg", "same (3).jpg"]
+
+
+def test_names_are_per_owner(session, storage, owner, tmp_path):
+    other = identity.provision_user(session=session, email="nora@example.com")
+    ingest(session, storage, owner, tmp_path, images.jpeg(color=(5, 5, 5)), "a.jpg")
+    result = ingest(session, storage, other, tmp_path, images.jpeg(color=(6, 6, 6)), "a.jpg")
+    assert result.message == "added"
