@@ -29,6 +29,9 @@ class User(SQLModel, table=True):
     used_bytes: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
     page_size: int = Field(default=60, nullable=False)
     theme: str = Field(default="system", max_length=16, nullable=False)
+    collision_choice: str = Field(default="ask", max_length=16, nullable=False)
+    """What happens when an upload has the name of a photo already in the library
+    (see services.photos.CollisionChoice)."""
 
 
 class Photo(SQLModel, table=True):
@@ -44,8 +47,11 @@ class Photo(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     owner_id: uuid.UUID = Field(foreign_key="user.id", nullable=False)
     filename: str = Field(max_length=255, nullable=False)
-    name_key: str = Field(max_length=255, nullable=False)
-    """The filename as collisions compare it (see services.uploads.collision_key)."""
+    name_key: str | None = Field(default=None, max_length=255)
+    """The filename as collisions compare it (see services.uploads.collision_key); none while
+    the photo is in the trash, so its name is free for a new upload."""
+    revision: int = Field(default=0, nullable=False)
+    """How many times the original was replaced; part of the storage keys of its objects."""
     sha256: str = Field(max_length=64, nullable=False)
     format: str = Field(max_length=16, nullable=False)
     mime: str = Field(max_length=64, nullable=False)
@@ -105,3 +111,38 @@ class Rendition(SQLModel, table=True):
     height: int = Field(nullable=False)
     format: str = Field(max_length=16, nullable=False)
     size_bytes: int = Field(sa_type=sa.BigInteger, nullable=False)
+
+
+class Upload(SQLModel, table=True):
+    """A file being uploaded in chunks: what was announced and how much has arrived."""
+
+    __table_args__ = (sa.Index("ix_upload_owner_created", "owner_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: uuid.UUID = Field(foreign_key="user.id", nullable=False)
+    filename: str = Field(max_length=255, nullable=False)
+    size_bytes: int = Field(sa_type=sa.BigInteger, nullable=False)
+    received_bytes: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True), nullable=False
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True), nullable=False
+    )
+
+
+class CollisionEvent(SQLModel, table=True):
+    """Something that happened to an upload whose name was already in the library."""
+
+    __table_args__ = (sa.Index("ix_collision_event_owner_created", "owner_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: uuid.UUID = Field(foreign_key="user.id", nullable=False)
+    filename: str = Field(max_length=255, nullable=False)
+    outcome: str = Field(max_length=16, nullable=False)
+    """detected, skipped, replaced or kept_both."""
+    decision_seconds: float | None = Field(default=None)
+    """How long the person took to choose, when they were asked."""
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True), nullable=False
+    )

@@ -39,17 +39,37 @@ class IngestStatus(StrEnum):
     """What became of an uploaded file."""
 
     ADDED = "added"
+    REPLACED = "replaced"
+    KEPT_BOTH = "kept_both"
+    SKIPPED = "skipped"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
+    COLLISION = "collision"
+    """Its name is taken and the person has not chosen yet; nothing was stored."""
+
+
+class CollisionChoice(StrEnum):
+    """What to do with an upload whose name a photo in the library already has."""
+
+    ASK = "ask"
+    SKIP = "skip"
+    REPLACE = "replace"
+    KEEP_BOTH = "keep_both"
 
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    """The outcome of ingesting one file, with a message for a person."""
+    """The outcome of ingesting one file, with a message for a person.
+
+    `photo_id` is the photo added or replaced, or for a duplicate or a collision the photo already
+    in the library; `filename` the name it has there; `in_trash` says that photo is in the trash.
+    """
 
     status: IngestStatus
     message: str
     photo_id: uuid.UUID | None = None
+    filename: str = ""
+    in_trash: bool = False
 
 
 def original_key(owner_id: uuid.UUID, photo_id: uuid.UUID, extension: str) -> str:
@@ -87,6 +107,8 @@ def ingest(
     thumbnail_size: int,
     preview_size: int,
     max_pixels: int,
+    on_collision: CollisionChoice = CollisionChoice.KEEP_BOTH,
+    decision_seconds: float | None = None,
 ) -> IngestResult:
     """Turn a received file into a photo in the owner's library, or say why not.
 
@@ -101,6 +123,8 @@ def ingest(
         thumbnail_size: Longest thumbnail edge.
         preview_size: Longest preview edge.
         max_pixels: Pixel cap checked before decoding.
+        on_collision: What to do when a photo of the library has the file's name.
+        decision_seconds: How long the person took to make that choice, when asked.
 
     Returns:
         The outcome.
