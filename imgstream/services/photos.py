@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from imgstream.models import Photo, Rendition, RenditionKind, User, utcnow
+from imgstream.models import CollisionEvent, Photo, Rendition, RenditionKind, User, utcnow
 from imgstream.services import imaging
-from imgstream.services.storage import ObjectMissing, Storage
+from imgstream.services.storage import ObjectExists, ObjectMissing, Storage
 from imgstream.services.uploads import (
     IncomingFile,
     collision_key,
@@ -72,9 +72,21 @@ class IngestResult:
     in_trash: bool = False
 
 
-def original_key(owner_id: uuid.UUID, photo_id: uuid.UUID, extension: str) -> str:
+def _revised(photo_id: uuid.UUID, revision: int) -> str:
+    # A replaced original gets new keys, so the old objects stay whole until the swap commits.
+    return f"{photo_id}-{revision}" if revision else str(photo_id)
+
+
+def original_key(
+    owner_id: uuid.UUID, photo_id: uuid.UUID, extension: str, revision: int = 0
+) -> str:
     """Storage key of a photo's original bytes."""
-    return f"photos/{owner_id}/{photo_id}.{extension}"
+    return f"photos/{owner_id}/{_revised(photo_id, revision)}.{extension}"
+
+
+def original_of(photo: Photo) -> str:
+    """Storage key of a photo's current original."""
+    return original_key(photo.owner_id, photo.id, extension_of(photo), photo.revision)
 
 
 def extension_of(photo: Photo) -> str:
@@ -82,14 +94,16 @@ def extension_of(photo: Photo) -> str:
     return imaging.format_named(photo.format).extension
 
 
-def thumbnail_key(owner_id: uuid.UUID, photo_id: uuid.UUID) -> str:
+def thumbnail_key(owner_id: uuid.UUID, photo_id: uuid.UUID, revision: int = 0) -> str:
     """Storage key of a photo's thumbnail."""
-    return f"thumbnails/{owner_id}/{photo_id}_thumb.webp"
+    return f"thumbnails/{owner_id}/{_revised(photo_id, revision)}_thumb.webp"
 
 
-def preview_key(owner_id: uuid.UUID, photo_id: uuid.UUID, extension: str) -> str:
+def preview_key(
+    owner_id: uuid.UUID, photo_id: uuid.UUID, extension: str, revision: int = 0
+) -> str:
     """Storage key of a photo's preview (the detail view's image)."""
-    return f"previews/{owner_id}/{photo_id}_preview.{extension}"
+    return f"previews/{owner_id}/{_revised(photo_id, revision)}_preview.{extension}"
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -112,7 +126,11 @@ def ingest(
 ) -> IngestResult:
     """Turn a received file into a photo in the owner's library, or say why not.
 
-    Nothing of a refused file is kept: no blob, no row. The temporary file is removed either way.
+    An exact duplicate (same bytes as a photo in the library or its trash) is never stored
+    again. A file named like a photo in the library is skipped, replaces that photo, is kept
+    as `name (n).ext`, or with `ASK` comes back as a collision with nothing stored, so the
+    person can choose. Nothing of a refused or skipped file is kept: no blob, no row. The
+    temporary file is removed either way.
 
     Args:
         session: Database session.
@@ -132,7 +150,25 @@ def ingest(
     try:
         if upload.size == 0:
             return IngestResult(IngestStatus.REJECTED, "empty file")
-        if owner.used_bytes + upload.size > owner.quota_bytes:
+        existing = _photo_with_sha256(session, owner.id, sha256)
+        if existing is not None:
+            return _duplicate(existing)
+        named = photo_named(session=session, owner_id=owner.id, name=upload.filename)
+        if named is not None:
+            if on_collision is CollisionChoice.ASK:
+                return _collision(named)
+            if on_collision is CollisionChoice.SKIP:
+                record_collision(session=session, owner_id=owner.id, filename=upload.filename,
+                                 outcome=CollisionOutcome.SKIPPED,
+                                 decision_seconds=decision_seconds)
+                return IngestResult(
+                    IngestStatus.SKIPPED,
+                    f"skipped: {named.filename} is already in your library",
+                    named.id, named.filename,
+                )
+        if owner.used_bytes + upload.size > owner.quota_bytes and (
+            named is None or on_collision is not CollisionChoice.REPLACE
+        ):
             # Known before decoding; the charge at the end is the check that counts.
             return IngestResult(IngestStatus.REJECTED, _quota_message(owner, upload.size))
         try:
@@ -144,16 +180,130 @@ def ingest(
             )
         except imaging.UnsupportedImage as exc:
             return IngestResult(IngestStatus.REJECTED, f"not a supported image: {exc}")
-        existing = _photo_with_sha256(session, owner.id, sha256)
-        if existing is not None:
-            return IngestResult(
-                IngestStatus.DUPLICATE,
-                f"already in your library as {existing.filename}",
-                existing.id,
-            )
-        return _store(session, storage, owner, upload, sha256, analysis)
+        if named is not None and on_collision is CollisionChoice.REPLACE:
+            result = _replace(session, storage, owner, named, upload, sha256, analysis)
+        else:
+            result = _store(session, storage, owner, upload, sha256, analysis,
+                            ask=on_collision is CollisionChoice.ASK)
+        if named is not None or result.status is IngestStatus.KEPT_BOTH:
+            outcome = {IngestStatus.REPLACED: CollisionOutcome.REPLACED,
+                       IngestStatus.KEPT_BOTH: CollisionOutcome.KEPT_BOTH}.get(result.status)
+            if outcome is not None:
+                record_collision(session=session, owner_id=owner.id,
+                                 filename=upload.filename, outcome=outcome,
+                                 decision_seconds=decision_seconds)
+        return result
     finally:
         upload.discard()
+
+
+class CollisionOutcome(StrEnum):
+    """What is recorded about an upload whose name was taken."""
+
+    DETECTED = "detected"
+    SKIPPED = "skipped"
+    REPLACED = "replaced"
+    KEPT_BOTH = "kept_both"
+
+
+def record_collision(
+    *,
+    session: Session,
+    owner_id: uuid.UUID,
+    filename: str,
+    outcome: CollisionOutcome,
+    decision_seconds: float | None = None,
+) -> None:
+    """Keep one collision event (for the owner's statistics) and commit it."""
+    session.add(CollisionEvent(owner_id=owner_id, filename=filename[:255], outcome=outcome.value,
+                               decision_seconds=decision_seconds))
+    session.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class CollisionStats:
+    """How often uploads collided with a name in someone's library, and what they chose."""
+
+    detected: int
+    skipped: int
+    replaced: int
+    kept_both: int
+    median_decision_seconds: float | None
+
+
+def collision_stats(*, session: Session, owner_id: uuid.UUID) -> CollisionStats:
+    """The owner's collision statistics, from their events."""
+    counts = dict(session.exec(
+        select(CollisionEvent.outcome, sa.func.count())
+        .where(CollisionEvent.owner_id == owner_id)
+        .group_by(CollisionEvent.outcome)
+    ).all())
+    times = sorted(session.exec(
+        select(CollisionEvent.decision_seconds).where(
+            CollisionEvent.owner_id == owner_id, CollisionEvent.decision_seconds.is_not(None)
+        )
+    ).all())
+    median = None
+    if times:
+        middle = len(times) // 2
+        median = times[middle] if len(times) % 2 else (times[middle - 1] + times[middle]) / 2
+    return CollisionStats(
+        detected=counts.get(CollisionOutcome.DETECTED.value, 0),
+        skipped=counts.get(CollisionOutcome.SKIPPED.value, 0),
+        replaced=counts.get(CollisionOutcome.REPLACED.value, 0),
+        kept_both=counts.get(CollisionOutcome.KEPT_BOTH.value, 0),
+        median_decision_seconds=median,
+    )
+
+
+def photo_named(*, session: Session, owner_id: uuid.UUID, name: str) -> Photo | None:
+    """The owner's photo (not in the trash) whose name collides with `name`, if any."""
+    return session.exec(
+        select(Photo).where(Photo.owner_id == owner_id, Photo.name_key == collision_key(name))
+    ).first()
+
+
+def find_collisions(
+    *, session: Session, owner_id: uuid.UUID, names: list[str]
+) -> dict[str, Photo]:
+    """Which of a batch's names a photo of the library already has, in one query.
+
+    Args:
+        session: Database session.
+        owner_id: The signed-in user.
+        names: Filenames as they will be stored (see `uploads.display_name`).
+
+    Returns:
+        The colliding photo for each name that collides, by name.
+    """
+    keys = {collision_key(name): name for name in names}
+    if not keys:
+        return {}
+    found: dict[str, Photo] = {}
+    rows = session.exec(
+        select(Photo).where(Photo.owner_id == owner_id, Photo.name_key.in_(list(keys)))
+    ).all()
+    by_key = {photo.name_key: photo for photo in rows}
+    for name in names:
+        photo = by_key.get(collision_key(name))
+        if photo is not None:
+            found[name] = photo
+    return found
+
+
+def _duplicate(existing: Photo) -> IngestResult:
+    if existing.deleted_at is not None:
+        return IngestResult(IngestStatus.DUPLICATE,
+                            f"already in your trash as {existing.filename}",
+                            existing.id, existing.filename, in_trash=True)
+    return IngestResult(IngestStatus.DUPLICATE, f"already in your library as {existing.filename}",
+                        existing.id, existing.filename)
+
+
+def _collision(named: Photo) -> IngestResult:
+    return IngestResult(IngestStatus.COLLISION,
+                        f"a photo named {named.filename} is already in your library",
+                        named.id, named.filename)
 
 
 class _OverQuota(Exception):  # noqa: N818
@@ -175,6 +325,17 @@ def _photo_with_sha256(session: Session, owner_id: uuid.UUID, sha256: str) -> Ph
     ).first()
 
 
+def _charge(session: Session, owner_id: uuid.UUID, needed: int) -> None:
+    # The quota check and the charge are one statement: parallel uploads cannot both pass.
+    charged = session.execute(
+        sa.update(User)
+        .where(User.id == owner_id, User.used_bytes + needed <= User.quota_bytes)
+        .values(used_bytes=User.used_bytes + needed)
+    )
+    if charged.rowcount != 1:
+        raise _OverQuota(needed)
+
+
 def _store(
     session: Session,
     storage: Storage,
@@ -182,6 +343,8 @@ def _store(
     upload: IncomingFile,
     sha256: str,
     analysis: imaging.ImageAnalysis,
+    *,
+    ask: bool,
 ) -> IngestResult:
     photo_id = uuid.uuid4()
     now = utcnow()
@@ -213,21 +376,14 @@ def _store(
                 written.append(rendition.key)
         needed = upload.size + sum(len(data) for _, data in renditions if data is not None)
         for _attempt in range(NAME_ATTEMPTS):
-            photo.filename = free_name(session=session, owner_id=owner.id, name=upload.filename)
+            photo.filename = (upload.filename if ask else
+                              free_name(session=session, owner_id=owner.id, name=upload.filename))
             photo.name_key = collision_key(photo.filename)
             try:
                 session.add(photo)
                 session.flush()
                 session.add_all([rendition for rendition, _ in renditions])
-                # The quota check and the charge are one statement: parallel uploads cannot
-                # both pass.
-                charged = session.execute(
-                    sa.update(User)
-                    .where(User.id == owner.id, User.used_bytes + needed <= User.quota_bytes)
-                    .values(used_bytes=User.used_bytes + needed)
-                )
-                if charged.rowcount != 1:
-                    raise _OverQuota(needed)
+                _charge(session, owner.id, needed)
                 session.commit()
                 break
             except IntegrityError:
@@ -235,11 +391,12 @@ def _store(
                 existing = _photo_with_sha256(session, owner.id, sha256)
                 if existing is not None:
                     _remove(storage, written)
-                    return IngestResult(
-                        IngestStatus.DUPLICATE,
-                        f"already in your library as {existing.filename}",
-                        existing.id,
-                    )
+                    return _duplicate(existing)
+                named = photo_named(session=session, owner_id=owner.id, name=upload.filename)
+                if ask and named is not None:
+                    # A parallel upload took the name first: this one gets the choice.
+                    _remove(storage, written)
+                    return _collision(named)
                 # Another upload took the name first: the next free one is looked up again.
         else:
             raise RuntimeError(f"no free name for {upload.filename}")
@@ -253,8 +410,106 @@ def _store(
         _remove(storage, written)
         raise
     if photo.filename != upload.filename:
-        return IngestResult(IngestStatus.ADDED, f"added as {photo.filename}", photo_id)
-    return IngestResult(IngestStatus.ADDED, "added", photo_id)
+        return IngestResult(IngestStatus.KEPT_BOTH, f"kept both: added as {photo.filename}",
+                            photo_id, photo.filename)
+    return IngestResult(IngestStatus.ADDED, "added", photo_id, photo.filename)
+
+
+def _replace(
+    session: Session,
+    storage: Storage,
+    owner: User,
+    target: Photo,
+    upload: IncomingFile,
+    sha256: str,
+    analysis: imaging.ImageAnalysis,
+) -> IngestResult:
+    """Swap a photo's original and renditions for the upload's, keeping who the photo is.
+
+    Its id, name, title, description, favourite, albums and upload date stay; what is read
+    from the image (date taken, size, camera, ...) is read again. The new objects are written
+    under the next revision's keys and the row is switched in one transaction; until then, and
+    whenever anything fails, the old photo is untouched. The old objects go after the commit
+    (a crash there leaves objects `reconcile` removes).
+    """
+    old_blobs = photo_blobs(session=session, storage=storage, photo=target)
+    old_revision = target.revision
+    revision = old_revision + 1
+    written: list[str] = []
+    try:
+        key = original_key(owner.id, target.id, analysis.format.extension, revision)
+        storage.put_file(key, upload.path)
+        written.append(key)
+        staged = Photo(id=target.id, owner_id=owner.id, filename=target.filename,
+                       revision=revision, uploaded_at=target.uploaded_at, sha256=sha256,
+                       format=analysis.format.name, mime=analysis.format.mime,
+                       size_bytes=upload.size, width=analysis.width, height=analysis.height,
+                       taken_at=target.uploaded_at, taken_at_source="upload_time")
+        renditions = _renditions(staged, analysis, original=key, original_bytes=upload.size)
+        for rendition, data in renditions:
+            if data is not None:
+                storage.put_bytes(rendition.key, data)
+                written.append(rendition.key)
+        needed = upload.size + sum(len(data) for _, data in renditions if data is not None)
+        switched = session.execute(
+            sa.update(Photo)
+            .where(Photo.id == target.id, Photo.revision == old_revision,
+                   Photo.deleted_at.is_(None))
+            .values(revision=revision, sha256=sha256, format=staged.format, mime=staged.mime,
+                    size_bytes=staged.size_bytes, width=staged.width, height=staged.height,
+                    updated_at=utcnow(), **_metadata_values(staged, analysis))
+        )
+        if switched.rowcount != 1:
+            raise _ReplacedMeanwhile
+        session.execute(sa.delete(Rendition).where(Rendition.photo_id == target.id))
+        session.add_all([rendition for rendition, _ in renditions])
+        delta = needed - sum(old_blobs.values())
+        if delta > 0:
+            _charge(session, owner.id, delta)
+        else:
+            session.execute(sa.update(User).where(User.id == owner.id)
+                            .values(used_bytes=User.used_bytes + delta))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        _remove(storage, written)
+        existing = _photo_with_sha256(session, owner.id, sha256)
+        if existing is not None:
+            return _duplicate(existing)
+        raise
+    except (_ReplacedMeanwhile, ObjectExists):
+        # Another replacement of this photo got there first (or one that crashed left its
+        # objects, which reconcile removes).
+        session.rollback()
+        _remove(storage, written)
+        return IngestResult(IngestStatus.REJECTED,
+                            f"{target.filename} changed while this upload was processed, "
+                            "please try again")
+    except _OverQuota as over:
+        session.rollback()
+        _remove(storage, written)
+        session.refresh(owner)
+        return IngestResult(IngestStatus.REJECTED, _quota_message(owner, over.needed))
+    except BaseException:
+        session.rollback()
+        _remove(storage, written)
+        raise
+    _remove(storage, [key for key in old_blobs if key not in written])
+    session.refresh(target)
+    return IngestResult(IngestStatus.REPLACED, f"replaced {target.filename}", target.id,
+                        target.filename)
+
+
+class _ReplacedMeanwhile(Exception):  # noqa: N818
+    pass
+
+
+def _metadata_values(staged: Photo, analysis: imaging.ImageAnalysis) -> dict[str, object]:
+    apply_metadata(staged, analysis)
+    fields = ("taken_at", "taken_at_offset_minutes", "taken_at_source", "thumbhash",
+              "camera_make", "camera_model", "lens", "focal_length_mm", "f_number",
+              "exposure_time_s", "iso", "gps_latitude", "gps_longitude")
+    return {name: getattr(staged, name) for name in fields}
 
 
 def free_name(*, session: Session, owner_id: uuid.UUID, name: str) -> str:
@@ -307,13 +562,13 @@ def delete_photo(
 
 def photo_blobs(*, session: Session, storage: Storage, photo: Photo) -> dict[str, int]:
     """Every stored object of a photo (original first) with the bytes it takes."""
-    original = original_key(photo.owner_id, photo.id, extension_of(photo))
+    original = original_of(photo)
     renditions = session.exec(select(Rendition).where(Rendition.photo_id == photo.id)).all()
     blobs = {original: photo.size_bytes}
     blobs.update({r.key: r.size_bytes for r in renditions if r.key != original})
     if not renditions:
         # Stored before renditions were recorded: the thumbnail is all there is.
-        key = thumbnail_key(photo.owner_id, photo.id)
+        key = thumbnail_key(photo.owner_id, photo.id, photo.revision)
         blobs[key] = storage.size(key)
     return blobs
 
@@ -372,7 +627,7 @@ def _renditions(
         (
             Rendition(
                 photo_id=photo.id, kind=RenditionKind.THUMB,
-                key=thumbnail_key(photo.owner_id, photo.id), width=thumb.width,
+                key=thumbnail_key(photo.owner_id, photo.id, photo.revision), width=thumb.width,
                 height=thumb.height, format=thumb.format.name, size_bytes=len(thumb.data),
             ),
             thumb.data,
@@ -392,7 +647,8 @@ def _renditions(
         rows.append((
             Rendition(
                 photo_id=photo.id, kind=RenditionKind.PREVIEW,
-                key=preview_key(photo.owner_id, photo.id, preview.format.extension),
+                key=preview_key(photo.owner_id, photo.id, preview.format.extension,
+                                photo.revision),
                 width=preview.width, height=preview.height, format=preview.format.name,
                 size_bytes=len(preview.data),
             ),
@@ -540,7 +796,7 @@ def renditions_of(
 
 def thumbnail_of(photo: Photo, rendition: Rendition | None) -> str:
     """Key of the image the grid shows for a photo."""
-    return rendition.key if rendition else thumbnail_key(photo.owner_id, photo.id)
+    return rendition.key if rendition else thumbnail_key(photo.owner_id, photo.id, photo.revision)
 
 
 def preview_of(photo: Photo, rendition: Rendition | None) -> str:
@@ -548,8 +804,8 @@ def preview_of(photo: Photo, rendition: Rendition | None) -> str:
     if rendition is not None:
         return rendition.key
     if imaging.format_named(photo.format).browser:
-        return original_key(photo.owner_id, photo.id, extension_of(photo))
-    return thumbnail_key(photo.owner_id, photo.id)
+        return original_of(photo)
+    return thumbnail_key(photo.owner_id, photo.id, photo.revision)
 
 
 def camera_label(photo: Photo) -> str:
@@ -656,7 +912,7 @@ def _regenerate(
     spool_dir: Path,
     **sizes: int,
 ) -> int:
-    key = original_key(photo.owner_id, photo.id, extension_of(photo))
+    key = original_of(photo)
     fd, name = tempfile.mkstemp(prefix="original-", dir=spool_dir)
     copy = Path(name)
     try:

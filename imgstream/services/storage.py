@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,11 +15,13 @@ from imgstream.services import media_urls
 from imgstream.services.imaging import MIME_BY_EXTENSION
 
 _ID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-# The only keys the app makes: originals, thumbnails and previews, named by owner and photo id.
+_REVISION = "(?:-[0-9]{1,9})?"
+# The only keys the app makes: originals, thumbnails and previews, named by owner and photo id
+# (and the revision, once a photo was replaced).
 _KEY = re.compile(
-    rf"(?:photos/{_ID}/{_ID}\.(?:jpg|png|webp|gif|heic|heif|avif)"
-    rf"|thumbnails/{_ID}/{_ID}_thumb\.webp"
-    rf"|previews/{_ID}/{_ID}_preview\.(?:jpg|webp))"
+    rf"(?:photos/{_ID}/{_ID}{_REVISION}\.(?:jpg|png|webp|gif|heic|heif|avif)"
+    rf"|thumbnails/{_ID}/{_ID}{_REVISION}_thumb\.webp"
+    rf"|previews/{_ID}/{_ID}{_REVISION}_preview\.(?:jpg|webp))"
 )
 
 
@@ -130,7 +133,8 @@ class LocalStorage:
     def _write(self, key: str, fill) -> None:  # noqa: ANN001
         target = self.path_of(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+        # Unique per writer: two threads may race for the same key.
+        partial = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(6)}.part")
         try:
             with partial.open("wb") as dst:
                 fill(dst)

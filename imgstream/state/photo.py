@@ -59,7 +59,7 @@ def load_detail(owner_id: uuid.UUID, raw_photo_id: str) -> PhotoDetail | None:
             (photo.id, RenditionKind.PREVIEW)
         )
     store = storage()
-    original = photos.original_key(photo.owner_id, photo.id, photos.extension_of(photo))
+    original = photos.original_of(photo)
     taken = photos.taken_at_local(photo)
     offset = photos.utc_offset_label(photo)
     return PhotoDetail(

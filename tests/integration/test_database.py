@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import threading
 import uuid
 
@@ -30,14 +31,15 @@ def test_migrations_build_the_schema_the_models_describe(migrated_engine, databa
     assert {"user", "photo", "rendition", "alembic_version"} <= names
 
 
-def ingest_bytes(engine, storage, owner_id, data, name, spool):
+def ingest_bytes(engine, storage, owner_id, data, name, spool,
+                 on_collision=photos.CollisionChoice.KEEP_BOTH):
     with Session(engine, expire_on_commit=False) as session:
         owner = session.get(User, owner_id)
         incoming = IncomingFile(filename=name, spool_dir=spool, max_bytes=10**8)
         incoming.write(data)
         return photos.ingest(session=session, storage=storage, owner=owner, upload=incoming,
                              sha256=incoming.finish(), thumbnail_size=400, preview_size=1440,
-                             max_pixels=10**8)
+                             max_pixels=10**8, on_collision=on_collision)
 
 
 def test_ingest_list_delete(db, migrated_engine, tmp_path):
@@ -146,9 +148,58 @@ def test_parallel_uploads_of_one_name_never_share_it(db, migrated_engine, tmp_pa
                                       tmp_path / "in"),
             uploads,
         ))
-    assert [r.status.value for r in results] == ["added"] * 6
+    assert sorted(r.status.value for r in results) == ["added"] + ["kept_both"] * 5
     db.expire_all()
     names = sorted(p.filename for p in db.exec(select(Photo).where(Photo.owner_id == owner.id)))
     assert names == ["Same (1).JPG", "Same (2).JPG", "Same (3).JPG", "Same (4).JPG",
                      "Same (5).JPG", "Same.JPG"]
     assert len(list(storage.list("photos"))) == 6
+
+
+def test_parallel_uploads_of_one_name_asking_leave_one_photo_and_ask_the_rest(
+        db, migrated_engine, tmp_path):
+    storage = LocalStorage(tmp_path / "library", secret=b"s", url_ttl_seconds=1800)
+    owner = identity.provision_user(session=db, email="ask@example.com")
+    uploads = [images.jpeg(size=(200, 150), color=(30 * i, 90, 9)) for i in range(6)]
+    with concurrent.futures.ThreadPoolExecutor(len(uploads)) as pool:
+        results = list(pool.map(
+            lambda data: ingest_bytes(migrated_engine, storage, owner.id, data, "Race.jpg",
+                                      tmp_path / "in", photos.CollisionChoice.ASK),
+            uploads,
+        ))
+    statuses = sorted(r.status.value for r in results)
+    assert statuses == ["added"] + ["collision"] * 5
+    added = next(r for r in results if r.status is photos.IngestStatus.ADDED)
+    assert {r.photo_id for r in results} == {added.photo_id}, "the losers are shown the winner"
+    db.expire_all()
+    assert [p.filename for p in db.exec(select(Photo).where(Photo.owner_id == owner.id))] == [
+        "Race.jpg"]
+    assert len(list(storage.list("photos"))) == 1
+    assert len(list(storage.list("thumbnails"))) == 1
+
+
+def test_parallel_replacements_of_one_photo_keep_it_whole(db, migrated_engine, tmp_path):
+    storage = LocalStorage(tmp_path / "library", secret=b"s", url_ttl_seconds=1800)
+    owner = identity.provision_user(session=db, email="swap@example.com")
+    first = ingest_bytes(migrated_engine, storage, owner.id, images.jpeg(color=(1, 1, 1)),
+                         "swap.jpg", tmp_path / "in")
+    uploads = [images.jpeg(size=(300, 200), color=(40 * i, 200, 9)) for i in range(1, 5)]
+    with concurrent.futures.ThreadPoolExecutor(len(uploads)) as pool:
+        results = list(pool.map(
+            lambda data: ingest_bytes(migrated_engine, storage, owner.id, data, "swap.jpg",
+                                      tmp_path / "in", photos.CollisionChoice.REPLACE),
+            uploads,
+        ))
+    assert "replaced" in {r.status.value for r in results}
+    assert {r.status.value for r in results} <= {"replaced", "rejected"}
+    db.expire_all()
+    photo = db.exec(select(Photo).where(Photo.owner_id == owner.id)).one()
+    assert photo.id == first.photo_id
+    blobs = photos.photo_blobs(session=db, storage=storage, photo=photo)
+    assert all(storage.exists(key) for key in blobs)
+    with storage.open(photos.original_of(photo)) as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == photo.sha256
+    assert set(storage.list("photos")) | set(storage.list("thumbnails")) | set(
+        storage.list("previews")) == set(blobs)
+    db.refresh(owner)
+    assert owner.used_bytes == sum(blobs.values())

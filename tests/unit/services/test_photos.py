@@ -374,8 +374,9 @@ def test_a_second_photo_with_the_same_name_is_kept_as_both(session, storage, own
     one = ingest(session, storage, owner, tmp_path, images.jpeg(color=(1, 2, 3)), first)
     two = ingest(session, storage, owner, tmp_path, images.jpeg(color=(200, 2, 3)), second)
     assert one.message == "added"
-    assert two.status is photos.IngestStatus.ADDED
-    assert two.message == f"added as {kept_as}"
+    assert two.status is photos.IngestStatus.KEPT_BOTH
+    assert two.message == f"kept both: added as {kept_as}"
+    assert two.filename == kept_as
     assert session.get(Photo, two.photo_id).filename == kept_as
 
 
