@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     media_url_ttl_seconds: int = Field(default=1800, ge=60)
     dev_user_email: str = "you@imgstream.local"
     default_page_size: int = Field(default=60, ge=1, le=500)
+    upload_concurrency: int = Field(
+        default=3, ge=1, le=16, description="Files a browser tab uploads at once; the rest wait."
+    )
     sign_in: SignIn | None = Field(
         default=None,
         description="development or iap; defaults to development sign-in only in the "

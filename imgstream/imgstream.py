@@ -4,27 +4,24 @@ import reflex as rx
 
 from imgstream.api import http_api
 from imgstream.api.identity import request_identity
+from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
 from imgstream.config import SignIn, get_settings
 from imgstream.pages import library, photo, settings  # noqa: F401 - registers the pages
 from imgstream.pages.sign_in import sign_in_page
 
-# In development the page and the backend are on different ports; upload requests must still
-# carry the sign-in cookie, so they are sent with credentials.
-UPLOADS_WITH_CREDENTIALS = """
-(() => {
-  const open = XMLHttpRequest.prototype.open;
-  XMLHttpRequest.prototype.open = function (method, url, ...rest) {
-    const result = open.call(this, method, url, ...rest);
-    if (String(url).includes("/_upload")) this.withCredentials = true;
-    return result;
-  };
-})();
+PAGE_CSS = """
+.imgstream-visually-hidden {
+  position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
+  clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0;
+}
+[data-drop-zone]:focus-within { outline: 2px solid var(--accent-8); outline-offset: 2px; }
+[data-drop-zone][data-dragging] { background: var(--accent-a3); }
 """
 
-# Identity wraps everything, socket and uploads included, so it comes last.
+# Identity wraps everything, socket and API routes included, so it comes last.
 app = rx.App(
     api_transformer=[http_api(), request_identity],
-    head_components=[rx.script(UPLOADS_WITH_CREDENTIALS)],
+    head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.el.style(PAGE_CSS)],
 )
 
 if get_settings().sign_in is SignIn.DEVELOPMENT:

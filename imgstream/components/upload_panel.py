@@ -1,16 +1,35 @@
-"""The drop zone and the per-file upload queue."""
+"""The drop zone, the per-file upload queue, the collision dialog and the batch summary."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import reflex as rx
 
-from imgstream.state.upload import UploadRow, UploadState
+from imgstream.components.media import backend_src
+from imgstream.state.upload import CollisionItem, SummaryGroup, UploadRow, UploadState
 
-UPLOAD_ID = "photos"
+UPLOAD_QUEUE_SCRIPT = (Path(__file__).parent / "upload_queue.js").read_text()
+
+_STATUS_COLOR = {"added": "green", "replaced": "green", "kept_both": "green",
+                 "duplicate": "gray", "skipped": "gray", "rejected": "red", "failed": "red",
+                 "cancelled": "gray", "processing": "amber", "uploading": "blue",
+                 "waiting": "gray", "needs_decision": "amber"}
+_FINAL_ICONS = {"added": "circle-check", "replaced": "refresh-cw", "kept_both": "copy-plus",
+                "duplicate": "copy", "skipped": "skip-forward", "rejected": "circle-x",
+                "failed": "circle-alert", "cancelled": "circle-slash",
+                "needs_decision": "circle-help", "waiting": "clock"}
 
 
 def _drop_zone() -> rx.Component:
-    zone = rx.upload(
+    return rx.el.label(
+        rx.el.input(
+            type="file",
+            multiple=True,
+            accept="image/*,.heic,.heif,.avif",
+            class_name="imgstream-visually-hidden",
+            custom_attrs={"data-photo-input": "", "data-testid": "upload-input"},
+        ),
         rx.vstack(
             rx.icon("upload", size=28, color=rx.color("accent", 10)),
             rx.text("Drop photos here, or click to choose", weight="medium"),
@@ -19,74 +38,220 @@ def _drop_zone() -> rx.Component:
             align="center",
             spacing="1",
         ),
-        id=UPLOAD_ID,
-        multiple=True,
-        no_keyboard=False,
-        on_drop=UploadState.receive_photos(
-            rx.upload_files_chunk(
-                upload_id=UPLOAD_ID, on_upload_progress=UploadState.track_progress
-            )
-        ),
+        display="block",
         border=f"2px dashed {rx.color('accent', 7)}",
         border_radius="12px",
         padding="1.5em",
         width="100%",
         cursor="pointer",
-        custom_attrs={"data-testid": "upload-zone"},
+        custom_attrs={
+            "data-testid": "upload-zone",
+            "data-drop-zone": "",
+            "data-upload-endpoint": backend_src(rx.Var.create("/api/v1/uploads")),
+        },
+        on_mount=UploadState.connect,
     )
-    # The dropzone's hidden <input type=file> is created inside rx.upload; tag it for tests.
-    zone.children[0].children[0].custom_attrs["data-testid"] = "upload-input"
-    return zone
 
 
-_STATUS_COLOR = {"added": "green", "duplicate": "gray", "rejected": "red",
-                 "processing": "amber", "receiving": "blue"}
+def _status_icon(row: UploadRow) -> rx.Component:
+    return rx.match(
+        row.status,
+        *[(status, rx.icon(icon, color=rx.color(_STATUS_COLOR[status], 10), size=18))
+          for status, icon in _FINAL_ICONS.items()],
+        rx.spinner(size="2"),
+    )
 
 
 def _row(row: UploadRow) -> rx.Component:
-    return rx.hstack(
-        rx.match(
-            row.status,
-            ("added", rx.icon("circle-check", color=rx.color("green", 10), size=18)),
-            ("rejected", rx.icon("circle-x", color=rx.color("red", 10), size=18)),
-            ("duplicate", rx.icon("copy", color=rx.color("gray", 10), size=18)),
-            rx.spinner(size="2"),
-        ),
-        rx.text(row.filename, weight="medium", trim="both", class_name="truncate",
-                max_width="40%"),
-        rx.text(row.received_label, size="1", color_scheme="gray"),
-        rx.spacer(),
-        rx.text(
-            row.message,
-            size="2",
-            color=rx.match(
-                row.status,
-                *[(k, rx.color(v, 11)) for k, v in _STATUS_COLOR.items()],
-                rx.color("gray", 11),
+    active = rx.Var.create(["waiting", "needs_decision", "uploading", "processing"]).contains(
+        row.status)
+    return rx.vstack(
+        rx.hstack(
+            _status_icon(row),
+            rx.text(row.filename, weight="medium", trim="both", class_name="truncate",
+                    max_width="40%"),
+            rx.text(row.received_label, size="1", color_scheme="gray"),
+            rx.spacer(),
+            rx.text(
+                row.message,
+                size="2",
+                color=rx.match(
+                    row.status,
+                    *[(k, rx.color(v, 11)) for k, v in _STATUS_COLOR.items()],
+                    rx.color("gray", 11),
+                ),
+                custom_attrs={"data-testid": "upload-message"},
             ),
+            rx.cond(
+                row.status == "duplicate",
+                rx.cond(
+                    row.in_trash,
+                    rx.button("Restore it", size="1", variant="soft",
+                              on_click=UploadState.restore_duplicate(row.key),
+                              custom_attrs={"data-testid": "restore-duplicate"}),
+                    rx.link("open it", href="/photo/" + row.photo_id, size="2",
+                            custom_attrs={"data-testid": "open-duplicate"}),
+                ),
+            ),
+            rx.cond(
+                row.status == "failed",
+                rx.button("Retry", size="1", variant="soft",
+                          on_click=UploadState.retry_file(row.key),
+                          custom_attrs={"data-testid": "upload-retry"}),
+            ),
+            rx.cond(
+                active,
+                rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost",
+                               color_scheme="gray", aria_label="Cancel this file",
+                               on_click=UploadState.cancel_file(row.key),
+                               custom_attrs={"data-testid": "upload-cancel"}),
+            ),
+            align="center",
+            width="100%",
         ),
         rx.cond(
-            row.status == "duplicate",
-            rx.link("open it", href="/photo/" + row.photo_id, size="2",
-                    custom_attrs={"data-testid": "open-duplicate"}),
+            row.status == "uploading",
+            rx.progress(value=row.progress, size="1", width="100%"),
         ),
         key=row.key,
-        align="center",
         width="100%",
+        spacing="1",
         padding_y="0.35em",
         border_bottom="1px solid var(--gray-a3)",
         custom_attrs={"data-testid": "upload-item", "data-status": row.status},
     )
 
 
+def _side(title: str, image: rx.Component, *lines: rx.Component) -> rx.Component:
+    return rx.vstack(
+        rx.text(title, size="1", weight="bold", color_scheme="gray"),
+        rx.box(image, width="100%", height="180px", border_radius="8px", overflow="hidden",
+               background=rx.color("gray", 3), display="flex", align_items="center",
+               justify_content="center"),
+        *lines,
+        spacing="1",
+        width="50%",
+        min_width="0",
+    )
+
+
+def _collision_body(item: CollisionItem) -> rx.Component:
+    fit = {"width": "100%", "height": "100%", "object_fit": "contain"}
+    return rx.hstack(
+        _side(
+            "In your library",
+            rx.image(src=backend_src(item.existing_thumbnail_url), alt=item.existing_name,
+                     **fit),
+            rx.text(item.existing_name, weight="medium", class_name="truncate"),
+            rx.text("Taken ", item.existing_taken_label, size="1"),
+            rx.text("Uploaded ", item.existing_uploaded_label, size="1"),
+            rx.text(item.existing_size_label, size="1", color_scheme="gray"),
+        ),
+        _side(
+            "New file",
+            rx.cond(
+                item.new_preview != "",
+                rx.image(src=item.new_preview, alt=item.new_name, **fit),
+                rx.icon("image", size=40, color=rx.color("gray", 9)),
+            ),
+            rx.text(item.new_name, weight="medium", class_name="truncate"),
+            rx.text(item.new_size_label, size="1", color_scheme="gray"),
+        ),
+        spacing="4",
+        width="100%",
+        align="start",
+    )
+
+
+def _collision_dialog() -> rx.Component:
+    current = UploadState.collisions[0]
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("This name is already in your library"),
+            rx.dialog.description(
+                rx.cond(
+                    UploadState.collision_count > 1,
+                    rx.text(UploadState.collision_count, " files have names already taken. "
+                            "Nothing is uploaded until you decide."),
+                    rx.text("Nothing is uploaded until you decide."),
+                ),
+                size="2",
+                margin_bottom="1em",
+            ),
+            rx.cond(UploadState.collision_count > 0, _collision_body(current)),
+            rx.cond(
+                UploadState.collision_count > 1,
+                rx.el.label(
+                    rx.checkbox(checked=UploadState.apply_to_all,
+                                on_change=UploadState.set_apply_to_all,
+                                custom_attrs={"data-testid": "collision-apply-all"}),
+                    rx.text("Do this for all ", UploadState.collision_count, " remaining",
+                            size="2"),
+                    display="flex", gap="0.5em", align_items="center", margin_top="1em",
+                ),
+            ),
+            rx.hstack(
+                rx.button("Skip", variant="soft", color_scheme="gray",
+                          on_click=UploadState.decide("skip"),
+                          custom_attrs={"data-testid": "collision-skip"}),
+                rx.button("Keep both", variant="soft",
+                          on_click=UploadState.decide("keep_both"),
+                          custom_attrs={"data-testid": "collision-keep-both"}),
+                rx.button("Replace", color_scheme="red",
+                          on_click=UploadState.decide("replace"),
+                          custom_attrs={"data-testid": "collision-replace"}),
+                justify="end",
+                spacing="3",
+                margin_top="1.25em",
+            ),
+            max_width="560px",
+            on_escape_key_down=UploadState.skip_remaining,
+            on_interact_outside=rx.prevent_default,
+            custom_attrs={"data-testid": "collision-dialog"},
+        ),
+        open=UploadState.collision_count > 0,
+    )
+
+
+def _summary_group(group: SummaryGroup) -> rx.Component:
+    return rx.box(
+        rx.text(group.label, " (", group.count, ")", weight="bold", size="2"),
+        rx.foreach(group.files, lambda line: rx.text(line, size="1", color_scheme="gray")),
+        custom_attrs={"data-testid": "summary-group", "data-status": group.status},
+    )
+
+
+def _summary() -> rx.Component:
+    return rx.cond(
+        UploadState.summary.length() > 0,
+        rx.callout.root(
+            rx.callout.text(
+                rx.flex(rx.foreach(UploadState.summary, _summary_group), gap="1.25em",
+                        wrap="wrap"),
+            ),
+            width="100%",
+            variant="surface",
+            custom_attrs={"data-testid": "upload-summary"},
+        ),
+    )
+
+
 def upload_panel() -> rx.Component:
-    """Drop zone, batch progress and one row per file."""
+    """Drop zone, batch progress, one row per file, collision dialog and summary."""
     return rx.vstack(
         _drop_zone(),
         rx.cond(
             UploadState.uploading,
-            rx.progress(value=UploadState.batch_progress, width="100%"),
+            rx.hstack(
+                rx.progress(value=UploadState.batch_progress, width="100%"),
+                rx.button("Cancel all", variant="ghost", size="1", color_scheme="red",
+                          on_click=UploadState.cancel_batch, type="button",
+                          custom_attrs={"data-testid": "upload-cancel-all"}),
+                width="100%",
+                align="center",
+            ),
         ),
+        _summary(),
         rx.cond(
             UploadState.rows.length() > 0,
             rx.vstack(
@@ -98,6 +263,7 @@ def upload_panel() -> rx.Component:
                 custom_attrs={"data-testid": "upload-queue"},
             ),
         ),
+        _collision_dialog(),
         width="100%",
         spacing="3",
     )

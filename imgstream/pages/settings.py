@@ -9,6 +9,13 @@ from imgstream.services.identity import PAGE_SIZES, THEMES
 from imgstream.state.account import AccountState
 from imgstream.state.session import SessionState
 
+COLLISION_CHOICES = {
+    "ask": "Ask me each time",
+    "keep_both": "Keep both",
+    "replace": "Replace the photo",
+    "skip": "Skip the upload",
+}
+
 
 def _row(label: str, *value: rx.Component) -> rx.Component:
     return rx.data_list.item(rx.data_list.label(label), rx.data_list.value(*value))
@@ -52,6 +59,35 @@ def settings() -> rx.Component:
                         value=SessionState.theme,
                         on_change=AccountState.save_theme,
                         custom_attrs={"data-testid": "settings-theme"},
+                    ),
+                ),
+                _row(
+                    "When a name is taken",
+                    rx.select.root(
+                        rx.select.trigger(),
+                        rx.select.content(
+                            *[rx.select.item(label, value=value)
+                              for value, label in COLLISION_CHOICES.items()],
+                        ),
+                        value=SessionState.collision_choice,
+                        on_change=AccountState.save_collision_choice,
+                        custom_attrs={"data-testid": "settings-collision-choice"},
+                    ),
+                ),
+                _row(
+                    "Name collisions",
+                    rx.vstack(
+                        rx.text(AccountState.collisions_detected, " detected: ",
+                                AccountState.collisions_replaced, " replaced, ",
+                                AccountState.collisions_kept_both, " kept both, ",
+                                AccountState.collisions_skipped, " skipped", size="2"),
+                        rx.cond(
+                            AccountState.decision_time_label != "",
+                            rx.text("Median time to decide: ", AccountState.decision_time_label,
+                                    size="1", color_scheme="gray"),
+                        ),
+                        spacing="1",
+                        custom_attrs={"data-testid": "settings-collision-stats"},
                     ),
                 ),
                 orientation="vertical",

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from imgstream.models import User, utcnow
+from imgstream.services.photos import CollisionChoice
 
 IAP_ISSUER = "https://cloud.google.com/iap"
 CLOCK_SKEW_SECONDS = 30
@@ -269,7 +270,7 @@ THEMES = ("system", "light", "dark")
 
 def save_preferences(
     *, session: Session, user_id: uuid.UUID, page_size: int | None = None,
-    theme: str | None = None,
+    theme: str | None = None, collision_choice: str | None = None,
 ) -> User:
     """Store a user's preferences.
 
@@ -278,6 +279,7 @@ def save_preferences(
         user_id: Whose preferences.
         page_size: Photos per timeline page, one of PAGE_SIZES.
         theme: One of THEMES.
+        collision_choice: What to do with an upload whose name is taken (a CollisionChoice).
 
     Returns:
         The updated user.
@@ -297,6 +299,10 @@ def save_preferences(
         if theme not in THEMES:
             raise ValueError(f"theme must be one of {THEMES}")
         user.theme = theme
+    if collision_choice is not None:
+        if collision_choice not in {c.value for c in CollisionChoice}:
+            raise ValueError(f"unknown collision choice {collision_choice!r}")
+        user.collision_choice = collision_choice
     session.commit()
     session.refresh(user)
     return user

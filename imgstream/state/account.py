@@ -22,16 +22,27 @@ def _usage(user_id: uuid.UUID) -> photos.LibraryUsage | None:
 def _save(user_id: uuid.UUID, **preferences) -> Account:
     with db_session() as session:
         user = identity.save_preferences(session=session, user_id=user_id, **preferences)
-        return Account(user.email, user.display_name, user.page_size, user.theme)
+        return Account(user.email, user.display_name, user.page_size, user.theme,
+                       user.collision_choice)
+
+
+def _collision_stats(user_id: uuid.UUID) -> photos.CollisionStats:
+    with db_session() as session:
+        return photos.collision_stats(session=session, owner_id=user_id)
 
 
 class AccountState(rx.State):
-    """Storage use and preferences of the signed-in user."""
+    """Storage use, collision statistics and preferences of the signed-in user."""
 
     photo_count: int = 0
     used_label: str = ""
     quota_label: str = ""
     used_percent: int = 0
+    collisions_detected: int = 0
+    collisions_skipped: int = 0
+    collisions_replaced: int = 0
+    collisions_kept_both: int = 0
+    decision_time_label: str = ""
 
     @rx.event
     async def load_usage(self) -> None:
@@ -46,6 +57,11 @@ class AccountState(rx.State):
         self.used_label = format_bytes(usage.used_bytes)
         self.quota_label = format_bytes(usage.quota_bytes)
         self.used_percent = min(100, round(100 * usage.used_bytes / max(1, usage.quota_bytes)))
+        stats = await asyncio.to_thread(_collision_stats, user_id)
+        self.collisions_detected, self.collisions_skipped = stats.detected, stats.skipped
+        self.collisions_replaced, self.collisions_kept_both = stats.replaced, stats.kept_both
+        median = stats.median_decision_seconds
+        self.decision_time_label = "" if median is None else f"{median:.1f} s"
 
     @rx.event
     async def save_page_size(self, value: str) -> None:
@@ -61,3 +77,11 @@ class AccountState(rx.State):
         session = await self.get_state(SessionState)
         theme = value if isinstance(value, str) else value[0]
         session.show_account(await asyncio.to_thread(_save, await session.user_id(), theme=theme))
+
+    @rx.event
+    async def save_collision_choice(self, value: str) -> None:
+        """Store what happens by default to an upload whose name is taken."""
+        session = await self.get_state(SessionState)
+        session.show_account(
+            await asyncio.to_thread(_save, await session.user_id(), collision_choice=value)
+        )

@@ -26,6 +26,7 @@ class Account:
     display_name: str
     page_size: int
     theme: str
+    collision_choice: str
 
 
 def _load_account(user_id: uuid.UUID) -> Account | None:
@@ -33,7 +34,8 @@ def _load_account(user_id: uuid.UUID) -> Account | None:
         user = identity.get_user(session=session, user_id=user_id)
         if user is None:
             return None
-        return Account(user.email, user.display_name, user.page_size, user.theme)
+        return Account(user.email, user.display_name, user.page_size, user.theme,
+                       user.collision_choice)
 
 
 class SessionState(rx.State):
@@ -44,6 +46,7 @@ class SessionState(rx.State):
     user_name: str = ""
     page_size: int = 0
     theme: str = ""
+    collision_choice: str = ""
 
     @rx.var
     def iap_sign_in(self) -> bool:
@@ -73,6 +76,7 @@ class SessionState(rx.State):
         """Show the user's details and apply their preferences."""
         self.user_email, self.user_name = account.email, account.display_name
         self.page_size, self.theme = account.page_size, account.theme
+        self.collision_choice = account.collision_choice
 
     @rx.event
     async def require_sign_in(self):
