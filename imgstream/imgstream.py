@@ -7,6 +7,7 @@ from imgstream.api.identity import request_identity
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
 from imgstream.config import SignIn, get_settings
 from imgstream.pages import library, photo, settings  # noqa: F401 - registers the pages
+from imgstream.pages.admin import admin_page
 from imgstream.pages.sign_in import sign_in_page
 
 PAGE_CSS = """
@@ -26,3 +27,4 @@ app = rx.App(
 
 if get_settings().sign_in is SignIn.DEVELOPMENT:
     sign_in_page(app)
+    admin_page(app)

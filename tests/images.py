@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 from fractions import Fraction
@@ -135,6 +136,13 @@ def jpeg(
 def png(*, size: tuple[int, int] = (64, 48), mode: str = "RGBA") -> bytes:
     """A PNG in the given mode."""
     return encode(Image.new(mode, size), "PNG")
+
+
+def png_of_size(approx_bytes: int) -> bytes:
+    """An RGB PNG of noise (it does not compress) of about `approx_bytes` bytes."""
+    side = int((approx_bytes / 3) ** 0.5)
+    im = Image.frombytes("RGB", (side, side), os.urandom(side * side * 3))
+    return encode(im, "PNG", compress_level=1)
 
 
 def webp(*, size: tuple[int, int] = (64, 48)) -> bytes:

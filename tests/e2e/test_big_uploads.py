@@ -1,0 +1,154 @@
+"""Big files travel in chunks: progress, byte-identical arrival, retry, resume and cancel."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import images
+from tests.e2e.conftest import open_library, unavailable
+from tests.e2e.running_app import AppDidNotStart, running_app
+
+TIMEOUT = 120_000
+MB = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """An app that takes files up to 100 MB (the default limit)."""
+    try:
+        with running_app(tmp_path_factory.mktemp("data"),
+                         {"IMGSTREAM_DEFAULT_PAGE_SIZE": "4"}) as app:
+            yield app
+    except AppDidNotStart as exc:
+        unavailable(str(exc))
+
+
+def big_png(path, megabytes: int) -> bytes:
+    """A real PNG of about `megabytes` MB (noise does not compress)."""
+    data = images.png_of_size(megabytes * MB)
+    path.write_bytes(data)
+    return data
+
+
+def stored_original(app, filename: str) -> bytes:
+    with sqlite3.connect(app.data_dir / "imgstream.db") as db:
+        (photo_id, owner_id, revision), = db.execute(
+            "SELECT id, owner_id, revision FROM photo WHERE filename = ?", (filename,))
+    key = f"{_uuid(photo_id)}{'-' + str(revision) if revision else ''}.png"
+    return (app.data_dir / "library" / "photos" / _uuid(owner_id) / key).read_bytes()
+
+
+def _uuid(raw: str) -> str:
+    return raw if "-" in raw else f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+
+
+def leftovers(app) -> list[str]:
+    """What an upload left behind: chunk objects, spool files, upload rows."""
+    found = []
+    for folder in (app.data_dir / "library" / "incoming", app.data_dir / "incoming"):
+        if folder.exists():
+            found += [str(p) for p in folder.rglob("*") if p.is_file()]
+    with sqlite3.connect(app.data_dir / "imgstream.db") as db:
+        found += [f"upload row {row}" for row in db.execute("SELECT id FROM upload")]
+    return found
+
+
+def chunk_requests(page) -> list[str]:
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.method) if "/chunks" in r.url else None)
+    return sent
+
+
+def test_a_60_mb_photo_arrives_in_chunks_byte_identical(page, app, tmp_path):
+    photo = tmp_path / "panorama.png"
+    data = big_png(photo, 60)
+    sizes: list[int] = []
+    page.on("request", lambda r: sizes.append(len(r.post_data_buffer or b""))
+            if "/chunks" in r.url else None)
+    open_library(page)
+    page.get_by_test_id("upload-input").set_input_files(str(photo))
+    row = page.get_by_test_id("upload-item").filter(has_text="panorama.png")
+    expect(row).to_have_attribute("data-status", "uploading", timeout=TIMEOUT)
+    expect(row).to_contain_text(" of 60", timeout=TIMEOUT)
+    expect(row).to_have_attribute("data-status", "added", timeout=TIMEOUT)
+    assert len(sizes) == 8 and max(sizes) <= 8 * 1024 * 1024, sizes
+    assert hashlib.sha256(stored_original(app, "panorama.png")).digest() == (
+        hashlib.sha256(data).digest())
+    assert leftovers(app) == []
+
+
+def test_a_lost_chunk_is_sent_again(page, app, tmp_path):
+    photo = tmp_path / "flaky.png"
+    data = big_png(photo, 20)
+    failures = {"left": 2}
+
+    def flaky(route):
+        if failures["left"] > 0 and "offset=8388608" in route.request.url:
+            failures["left"] -= 1
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/chunks*", flaky)
+    open_library(page)
+    page.get_by_test_id("upload-input").set_input_files(str(photo))
+    row = page.get_by_test_id("upload-item").filter(has_text="flaky.png")
+    expect(row).to_have_attribute("data-status", "added", timeout=TIMEOUT)
+    assert failures["left"] == 0
+    assert stored_original(app, "flaky.png") == data
+
+
+def test_a_failed_upload_resumes_where_it_stopped(page, app, tmp_path):
+    photo = tmp_path / "resume.png"
+    data = big_png(photo, 20)
+    offsets: list[str] = []
+    broken = {"on": True}
+
+    def outage(route):
+        offsets.append(route.request.url.rsplit("offset=", 1)[-1])
+        if broken["on"] and not route.request.url.endswith("offset=0"):
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route("**/chunks*", outage)
+    open_library(page)
+    page.get_by_test_id("upload-input").set_input_files(str(photo))
+    row = page.get_by_test_id("upload-item").filter(has_text="resume.png")
+    expect(row).to_have_attribute("data-status", "failed", timeout=TIMEOUT)
+    expect(row).to_contain_text("upload stopped")
+    assert offsets.count("0") == 1 and offsets.count("8388608") == 4, offsets
+    broken["on"] = False
+    row.get_by_test_id("upload-retry").click()
+    expect(row).to_have_attribute("data-status", "added", timeout=TIMEOUT)
+    assert offsets.count("0") == 1, "the first chunk was not sent again"
+    assert stored_original(app, "resume.png") == data
+
+
+def test_cancel_midway_leaves_nothing(page, app, tmp_path):
+    photo = tmp_path / "cancelled.png"
+    big_png(photo, 40)
+    open_library(page)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 20, "downloadThroughput": -1,
+        "uploadThroughput": 4 * 1024 * 1024,
+    })
+    page.get_by_test_id("upload-input").set_input_files(str(photo))
+    row = page.get_by_test_id("upload-item").filter(has_text="cancelled.png")
+    expect(row).to_contain_text(" of 40", timeout=TIMEOUT)
+    page.wait_for_timeout(2500)  # a few chunks in, at 4 MiB/s
+    expect(row).to_have_attribute("data-status", "uploading")
+    page.get_by_test_id("upload-cancel-all").click()
+    expect(row).to_have_attribute("data-status", "cancelled", timeout=TIMEOUT)
+    expect(page.get_by_test_id("upload-summary")).to_contain_text("Cancelled (1)")
+    page.wait_for_timeout(1500)
+    assert leftovers(app) == []
+    with sqlite3.connect(app.data_dir / "imgstream.db") as db:
+        assert db.execute("SELECT count(*) FROM photo WHERE filename = 'cancelled.png'"
+                          ).fetchone() == (0,)

@@ -1,0 +1,119 @@
+"""A batch with taken names, a duplicate and a bad file: decide, see the summary and the library."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from playwright.sync_api import expect
+
+from tests import images
+from tests.e2e.conftest import open_library
+
+TIMEOUT = 60_000
+
+
+def library_names(app) -> list[str]:
+    with sqlite3.connect(app.data_dir / "imgstream.db") as db:
+        return sorted(name for (name,) in db.execute(
+            "SELECT filename FROM photo WHERE deleted_at IS NULL"))
+
+
+def upload(page, *paths) -> None:
+    page.get_by_test_id("upload-input").set_input_files([str(p) for p in paths])
+
+
+def test_a_batch_with_collisions_duplicate_and_bad_file(page, app, tmp_path):
+    older = tmp_path / "older"
+    older.mkdir()
+    for name, color in (("beach.jpg", (10, 120, 200)), ("dog.jpg", (160, 110, 40)),
+                        ("cat.jpg", (90, 90, 90))):
+        (older / name).write_bytes(images.jpeg(size=(400, 300), color=color))
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    (batch / "Beach.JPEG").write_bytes(images.jpeg(size=(300, 400), color=(250, 200, 10)))
+    (batch / "dog.jpg").write_bytes(images.jpeg(size=(640, 480), color=(20, 200, 20)))
+    (batch / "cat copy.jpg").write_bytes((older / "cat.jpg").read_bytes())
+    (batch / "notes.jpg").write_bytes(b"shopping list: milk, eggs\n")
+    (batch / "sunset.jpg").write_bytes(images.jpeg(size=(500, 300), color=(240, 90, 30)))
+
+    open_library(page)
+    upload(page, *sorted(older.iterdir()))
+    summary = page.get_by_test_id("upload-summary")
+    expect(summary.locator("[data-status=added]")).to_contain_text("Added (3)", timeout=TIMEOUT)
+    page.get_by_role("button", name="Clear finished").click()
+
+    upload(page, *sorted(batch.iterdir()))
+    dialog = page.get_by_test_id("collision-dialog")
+    expect(dialog).to_be_visible(timeout=TIMEOUT)
+    expect(dialog).to_contain_text("2 files have names already taken")
+    # Nothing is sent while a collision is undecided.
+    expect(page.get_by_test_id("upload-item").filter(has_text="sunset.jpg")).to_have_attribute(
+        "data-status", "waiting")
+    expect(dialog).to_contain_text("beach.jpg")
+    expect(dialog).to_contain_text("Beach.JPEG")
+    expect(dialog.get_by_role("img", name="beach.jpg")).to_be_visible()
+    dialog.get_by_test_id("collision-keep-both").click()
+    expect(dialog).to_contain_text("dog.jpg")
+    expect(dialog.get_by_test_id("collision-apply-all")).to_have_count(0)
+    dialog.get_by_test_id("collision-replace").click()
+    expect(dialog).to_be_hidden()
+
+    groups = summary.get_by_test_id("summary-group")
+    expect(summary).to_be_visible(timeout=TIMEOUT)
+    expect(groups.and_(page.locator("[data-status=added]"))).to_contain_text("Added (1)")
+    expect(groups.and_(page.locator("[data-status=added]"))).to_contain_text("sunset.jpg")
+    expect(groups.and_(page.locator("[data-status=replaced]"))).to_contain_text("dog.jpg")
+    expect(groups.and_(page.locator("[data-status=kept_both]"))).to_contain_text(
+        "Beach (1).JPEG")
+    expect(groups.and_(page.locator("[data-status=duplicate]"))).to_contain_text(
+        "already in your library as cat.jpg")
+    expect(groups.and_(page.locator("[data-status=rejected]"))).to_contain_text(
+        "notes.jpg: rejected: not a supported image")
+
+    assert library_names(app) == ["Beach (1).JPEG", "beach.jpg", "cat.jpg", "dog.jpg",
+                                  "sunset.jpg"]
+    # The replaced photo is the new image under its old name.
+    page.goto("/")
+    expect(page.get_by_test_id("photo-card")).to_have_count(2, timeout=TIMEOUT)
+    with sqlite3.connect(app.data_dir / "imgstream.db") as db:
+        (photo_id, width, height, revision), = db.execute(
+            "SELECT id, width, height, revision FROM photo WHERE filename = 'dog.jpg'")
+    assert (width, height, revision) == (640, 480, 1)
+    page.goto(f"/photo/{photo_id}")
+    expect(page.get_by_test_id("photo-detail")).to_contain_text("640 × 480", timeout=TIMEOUT)
+
+    page.goto("/settings")
+    expect(page.get_by_test_id("settings-collision-stats")).to_contain_text(
+        "2 detected: 1 replaced, 1 kept both, 0 skipped", timeout=TIMEOUT)
+
+
+def test_apply_to_all_and_the_default_choice(page, app, tmp_path):
+    names = ["p1.jpg", "p2.jpg", "p3.jpg"]
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    for i, name in enumerate(names):
+        (first / name).write_bytes(images.jpeg(size=(200, 150), color=(30 * i, 10, 10)))
+        (second / name).write_bytes(images.jpeg(size=(200, 150), color=(30 * i, 200, 10)))
+    open_library(page, "grace@example.com")
+    upload(page, *sorted(first.iterdir()))
+    expect(page.get_by_test_id("upload-summary")).to_contain_text("Added (3)", timeout=TIMEOUT)
+
+    upload(page, *sorted(second.iterdir()))
+    dialog = page.get_by_test_id("collision-dialog")
+    expect(dialog).to_contain_text("3 files have names already taken", timeout=TIMEOUT)
+    dialog.get_by_test_id("collision-apply-all").click()
+    dialog.get_by_test_id("collision-skip").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_test_id("upload-summary")).to_contain_text("Skipped (3)", timeout=TIMEOUT)
+
+    page.goto("/settings")
+    page.get_by_test_id("settings-collision-choice").click()
+    page.get_by_role("option", name="Keep both").click()
+    page.goto("/")
+    expect(page.get_by_test_id("upload-input")).to_be_attached(timeout=TIMEOUT)
+    page.wait_for_selector("[data-testid=current-user]:has-text('@')", timeout=TIMEOUT)
+    upload(page, *sorted(second.iterdir()))
+    expect(page.get_by_test_id("upload-summary")).to_contain_text("Kept both (3)",
+                                                                  timeout=TIMEOUT)
+    expect(page.get_by_test_id("collision-dialog")).to_have_count(0)
