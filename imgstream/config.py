@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     media_url_ttl_seconds: int = Field(default=1800, ge=60)
     dev_user_email: str = "you@imgstream.local"
     default_page_size: int = Field(default=60, ge=1, le=500)
+    trash_days: int = Field(
+        default=30, ge=1, description="Days a photo stays in the trash before it is deleted "
+        "forever (by `reconcile --fix` or `empty-expired-trash`)."
+    )
     sign_in: SignIn | None = Field(
         default=None,
         description="development or iap; defaults to development sign-in only in the "
