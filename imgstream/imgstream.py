@@ -5,7 +5,7 @@ import reflex as rx
 from imgstream.api import http_api
 from imgstream.api.identity import request_identity
 from imgstream.config import SignIn, get_settings
-from imgstream.pages import library, photo, settings  # noqa: F401 - registers the pages
+from imgstream.pages import library, photo, settings, trash  # noqa: F401 - registers the pages
 from imgstream.pages.sign_in import sign_in_page
 
 # In development the page and the backend are on different ports; upload requests must still
