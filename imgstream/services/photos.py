@@ -543,10 +543,10 @@ def empty_expired_trash(
 
 
 def _purge_each(
-    session: Session, storage: Storage, photos: list[tuple[uuid.UUID, uuid.UUID]]
+    session: Session, storage: Storage, targets: list[tuple[uuid.UUID, uuid.UUID]]
 ) -> PurgeResult:
     count = freed = 0
-    for owner_id, photo_id in photos:
+    for owner_id, photo_id in targets:
         # One transaction per photo: the database is not held while many objects go.
         result = delete_forever(session=session, storage=storage, owner_id=owner_id,
                                 photo_id=photo_id)
