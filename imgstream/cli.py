@@ -5,7 +5,10 @@ Commands:
         renditions were recorded get them made from their originals). Safe to run any time;
         `make run` runs it after migrating.
     reconcile [--fix]: list objects no photo refers to, photos whose original is missing,
-        unfinished deletes and wrong storage use; with --fix, repair them.
+        wrong storage use and photos in the trash for longer than IMGSTREAM_TRASH_DAYS; with
+        --fix, repair them and empty that expired trash.
+    empty-expired-trash: delete forever the photos in the trash for longer than
+        IMGSTREAM_TRASH_DAYS (default 30). Meant to run daily.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from imgstream.config import get_settings
 from imgstream.runtime import db_session, storage
 from imgstream.services import photos
 from imgstream.services.reconcile import reconcile
+from imgstream.services.uploads import format_bytes
 
 
 def regenerate_renditions() -> int:
@@ -42,7 +46,8 @@ def regenerate_renditions() -> int:
 def reconcile_storage(*, fix: bool) -> int:
     """Report (and with fix, repair) what the database and storage disagree on."""
     with db_session() as session:
-        report = reconcile(session=session, storage=storage(), fix=fix)
+        report = reconcile(session=session, storage=storage(), fix=fix,
+                           trash_days=get_settings().trash_days)
     verb = "removed" if fix else "found"
     for key in report.unclaimed_objects:
         print(f"object no photo refers to ({verb}): {key}")
@@ -50,8 +55,8 @@ def reconcile_storage(*, fix: bool) -> int:
         print(f"photo whose original is missing ({verb}): {photo_id}")
     for key in report.renditions_missing:
         print(f"missing rendition ({'forgotten, to be made again' if fix else 'found'}): {key}")
-    for photo_id in report.unfinished_deletes:
-        print(f"unfinished delete ({'finished' if fix else 'found'}): {photo_id}")
+    for photo_id in report.expired_trash:
+        print(f"in the trash for too long ({'deleted forever' if fix else 'found'}): {photo_id}")
     for email, recorded, actual in report.usage_corrections:
         print(f"storage used by {email}: recorded {recorded}, actual {actual}"
               f"{' (corrected)' if fix else ''}")
@@ -61,6 +66,16 @@ def reconcile_storage(*, fix: bool) -> int:
     if not fix:
         print("reconcile: run with --fix to repair")
         return 1
+    return 0
+
+
+def empty_expired_trash() -> int:
+    """Delete forever the photos that have been in the trash longer than the setting allows."""
+    days = get_settings().trash_days
+    with db_session() as session:
+        result = photos.empty_expired_trash(session=session, storage=storage(), days=days)
+    print(f"trash: {result.photos} photo(s) in the trash for more than {days} days deleted "
+          f"forever, {format_bytes(result.freed_bytes)} freed")
     return 0
 
 
@@ -74,12 +89,15 @@ def main(argv: list[str] | None = None) -> int:
         The exit status.
     """
     parser = argparse.ArgumentParser(prog="python -m imgstream.cli", description=__doc__)
-    parser.add_argument("command", choices=["regenerate-renditions", "reconcile"])
+    parser.add_argument("command",
+                        choices=["regenerate-renditions", "reconcile", "empty-expired-trash"])
     parser.add_argument("--fix", action="store_true", help="reconcile: repair what it finds")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "regenerate-renditions":
         return regenerate_renditions()
+    if args.command == "empty-expired-trash":
+        return empty_expired_trash()
     return reconcile_storage(fix=args.fix)
 
 

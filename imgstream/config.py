@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     upload_concurrency: int = Field(
         default=3, ge=1, le=16, description="Files a browser tab uploads at once; the rest wait."
     )
+    trash_days: int = Field(
+        default=30, ge=1, description="Days a photo stays in the trash before it is deleted "
+        "forever (by `reconcile --fix` or `empty-expired-trash`)."
+    )
     sign_in: SignIn | None = Field(
         default=None,
         description="development or iap; defaults to development sign-in only in the "

@@ -21,7 +21,7 @@ def _sign_out() -> rx.Component:
 
 
 def account_menu() -> rx.Component:
-    """Who is signed in, with settings and sign-out."""
+    """Who is signed in, with settings, the trash and sign-out."""
     return rx.menu.root(
         rx.menu.trigger(
             rx.button(
@@ -35,6 +35,8 @@ def account_menu() -> rx.Component:
         rx.menu.content(
             rx.menu.item(rx.link("Settings", href="/settings", color="inherit",
                                  underline="none")),
+            rx.menu.item(rx.link("Trash", href="/trash", color="inherit", underline="none",
+                                 custom_attrs={"data-testid": "trash-link"})),
             rx.menu.separator(),
             _sign_out(),
         ),

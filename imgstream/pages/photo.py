@@ -18,31 +18,19 @@ def _fact(label: str, value: rx.Var, testid: str) -> rx.Component:
     )
 
 
-def _delete_button() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(rx.icon("trash-2", size=16), "Delete", color_scheme="red",
-                      variant="soft", type="button",
-                      custom_attrs={"data-testid": "delete-photo"}),
+def _move_to_trash_button() -> rx.Component:
+    return rx.vstack(
+        rx.button(rx.icon("trash-2", size=16), "Move to trash", color_scheme="red",
+                  variant="soft", type="button", on_click=PhotoState.move_to_trash,
+                  custom_attrs={"data-testid": "move-to-trash"}),
+        rx.text(
+            "Photos stay in the ",
+            rx.link("trash", href="/trash"),
+            " for ", PhotoState.trash_days, " days before they are deleted forever.",
+            size="1",
+            color_scheme="gray",
         ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete this photo?"),
-            rx.alert_dialog.description(
-                "The original and its thumbnail and preview are removed from your library."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                                 type="button")),
-                rx.alert_dialog.action(
-                    rx.button("Delete", color_scheme="red", type="button",
-                              on_click=PhotoState.delete_photo,
-                              custom_attrs={"data-testid": "confirm-delete"}),
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-        ),
+        spacing="1",
     )
 
 
@@ -102,7 +90,7 @@ def _detail() -> rx.Component:
                 ),
                 as_child=True,
             ),
-            _delete_button(),
+            _move_to_trash_button(),
             flex="1",
             min_width="16em",
             spacing="4",

@@ -40,6 +40,16 @@ def settings() -> rx.Component:
                         rx.text(AccountState.used_label, " of ", AccountState.quota_label,
                                 " used", size="2",
                                 custom_attrs={"data-testid": "settings-storage"}),
+                        rx.cond(
+                            AccountState.trash_count > 0,
+                            rx.text(
+                                "including ", AccountState.trash_count, " in the ",
+                                rx.link("trash", href="/trash"), " (", AccountState.trash_label,
+                                "), freed when deleted forever",
+                                size="1", color_scheme="gray",
+                                custom_attrs={"data-testid": "settings-trash"},
+                            ),
+                        ),
                         spacing="1",
                     ),
                 ),

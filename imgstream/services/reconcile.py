@@ -1,9 +1,11 @@
 """Making the database and photo storage agree again after a crash or an outage.
 
-An ingest writes its objects before it commits the row, and a delete marks the row before it
-removes the objects; a process killed in between leaves objects no photo refers to, or a photo
-marked deleted whose objects are still there. This pass finds those, photos whose original is
-gone, and storage use that no longer matches what is stored, and with `fix` repairs them.
+An ingest writes its objects before it commits the row, and a purge (delete forever) removes
+the objects, original first, before it deletes the row; a process killed in between leaves
+objects no photo refers to, or a photo whose original is gone. This pass finds those, missing
+renditions and storage use that no longer matches what is stored, and with `fix` repairs them.
+Photos in the trash are kept (they still count toward storage use) until they have been there
+longer than the trash keeps them; then `fix` deletes them forever.
 """
 
 from __future__ import annotations
@@ -31,28 +33,29 @@ class ReconcileReport:
     unclaimed_objects: list[str] = field(default_factory=list)
     photos_missing_original: list[uuid.UUID] = field(default_factory=list)
     renditions_missing: list[str] = field(default_factory=list)
-    unfinished_deletes: list[uuid.UUID] = field(default_factory=list)
     usage_corrections: list[tuple[str, int, int]] = field(default_factory=list)
+    expired_trash: list[uuid.UUID] = field(default_factory=list)
+    """Photos in the trash for longer than it keeps them: routine clean-up, not a disagreement."""
     fixed: bool = False
 
     @property
     def clean(self) -> bool:
-        """Whether nothing needed repair."""
+        """Whether the database and storage agree (expired trash is not a disagreement)."""
         return not (self.unclaimed_objects or self.photos_missing_original
-                    or self.renditions_missing or self.unfinished_deletes
-                    or self.usage_corrections)
+                    or self.renditions_missing or self.usage_corrections)
 
 
 def reconcile(
     *, session: Session, storage: Storage, fix: bool, now: datetime | None = None,
-    grace: timedelta = UNCLAIMED_GRACE,
+    grace: timedelta = UNCLAIMED_GRACE, trash_days: int | None = None,
 ) -> ReconcileReport:
     """Compare rows with stored objects and storage use; repair what differs when `fix`.
 
-    Repairs: unclaimed objects older than `grace` are removed; photos whose original is gone
-    are removed with their renditions (nothing can show them); a missing rendition's row is
-    dropped so `regenerate-renditions` makes it again; unfinished deletes are finished; each
-    user's `used_bytes` is set to what their photos take.
+    Repairs: photos in the trash for more than `trash_days` days are deleted forever;
+    unclaimed objects older than `grace` are removed; photos whose original is gone (in the
+    library, in the trash, or half purged) are removed with their renditions (nothing can show
+    them); a missing rendition's row is dropped so `regenerate-renditions` makes it again; each
+    user's `used_bytes` is set to what their photos take, those in the trash included.
 
     Args:
         session: Database session.
@@ -60,21 +63,23 @@ def reconcile(
         fix: Repair, rather than only report.
         now: The current time (for tests).
         grace: Age below which an unclaimed object is left alone.
+        trash_days: How long the trash keeps photos; None leaves the trash alone.
 
     Returns:
         The report.
     """
     report = ReconcileReport(fixed=fix)
     moment = now or utcnow()
+    if trash_days is not None:
+        expired = photos.expired_trash(session=session, days=trash_days, now=moment)
+        report.expired_trash = [photo.id for photo in expired]
+        if fix:
+            photos.empty_expired_trash(session=session, storage=storage, days=trash_days,
+                                       now=moment)
     claimed: set[str] = set()
     for photo in session.exec(select(Photo)).all():
         blobs = photos.photo_blobs(session=session, storage=storage, photo=photo)
         claimed.update(blobs)
-        if photo.deleted_at is not None:
-            report.unfinished_deletes.append(photo.id)
-            if fix:
-                photos.purge_photo(session=session, storage=storage, photo=photo)
-            continue
         original, *derived = blobs
         if not storage.exists(original):
             report.photos_missing_original.append(photo.id)
@@ -104,7 +109,7 @@ def reconcile(
 def _correct_usage(session: Session, storage: Storage, report: ReconcileReport,
                    fix: bool) -> None:
     actual: dict[uuid.UUID, int] = {}
-    for photo in session.exec(select(Photo).where(Photo.deleted_at.is_(None))).all():
+    for photo in session.exec(select(Photo)).all():
         blobs = photos.photo_blobs(session=session, storage=storage, photo=photo)
         actual[photo.owner_id] = actual.get(photo.owner_id, 0) + sum(blobs.values())
     for user in session.exec(select(User)).all():

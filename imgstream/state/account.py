@@ -13,10 +13,13 @@ from imgstream.services.uploads import format_bytes
 from imgstream.state.session import Account, SessionState, signed_in_user
 
 
-def _usage(user_id: uuid.UUID) -> photos.LibraryUsage | None:
+def _usage(user_id: uuid.UUID) -> tuple[photos.LibraryUsage, photos.TrashUsage] | None:
     with db_session() as session:
         user = identity.get_user(session=session, user_id=user_id)
-        return photos.library_usage(session=session, owner=user) if user else None
+        if user is None:
+            return None
+        return (photos.library_usage(session=session, owner=user),
+                photos.trash_usage(session=session, owner_id=user_id))
 
 
 def _save(user_id: uuid.UUID, **preferences) -> Account:
@@ -43,6 +46,8 @@ class AccountState(rx.State):
     collisions_replaced: int = 0
     collisions_kept_both: int = 0
     decision_time_label: str = ""
+    trash_count: int = 0
+    trash_label: str = ""
 
     @rx.event
     async def load_usage(self) -> None:
@@ -50,9 +55,12 @@ class AccountState(rx.State):
         user_id = await signed_in_user(self)
         if user_id is None:
             return
-        usage = await asyncio.to_thread(_usage, user_id)
-        if usage is None:
+        found = await asyncio.to_thread(_usage, user_id)
+        if found is None:
             return
+        usage, in_trash = found
+        self.trash_count = in_trash.photo_count
+        self.trash_label = format_bytes(in_trash.bytes)
         self.photo_count = usage.photo_count
         self.used_label = format_bytes(usage.used_bytes)
         self.quota_label = format_bytes(usage.quota_bytes)

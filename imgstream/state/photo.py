@@ -8,9 +8,12 @@ import uuid
 
 import reflex as rx
 
+from imgstream.config import get_settings
 from imgstream.models import RenditionKind
 from imgstream.runtime import db_session, storage
 from imgstream.services import imaging, photos
+from imgstream.state import trash
+from imgstream.state.gallery import GalleryState
 from imgstream.state.session import SessionState, signed_in_user
 
 
@@ -82,13 +85,12 @@ def load_detail(owner_id: uuid.UUID, raw_photo_id: str) -> PhotoDetail | None:
     )
 
 
-def _delete(owner_id: uuid.UUID, raw_photo_id: str) -> bool:
+def _move_to_trash(owner_id: uuid.UUID, raw_photo_id: str) -> bool:
     photo_id = photos.parse_photo_id(raw_photo_id)
     if photo_id is None:
         return False
     with db_session() as session:
-        return photos.delete_photo(session=session, storage=storage(), owner_id=owner_id,
-                                   photo_id=photo_id)
+        return photos.move_to_trash(session=session, owner_id=owner_id, photo_id=photo_id)
 
 
 class PhotoState(rx.State):
@@ -96,6 +98,11 @@ class PhotoState(rx.State):
 
     detail: PhotoDetail | None = None
     not_found: bool = False
+
+    @rx.var
+    def trash_days(self) -> int:
+        """Days the trash keeps a photo."""
+        return get_settings().trash_days
 
     @rx.event
     async def load_photo(self) -> None:
@@ -108,11 +115,31 @@ class PhotoState(rx.State):
         self.not_found = self.detail is None
 
     @rx.event
-    async def delete_photo(self):
-        """Delete the photo on screen and go back to the library."""
+    async def move_to_trash(self):
+        """Move the photo on screen to the trash and go back to the library, with an undo."""
         if self.detail is None:
             return None
+        detail = self.detail
         owner_id = await (await self.get_state(SessionState)).user_id()
-        await asyncio.to_thread(_delete, owner_id, self.detail.id)
+        moved = await asyncio.to_thread(_move_to_trash, owner_id, detail.id)
         self.detail = None
-        return rx.redirect("/")
+        if not moved:
+            return rx.redirect("/")
+        return [
+            rx.redirect("/"),
+            rx.toast.success(
+                f"Moved {detail.filename} to the trash.",
+                action={"label": "Undo", "on_click": PhotoState.undo_move_to_trash(detail.id)},
+                duration=10_000,
+                close_button=True,
+            ),
+        ]
+
+    @rx.event
+    async def undo_move_to_trash(self, photo_id: str):
+        """Take a photo just moved to the trash back out, and show it in the library again."""
+        owner_id = await (await self.get_state(SessionState)).user_id()
+        name = await asyncio.to_thread(trash.restore, owner_id, photo_id)
+        if name is None:
+            return rx.toast.warning("That photo is no longer in the trash.")
+        return [GalleryState.load_first_page, rx.toast.success(f"Restored {name}.")]

@@ -128,21 +128,18 @@ def test_bad_files_are_refused_one_by_one_and_leave_nothing(page, app, tmp_path)
     assert list((app.data_dir / "incoming").iterdir()) == []
 
 
-def test_delete_a_photo(page, tmp_path):
+def test_move_a_photo_to_the_trash(page, tmp_path):
     photo = tmp_path / "unwanted.jpg"
     photo.write_bytes(images.jpeg(size=(300, 200), color=(250, 250, 0)))
     open_library(page)
     page.get_by_test_id("upload-input").set_input_files(str(photo))
     expect(page.get_by_test_id("upload-item").filter(has_text="unwanted.jpg")).to_contain_text(
         "added", timeout=60_000)
-    card = page.locator("[data-testid=photo-card][title='unwanted.jpg']")
-    thumb_url = card.locator("img").get_attribute("src")
-    card.click()
-    page.get_by_test_id("delete-photo").click()
-    page.get_by_test_id("confirm-delete").click()
+    page.locator("[data-testid=photo-card][title='unwanted.jpg']").click()
+    page.get_by_test_id("move-to-trash").click()
     expect(page.get_by_test_id("upload-input")).to_be_attached(timeout=30_000)
     expect(page.locator("[data-testid=photo-card][title='unwanted.jpg']")).to_have_count(0)
-    assert page.request.get(thumb_url).status == 404
+    expect(page.get_by_text("Moved unwanted.jpg to the trash.")).to_be_visible()
 
 
 PIXEL_AT = """(img, [x, y]) => {

@@ -57,7 +57,12 @@ def test_ingest_list_delete(db, migrated_engine, tmp_path):
     rest = photos.timeline_page(session=db, owner_id=owner.id, limit=2, after=page.next_cursor)
     assert [p.id for p in rest.photos] == [ids[0]]
     assert rest.next_cursor is None
-    assert photos.delete_photo(session=db, storage=storage, owner_id=owner.id, photo_id=ids[1])
+    assert photos.move_to_trash(session=db, owner_id=owner.id, photo_id=ids[1])
+    assert [p.id for p in photos.trash_page(session=db, owner_id=owner.id, limit=5).photos] == [
+        ids[1]]
+    assert len(list(storage.list("photos"))) == 3
+    assert photos.delete_forever(session=db, storage=storage, owner_id=owner.id,
+                                 photo_id=ids[1]).photos == 1
     assert len(db.exec(select(Photo)).all()) == 2
     assert len(list(storage.list("photos"))) == 2
 

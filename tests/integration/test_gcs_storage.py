@@ -283,9 +283,11 @@ def test_ingest_list_read_and_delete_a_photo(storage, session, owner, tmp_path):
     assert imaging.MIME_BY_EXTENSION["webp"] == storage._bucket().get_blob(thumbnail).content_type
     assert sorted(storage.list(f"photos/{owner.id}")) == [original]
 
-    assert photos.delete_photo(
+    assert photos.move_to_trash(session=session, owner_id=owner.id, photo_id=result.photo_id)
+    assert storage.exists(original), "the trash keeps the objects"
+    assert photos.delete_forever(
         session=session, storage=storage, owner_id=owner.id, photo_id=result.photo_id
-    )
+    ).photos == 1
     assert session.exec(select(Photo)).all() == []
     assert not storage.exists(original) and not storage.exists(thumbnail)
     session.refresh(owner)

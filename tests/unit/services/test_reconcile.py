@@ -33,7 +33,7 @@ def test_a_consistent_library_is_clean(session, storage, owner, tmp_path):
 
 
 def test_finds_and_repairs_every_kind_of_disagreement(session, storage, owner, tmp_path):
-    kept, lost, half_deleted, thumbless = library(session, storage, owner, tmp_path, 4)
+    kept, lost, half_purged, thumbless, trashed = library(session, storage, owner, tmp_path, 5)
     # A crash after the objects were written but before the row: an unclaimed original.
     crashed = f"photos/{owner.id}/{uuid.uuid4()}.jpg"
     storage.put_bytes(crashed, images.jpeg())
@@ -44,8 +44,12 @@ def test_finds_and_repairs_every_kind_of_disagreement(session, storage, owner, t
     # An original lost from storage.
     lost_photo = session.get(Photo, lost)
     storage.delete(photos.original_key(owner.id, lost, photos.extension_of(lost_photo)))
-    # A delete that stopped after marking the row.
-    session.get(Photo, half_deleted).deleted_at = utcnow()
+    # A purge (delete forever) that stopped after removing the original, before the row.
+    photos.move_to_trash(session=session, owner_id=owner.id, photo_id=half_purged)
+    half = session.get(Photo, half_purged)
+    storage.delete(photos.original_key(owner.id, half_purged, photos.extension_of(half)))
+    # A photo in the trash: nothing to repair.
+    photos.move_to_trash(session=session, owner_id=owner.id, photo_id=trashed)
     # A rendition whose object is gone.
     thumb = photos.thumbnail_key(owner.id, thumbless)
     storage.delete(thumb)
@@ -55,8 +59,7 @@ def test_finds_and_repairs_every_kind_of_disagreement(session, storage, owner, t
 
     report = reconcile(session=session, storage=storage, fix=False)
     assert report.unclaimed_objects == [crashed]
-    assert report.photos_missing_original == [lost]
-    assert report.unfinished_deletes == [half_deleted]
+    assert sorted(report.photos_missing_original) == sorted([lost, half_purged])
     assert report.renditions_missing == [thumb]
     assert len(report.usage_corrections) == 1
     assert storage.exists(crashed), "reporting changes nothing"
@@ -66,19 +69,49 @@ def test_finds_and_repairs_every_kind_of_disagreement(session, storage, owner, t
     assert not storage.exists(crashed)
     assert storage.exists(in_flight)
     ids = {p.id for p in session.exec(select(Photo)).all()}
-    assert ids == {kept, thumbless}
+    assert ids == {kept, thumbless, trashed}
+    assert photos.trashed_photo(session=session, owner_id=owner.id, photo_id=trashed)
     assert session.exec(select(Rendition).where(Rendition.key == thumb)).all() == []
 
     again = reconcile(session=session, storage=storage, fix=False,
                       now=utcnow() + timedelta(hours=1))
     assert again.unclaimed_objects == [in_flight]
     assert again.renditions_missing == [] and again.usage_corrections == []
-    assert not again.photos_missing_original and not again.unfinished_deletes
+    assert not again.photos_missing_original
     session.refresh(owner)
     expected = sum(sum(photos.photo_blobs(session=session, storage=storage,
                                           photo=session.get(Photo, pid)).values())
                    for pid in ids)
-    assert owner.used_bytes == expected
+    assert owner.used_bytes == expected, "photos in the trash still count"
+
+
+def test_trash_is_kept_until_it_expires(session, storage, owner, tmp_path):
+    kept, old, recent = library(session, storage, owner, tmp_path, 3)
+    for photo_id in (old, recent):
+        photos.move_to_trash(session=session, owner_id=owner.id, photo_id=photo_id)
+    now = utcnow()
+    session.get(Photo, old).deleted_at = now - timedelta(days=31)
+    session.get(Photo, recent).deleted_at = now - timedelta(days=29)
+    session.commit()
+    old_keys = set(photos.photo_blobs(session=session, storage=storage,
+                                      photo=session.get(Photo, old)))
+
+    without_expiry = reconcile(session=session, storage=storage, fix=True)
+    assert without_expiry.clean and without_expiry.expired_trash == []
+    assert session.get(Photo, old) is not None
+
+    report = reconcile(session=session, storage=storage, fix=False, now=now, trash_days=30)
+    assert report.expired_trash == [old]
+    assert report.clean, "expired trash is routine, not a disagreement"
+    assert session.get(Photo, old) is not None
+
+    fixed = reconcile(session=session, storage=storage, fix=True, now=now, trash_days=30)
+    assert fixed.expired_trash == [old]
+    assert session.get(Photo, old) is None
+    assert not any(storage.exists(key) for key in old_keys)
+    assert {p.id for p in session.exec(select(Photo)).all()} == {kept, recent}
+    after = reconcile(session=session, storage=storage, fix=False, now=now, trash_days=30)
+    assert after.clean and after.expired_trash == []
 
 
 def test_cli_reports_and_exits_non_zero_until_fixed(session, storage, owner, tmp_path,
