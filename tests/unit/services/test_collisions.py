@@ -216,3 +216,23 @@ def test_collision_statistics(session, storage, owner, tmp_path, existing):
                                           median_decision_seconds=3.0)
     other = identity.provision_user(session=session, email="other@example.com")
     assert photos.collision_stats(session=session, owner_id=other.id).detected == 0
+
+
+def test_a_duplicate_of_a_photo_in_the_trash_offers_it_back(session, storage, owner, tmp_path):
+    data = images.jpeg(color=(70, 7, 7))
+    first = ingest(session, storage, owner, tmp_path, data, "old.jpg")
+    assert photos.move_to_trash(session=session, owner_id=owner.id, photo_id=first.photo_id)
+    again = ingest(session, storage, owner, tmp_path, data, "again.jpg")
+    assert again.status is IngestStatus.DUPLICATE
+    assert (again.in_trash, again.photo_id) == (True, first.photo_id)
+    assert again.message == "already in your trash as old.jpg"
+    restored = photos.restore_photo(session=session, owner_id=owner.id, photo_id=again.photo_id)
+    assert restored.filename == "old.jpg"
+
+
+def test_a_name_in_the_trash_is_free(session, storage, owner, tmp_path):
+    first = ingest(session, storage, owner, tmp_path, images.jpeg(color=(71, 7, 7)), "x.jpg")
+    photos.move_to_trash(session=session, owner_id=owner.id, photo_id=first.photo_id)
+    assert photos.find_collisions(session=session, owner_id=owner.id, names=["x.jpg"]) == {}
+    second = ingest(session, storage, owner, tmp_path, images.jpeg(color=(9, 70, 7)), "x.jpg")
+    assert (second.status, second.filename) == (IngestStatus.ADDED, "x.jpg")
