@@ -5,7 +5,8 @@ Commands:
         renditions were recorded get them made from their originals). Safe to run any time;
         `make run` runs it after migrating.
     reconcile [--fix]: list objects no photo refers to, photos whose original is missing,
-        unfinished deletes and wrong storage use; with --fix, repair them.
+        unfinished deletes, wrong storage use, abandoned uploads, chunks without an upload and
+        left-over spool files; with --fix, repair them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import timedelta
 
 from imgstream.config import get_settings
 from imgstream.runtime import db_session, storage
@@ -41,8 +43,12 @@ def regenerate_renditions() -> int:
 
 def reconcile_storage(*, fix: bool) -> int:
     """Report (and with fix, repair) what the database and storage disagree on."""
+    settings = get_settings()
     with db_session() as session:
-        report = reconcile(session=session, storage=storage(), fix=fix)
+        report = reconcile(
+            session=session, storage=storage(), fix=fix, spool_dir=settings.incoming_dir,
+            upload_expiry=timedelta(hours=settings.upload_expiry_hours),
+        )
     verb = "removed" if fix else "found"
     for key in report.unclaimed_objects:
         print(f"object no photo refers to ({verb}): {key}")
@@ -55,6 +61,12 @@ def reconcile_storage(*, fix: bool) -> int:
     for email, recorded, actual in report.usage_corrections:
         print(f"storage used by {email}: recorded {recorded}, actual {actual}"
               f"{' (corrected)' if fix else ''}")
+    for upload_id in report.uploads.stale_uploads:
+        print(f"abandoned upload ({verb}): {upload_id}")
+    for key in report.uploads.orphan_chunks:
+        print(f"chunk of no upload ({verb}): {key}")
+    for path in report.uploads.stale_spool_files:
+        print(f"left-over spool file ({verb}): {path}")
     if report.clean:
         print("reconcile: database and storage agree")
         return 0

@@ -3,7 +3,8 @@
 An ingest writes its objects before it commits the row, and a delete marks the row before it
 removes the objects; a process killed in between leaves objects no photo refers to, or a photo
 marked deleted whose objects are still there. This pass finds those, photos whose original is
-gone, and storage use that no longer matches what is stored, and with `fix` repairs them.
+gone, storage use that no longer matches what is stored, and what unfinished chunked uploads
+left behind, and with `fix` repairs them.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from imgstream.models import Photo, Rendition, User, utcnow
-from imgstream.services import photos
+from imgstream.services import chunked_uploads, photos
 from imgstream.services.storage import Storage
 
+# Where photo objects live. Chunks of uploads (`incoming/`) are not photo objects: no photo ever
+# claims them, and the upload sweep decides which of them are left over.
 PREFIXES = ("photos/", "thumbnails/", "previews/")
 # Objects younger than this may belong to an ingest that has not committed yet.
 UNCLAIMED_GRACE = timedelta(minutes=15)
@@ -33,6 +37,7 @@ class ReconcileReport:
     renditions_missing: list[str] = field(default_factory=list)
     unfinished_deletes: list[uuid.UUID] = field(default_factory=list)
     usage_corrections: list[tuple[str, int, int]] = field(default_factory=list)
+    uploads: chunked_uploads.SweepReport = field(default_factory=chunked_uploads.SweepReport)
     fixed: bool = False
 
     @property
@@ -40,12 +45,13 @@ class ReconcileReport:
         """Whether nothing needed repair."""
         return not (self.unclaimed_objects or self.photos_missing_original
                     or self.renditions_missing or self.unfinished_deletes
-                    or self.usage_corrections)
+                    or self.usage_corrections or not self.uploads.clean)
 
 
 def reconcile(
     *, session: Session, storage: Storage, fix: bool, now: datetime | None = None,
-    grace: timedelta = UNCLAIMED_GRACE,
+    grace: timedelta = UNCLAIMED_GRACE, spool_dir: Path | None = None,
+    upload_expiry: timedelta = chunked_uploads.UPLOAD_EXPIRY,
 ) -> ReconcileReport:
     """Compare rows with stored objects and storage use; repair what differs when `fix`.
 
@@ -60,12 +66,18 @@ def reconcile(
         fix: Repair, rather than only report.
         now: The current time (for tests).
         grace: Age below which an unclaimed object is left alone.
+        spool_dir: Where uploads are spooled; None to leave spool files alone.
+        upload_expiry: Age of the last chunk after which an upload is abandoned.
 
     Returns:
         The report.
     """
     report = ReconcileReport(fixed=fix)
     moment = now or utcnow()
+    report.uploads = chunked_uploads.sweep(
+        session=session, storage=storage, spool_dir=spool_dir, fix=fix, now=moment,
+        expiry=upload_expiry, grace=grace,
+    )
     claimed: set[str] = set()
     for photo in session.exec(select(Photo)).all():
         blobs = photos.photo_blobs(session=session, storage=storage, photo=photo)
