@@ -9,6 +9,7 @@ The signed-in user comes from the identity middleware; someone else's upload is 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import uuid
@@ -34,6 +35,7 @@ from imgstream.services.chunked_uploads import (
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1/uploads"
+MAX_JSON_BYTES = 16 * 1024
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -71,11 +73,15 @@ def _upload_id(request: Request) -> uuid.UUID:
 
 
 async def _json_body(request: Request, *, optional: bool = False) -> dict[str, Any]:
-    raw = await request.body()
+    raw = bytearray()
+    async for data in request.stream():
+        raw += data
+        if len(raw) > MAX_JSON_BYTES:
+            raise _Refusal(_error(413, f"the body may be at most {MAX_JSON_BYTES} bytes"))
     if not raw.strip() and optional:
         return {}
     try:
-        body = await request.json()
+        body = json.loads(raw)
     except ValueError:
         raise _Refusal(_error(400, "the body must be a JSON object")) from None
     if not isinstance(body, dict):

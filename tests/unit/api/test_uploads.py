@@ -106,6 +106,13 @@ def test_begin_refusals(client, payload, status, message):
     assert client.post("/api/v1/uploads", content=b"not json").status_code == 400
 
 
+def test_a_huge_json_body_is_refused(client):
+    response = client.post("/api/v1/uploads",
+                           json={"filename": "a" * 20_000 + ".jpg", "size": 10})
+    assert response.status_code == 413
+    assert response.json() == {"error": "the body may be at most 16384 bytes"}
+
+
 def test_begin_refuses_what_the_quota_cannot_hold(client, owner):
     with runtime.db_session() as session:
         user = session.get(User, owner.id)
