@@ -31,6 +31,7 @@ from imgstream.services.chunked_uploads import (
     UploadProgress,
     UploadRefused,
 )
+from imgstream.services.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,9 @@ def _endpoint(handler):  # noqa: ANN001, ANN202
             return refusal.response
         except UploadNotFound:
             return _error(404, "no such upload")
+        except StorageUnavailable:
+            log.warning("storage unavailable during %s", request.url.path, exc_info=True)
+            return _error(503, "storage is unavailable right now; try again in a minute")
 
     endpoint.__name__ = handler.__name__
     endpoint.__doc__ = handler.__doc__
@@ -233,7 +237,7 @@ async def complete(request: Request) -> Response:
     except UploadIncomplete as incomplete:
         return _error(409, f"not every byte has arrived: {incomplete}",
                       received=incomplete.received)
-    except UploadNotFound:
+    except (UploadNotFound, StorageUnavailable):
         raise
     except Exception:
         # The chunks are kept: completing again retries.

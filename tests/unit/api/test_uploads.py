@@ -10,6 +10,7 @@ from imgstream import config, runtime
 from imgstream.api import http_api
 from imgstream.models import Photo, Upload, User
 from imgstream.services import identity, photos
+from imgstream.services.storage import StorageUnavailable
 from tests import images
 from tests.unit.api.test_media import as_user
 
@@ -284,3 +285,19 @@ def test_a_failing_ingest_answers_500_and_keeps_the_upload(client, monkeypatch):
     assert response.status_code == 500
     assert response.json() == {"error": "it could not be stored, please try again"}
     assert client.get(path).json()["received"] == 100
+
+
+def test_storage_outages_answer_503_and_the_chunk_can_be_sent_again(client, app_env,
+                                                                     monkeypatch):
+    upload = begin(client, 2 * CHUNK)
+    real_put = app_env.put_file
+
+    def unavailable(key, source):
+        raise StorageUnavailable("Cloud Storage is unavailable")
+
+    monkeypatch.setattr(app_env, "put_file", unavailable)
+    response = put(client, upload["id"], 0, b"a" * CHUNK)
+    assert response.status_code == 503
+    assert response.json() == {"error": "storage is unavailable right now; try again in a minute"}
+    monkeypatch.setattr(app_env, "put_file", real_put)
+    assert put(client, upload["id"], 0, b"a" * CHUNK).json() == {"received": CHUNK}
