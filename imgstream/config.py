@@ -38,6 +38,7 @@ class SignIn(StrEnum):
 
 
 IAP_CERTS_URL = "https://www.gstatic.com/iap/verify/public_key"
+MAX_UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -51,6 +52,14 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; defaults to a SQLite file under data_dir."
     )
     max_upload_bytes: int = Field(default=100_000_000, gt=0)
+    upload_chunk_bytes: int = Field(
+        default=MAX_UPLOAD_CHUNK_BYTES, gt=0, le=MAX_UPLOAD_CHUNK_BYTES,
+        description="Largest chunk of a chunked upload, one HTTP request each (Cloud Run "
+        "refuses HTTP/1 requests over 32 MiB).",
+    )
+    upload_expiry_hours: float = Field(
+        default=24, gt=0, description="Unfinished uploads not touched for this long are removed."
+    )
     thumbnail_size: int = Field(default=400, ge=32, le=4096)
     preview_size: int = Field(default=1440, ge=256, le=8192)
     max_image_pixels: int = Field(default=100_000_000, gt=0)

@@ -257,6 +257,11 @@ def get_user(*, session: Session, user_id: uuid.UUID) -> User | None:
     return session.get(User, user_id)
 
 
+def find_user(*, session: Session, email: str) -> User | None:
+    """The user with this email (any case), if they have signed in before."""
+    return session.exec(select(User).where(User.email == email.strip().lower())).first()
+
+
 def known_users(*, session: Session, limit: int = 20) -> list[User]:
     """Users who signed in before, most recent first (for the development sign-in page)."""
     return list(

@@ -312,11 +312,15 @@ class _OverQuota(Exception):  # noqa: N818
         self.needed = needed
 
 
-def _quota_message(owner: User, needed: int) -> str:
+def quota_message(owner: User, needed: int) -> str:
+    """Why a file of `needed` bytes does not fit the owner's library, for people."""
     return (
         f"your library is full: {format_bytes(owner.used_bytes)} of "
         f"{format_bytes(owner.quota_bytes)} used, and this photo needs {format_bytes(needed)}"
     )
+
+
+_quota_message = quota_message
 
 
 def _photo_with_sha256(session: Session, owner_id: uuid.UUID, sha256: str) -> Photo | None:

@@ -17,12 +17,15 @@ from imgstream.services.imaging import MIME_BY_EXTENSION
 _ID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _REVISION = "(?:-[0-9]{1,9})?"
 # The only keys the app makes: originals, thumbnails and previews, named by owner and photo id
-# (and the revision, once a photo was replaced).
+# (and the revision, once a photo was replaced), and the chunks of uploads in progress, named by
+# owner, upload id and offset.
 _KEY = re.compile(
     rf"(?:photos/{_ID}/{_ID}{_REVISION}\.(?:jpg|png|webp|gif|heic|heif|avif)"
     rf"|thumbnails/{_ID}/{_ID}{_REVISION}_thumb\.webp"
-    rf"|previews/{_ID}/{_ID}{_REVISION}_preview\.(?:jpg|webp))"
+    rf"|previews/{_ID}/{_ID}{_REVISION}_preview\.(?:jpg|webp)"
+    rf"|incoming/{_ID}/{_ID}/[0-9]{{12}})"
 )
+INCOMING_PREFIX = "incoming/"
 
 
 class ObjectExists(Exception):  # noqa: N818
@@ -133,10 +136,16 @@ class LocalStorage:
     def _write(self, key: str, fill) -> None:  # noqa: ANN001
         target = self.path_of(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        # Unique per writer: two threads may race for the same key.
-        partial = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(6)}.part")
+        # Unique per writer: two requests may write the same chunk at once.
+        partial = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
         try:
-            with partial.open("wb") as dst:
+            try:
+                handle = partial.open("wb")
+            except FileNotFoundError:
+                # An upload's chunk folder was removed with its last chunk just now.
+                target.parent.mkdir(parents=True, exist_ok=True)
+                handle = partial.open("wb")
+            with handle as dst:
                 fill(dst)
                 dst.flush()
                 os.fsync(dst.fileno())
@@ -157,7 +166,14 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         """Remove an object if present."""
-        self.path_of(key).unlink(missing_ok=True)
+        path = self.path_of(key)
+        path.unlink(missing_ok=True)
+        if key.startswith(INCOMING_PREFIX):
+            # Every upload has a folder of chunks; without this they would pile up empty.
+            try:
+                path.parent.rmdir()
+            except OSError:
+                pass
 
     def exists(self, key: str) -> bool:
         """Whether the object exists."""

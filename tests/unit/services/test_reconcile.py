@@ -1,13 +1,16 @@
+import asyncio
 import os
 import time
 import uuid
 from datetime import timedelta
 
+import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
-from imgstream import cli
-from imgstream.models import Photo, Rendition, User, utcnow
-from imgstream.services import photos
+from imgstream import cli, config
+from imgstream.models import Photo, Rendition, Upload, User, utcnow
+from imgstream.services import chunked_uploads, photos
 from imgstream.services.reconcile import reconcile
 from tests import images
 from tests.unit.services.test_photos import ingest
@@ -114,8 +117,17 @@ def test_trash_is_kept_until_it_expires(session, storage, owner, tmp_path):
     assert after.clean and after.expired_trash == []
 
 
+@pytest.fixture
+def settings_in(tmp_path, monkeypatch):
+    """Settings with the data folder (and so the spool folder) under tmp_path."""
+    monkeypatch.setenv("IMGSTREAM_DATA_DIR", str(tmp_path / "data"))
+    config.get_settings.cache_clear()
+    yield config.get_settings()
+    config.get_settings.cache_clear()
+
+
 def test_cli_reports_and_exits_non_zero_until_fixed(session, storage, owner, tmp_path,
-                                                    monkeypatch, capsys):
+                                                    monkeypatch, capsys, settings_in):
     from contextlib import contextmanager
 
     @contextmanager
@@ -134,3 +146,84 @@ def test_cli_reports_and_exits_non_zero_until_fixed(session, storage, owner, tmp
     assert cli.main(["reconcile", "--fix"]) == 0
     assert cli.main(["reconcile"]) == 0
     assert "database and storage agree" in capsys.readouterr().out
+
+
+def upload_with_a_chunk(session, storage, owner, tmp_path):
+    upload = chunked_uploads.begin_upload(session=session, owner=owner, filename="a.jpg",
+                                          size=2000, max_bytes=10**8)
+    asyncio.run(chunked_uploads.receive_chunk(
+        session=session, storage=storage, owner_id=owner.id, upload_id=upload.id, offset=0,
+        body=_body(b"x" * 1000), spool_dir=tmp_path / "spool", chunk_bytes=1000,
+    ))
+    key = chunked_uploads.chunk_key(owner.id, upload.id, 0)
+    age(storage, key, 60)
+    return upload, key
+
+
+async def _body(data):
+    yield data
+
+
+def test_chunks_of_uploads_in_progress_are_not_unclaimed_objects(session, storage, owner,
+                                                                  tmp_path):
+    library(session, storage, owner, tmp_path, 1)
+    upload_with_a_chunk(session, storage, owner, tmp_path)
+    report = reconcile(session=session, storage=storage, fix=True, spool_dir=tmp_path / "spool")
+    assert report.clean, report
+    assert len(list(storage.list("incoming"))) == 1
+
+
+def test_abandoned_uploads_orphan_chunks_and_spool_files_are_reported_and_removed(
+        session, storage, owner, tmp_path):
+    upload, key = upload_with_a_chunk(session, storage, owner, tmp_path)
+    orphan = chunked_uploads.chunk_key(owner.id, uuid.uuid4(), 0)
+    storage.put_bytes(orphan, b"o")
+    age(storage, orphan, 60)
+    spool = tmp_path / "spool"
+    left = spool / "upload-left.part"
+    left.write_bytes(b"x")
+    os.utime(left, (time.time() - 7200, time.time() - 7200))
+    later = utcnow() + timedelta(hours=25)
+
+    report = reconcile(session=session, storage=storage, fix=False, spool_dir=spool, now=later)
+    assert not report.clean
+    assert report.uploads.stale_uploads == [upload.id]
+    assert report.uploads.orphan_chunks == [orphan]
+    assert report.uploads.stale_spool_files == [left]
+    assert report.unclaimed_objects == []
+
+    reconcile(session=session, storage=storage, fix=True, spool_dir=spool, now=later)
+    assert session.get(Upload, upload.id) is None
+    assert list(storage.list("incoming")) == []
+    assert not left.exists()
+    assert reconcile(session=session, storage=storage, fix=False, spool_dir=spool).clean
+
+
+def test_cli_reports_abandoned_uploads(session, storage, owner, tmp_path, monkeypatch, capsys,
+                                       settings_in):
+    from contextlib import contextmanager
+
+    @contextmanager
+    def same_session():
+        yield session
+
+    monkeypatch.setattr(cli, "db_session", same_session)
+    monkeypatch.setattr(cli, "storage", lambda: storage)
+    upload, key = upload_with_a_chunk(session, storage, owner, tmp_path)
+    expired = utcnow() - timedelta(hours=settings_in.upload_expiry_hours, minutes=1)
+    session.execute(sa.update(Upload).values(updated_at=expired))
+    session.commit()
+    spool = settings_in.incoming_dir
+    spool.mkdir(parents=True)
+    left = spool / "upload-left.part"
+    left.write_bytes(b"x")
+    os.utime(left, (time.time() - 7200, time.time() - 7200))
+
+    assert cli.main(["reconcile"]) == 1
+    out = capsys.readouterr().out
+    assert f"abandoned upload (found): {upload.id}" in out
+    assert f"left-over spool file (found): {left}" in out
+    assert cli.main(["reconcile", "--fix"]) == 0
+    assert f"abandoned upload (removed): {upload.id}" in capsys.readouterr().out
+    assert not storage.exists(key) and not left.exists()
+    assert cli.main(["reconcile"]) == 0

@@ -50,7 +50,7 @@ def test_missing_object(storage):
     "good",
     [key("photos", ".heic"), key("photos", ".avif"), key("photos", ".gif"),
      key("previews", "_preview.jpg"), key("previews", "_preview.webp"),
-     key("thumbnails", "_thumb.webp")],
+     key("thumbnails", "_thumb.webp"), key("incoming", "/000008388608")],
 )
 def test_keys_the_app_makes_are_accepted(storage, good):
     assert not storage.exists(good)
@@ -60,7 +60,8 @@ def test_keys_the_app_makes_are_accepted(storage, good):
     "bad",
     [key("previews", ".jpg"), key("previews", "_preview.heic"), key("thumbnails", "_thumb.jpg"),
      key("photos", "_preview.jpg"), key("photos", ".jpg") + "\n", key("photos", ".exe"),
-     key("secrets", ".jpg")],
+     key("secrets", ".jpg"), key("incoming", "/8388608"), key("incoming", "/000000000000.jpg"),
+     key("incoming", ""), f"incoming/{uuid.uuid4()}/../000000000000"],
 )
 def test_keys_of_the_wrong_shape_are_refused(storage, bad):
     with pytest.raises(ObjectMissing):
@@ -74,3 +75,16 @@ def test_modified(storage):
     assert storage.modified(k) is None
     storage.put_bytes(k, b"bytes")
     assert abs(datetime.now(UTC) - storage.modified(k)) < timedelta(minutes=1)
+
+
+def test_removing_the_last_chunk_of_an_upload_removes_its_folder(storage):
+    folder = f"incoming/{uuid.uuid4()}/{uuid.uuid4()}"
+    first, second = f"{folder}/000000000000", f"{folder}/000000001000"
+    storage.put_bytes(first, b"a")
+    storage.put_bytes(second, b"b")
+    storage.delete(first)
+    assert storage.path_of(second).parent.is_dir()
+    storage.delete(second)
+    assert not storage.path_of(second).parent.exists()
+    storage.put_bytes(first, b"again")
+    assert list(storage.list(folder)) == [first]

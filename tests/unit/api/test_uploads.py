@@ -1,0 +1,303 @@
+import hashlib
+import os
+import uuid
+
+import pytest
+from sqlmodel import SQLModel, select
+from starlette.testclient import TestClient
+
+from imgstream import config, runtime
+from imgstream.api import http_api
+from imgstream.models import Photo, Upload, User
+from imgstream.services import identity, photos
+from imgstream.services.storage import StorageUnavailable
+from tests import images
+from tests.unit.api.test_media import as_user
+
+CHUNK = 4096
+MAX = 1_000_000
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    monkeypatch.setenv("IMGSTREAM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("IMGSTREAM_UPLOAD_CHUNK_BYTES", str(CHUNK))
+    monkeypatch.setenv("IMGSTREAM_MAX_UPLOAD_BYTES", str(MAX))
+    for cache in (config.get_settings, runtime.engine, runtime.storage):
+        cache.cache_clear()
+    SQLModel.metadata.create_all(runtime.engine())
+    yield runtime.storage()
+    runtime.engine().dispose()
+    for cache in (config.get_settings, runtime.engine, runtime.storage):
+        cache.cache_clear()
+
+
+def new_user(email):
+    with runtime.db_session() as session:
+        return identity.provision_user(session=session, email=email)
+
+
+@pytest.fixture
+def owner(app_env):
+    return new_user("ada@example.com")
+
+
+@pytest.fixture
+def client(owner):
+    return TestClient(as_user(http_api(), owner.id))
+
+
+def begin(client, size, filename="photo.jpg"):
+    response = client.post("/api/v1/uploads", json={"filename": filename, "size": size})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def put(client, upload_id, offset, data):
+    return client.put(f"/api/v1/uploads/{upload_id}/chunks", params={"offset": offset},
+                      content=data)
+
+
+def upload_all(client, data, filename="photo.jpg"):
+    upload = begin(client, len(data), filename)
+    for offset in range(0, len(data), CHUNK):
+        response = put(client, upload["id"], offset, data[offset:offset + CHUNK])
+        assert response.status_code == 200, response.text
+        assert response.json() == {"received": min(offset + CHUNK, len(data))}
+    return upload
+
+
+def test_every_route_needs_a_signed_in_user(app_env):
+    anonymous = TestClient(as_user(http_api(), None))
+    some_id = uuid.uuid4()
+    for method, path in [
+        ("POST", "/api/v1/uploads"),
+        ("GET", f"/api/v1/uploads/{some_id}"),
+        ("PUT", f"/api/v1/uploads/{some_id}/chunks?offset=0"),
+        ("POST", f"/api/v1/uploads/{some_id}/complete"),
+        ("DELETE", f"/api/v1/uploads/{some_id}"),
+    ]:
+        response = anonymous.request(method, path, content=b"{}")
+        assert response.status_code == 401, (method, path)
+        assert response.json() == {"error": "sign-in required"}
+
+
+def test_begin_answers_the_upload_and_the_chunk_size(client, owner):
+    body = begin(client, 123_456, filename="../Été\u202e.jpg")
+    assert body == {"id": body["id"], "filename": "Été.jpg", "size": 123_456, "received": 0,
+                    "chunk_bytes": CHUNK}
+    with runtime.db_session() as session:
+        assert session.get(Upload, uuid.UUID(body["id"])).owner_id == owner.id
+
+
+@pytest.mark.parametrize(("payload", "status", "message"), [
+    ({"filename": "a.jpg", "size": 0}, 400, "empty file"),
+    ({"filename": "a.jpg", "size": MAX + 1}, 413, "larger than the 1 MB limit"),
+    ({"filename": "a.jpg"}, 400, "filename (a string) and size (bytes, an integer) are required"),
+    ({"filename": "a.jpg", "size": "12"}, 400, "filename (a string) and size"),
+    ({"filename": "a.jpg", "size": True}, 400, "filename (a string) and size"),
+    ({"filename": 7, "size": 12}, 400, "filename (a string) and size"),
+    ([1, 2], 400, "the body must be a JSON object"),
+])
+def test_begin_refusals(client, payload, status, message):
+    response = client.post("/api/v1/uploads", json=payload)
+    assert response.status_code == status
+    assert response.json()["error"].startswith(message)
+    assert client.post("/api/v1/uploads", content=b"not json").status_code == 400
+
+
+def test_a_huge_json_body_is_refused(client):
+    response = client.post("/api/v1/uploads",
+                           json={"filename": "a" * 20_000 + ".jpg", "size": 10})
+    assert response.status_code == 413
+    assert response.json() == {"error": "the body may be at most 16384 bytes"}
+
+
+def test_begin_refuses_what_the_quota_cannot_hold(client, owner):
+    with runtime.db_session() as session:
+        user = session.get(User, owner.id)
+        user.quota_bytes, user.used_bytes = 600_000, 500_000
+        session.commit()
+    response = client.post("/api/v1/uploads", json={"filename": "a.jpg", "size": 200_000})
+    assert response.status_code == 413
+    assert response.json() == {
+        "error": "your library is full: 500 KB of 600 KB used, and this photo needs 200 KB"
+    }
+
+
+def test_chunks_status_and_complete(client, owner, app_env):
+    data = images.jpeg(size=(1000, 700))
+    assert len(data) > 2 * CHUNK
+    upload = begin(client, len(data), "beach.jpg")
+    path = f"/api/v1/uploads/{upload['id']}"
+    assert put(client, upload["id"], 0, data[:CHUNK]).json() == {"received": CHUNK}
+    assert client.get(path).json() == {"id": upload["id"], "filename": "beach.jpg",
+                                       "size": len(data), "received": CHUNK}
+
+    early = client.post(f"{path}/complete", json={})
+    assert early.status_code == 409
+    assert early.json()["received"] == CHUNK
+    for offset in range(CHUNK, len(data), CHUNK):
+        assert put(client, upload["id"], offset, data[offset:offset + CHUNK]).status_code == 200
+
+    response = client.post(f"{path}/complete", json={"on_collision": "keep_both"})
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert set(result) == {"status", "message", "photo_id", "filename", "in_trash"}
+    assert (result["status"], result["in_trash"]) == ("added", False)
+    with runtime.db_session() as session:
+        photo = session.get(Photo, uuid.UUID(result["photo_id"]))
+        assert photo.owner_id == owner.id and photo.filename == "beach.jpg"
+        assert photo.sha256 == hashlib.sha256(data).hexdigest()
+        assert session.exec(select(Upload)).all() == []
+    assert list(app_env.list("incoming")) == []
+    assert client.get(path).status_code == 404
+
+
+def test_a_chunk_at_the_wrong_offset_says_where_to_continue(client):
+    upload = begin(client, 3 * CHUNK)
+    put(client, upload["id"], 0, b"a" * CHUNK)
+    for offset in (0, 10, 2 * CHUNK):
+        response = put(client, upload["id"], offset, b"b" * CHUNK)
+        assert response.status_code == 409
+        assert response.json() == {"error": f"the upload continues at byte {CHUNK}",
+                                   "received": CHUNK}
+
+
+def test_oversized_chunks_are_refused(client):
+    upload = begin(client, 3 * CHUNK + 10)
+    response = put(client, upload["id"], 0, b"a" * (CHUNK + 1))
+    assert response.status_code == 413
+    assert response.json() == {"error": f"a chunk may be at most {CHUNK} bytes"}
+    for offset in range(0, 3 * CHUNK, CHUNK):
+        put(client, upload["id"], offset, b"a" * CHUNK)
+    response = put(client, upload["id"], 3 * CHUNK, b"a" * 11)
+    assert response.status_code == 413
+    assert "past the announced size" in response.json()["error"]
+    assert client.get(f"/api/v1/uploads/{upload['id']}").json()["received"] == 3 * CHUNK
+
+
+def test_bad_offsets_and_ids(client):
+    upload = begin(client, 100)
+    assert put(client, upload["id"], "x", b"a").status_code == 400
+    assert client.put(f"/api/v1/uploads/{upload['id']}/chunks", content=b"a").status_code == 400
+    assert put(client, upload["id"], 0, b"").status_code == 400
+    assert client.get("/api/v1/uploads/not-an-id").status_code == 404
+    assert put(client, uuid.uuid4(), 0, b"a").status_code == 404
+
+
+def test_someone_elses_upload_is_not_found(client, app_env):
+    upload = begin(client, 2 * CHUNK)
+    put(client, upload["id"], 0, b"a" * CHUNK)
+    other = TestClient(as_user(http_api(), new_user("bob@example.com").id))
+    path = f"/api/v1/uploads/{upload['id']}"
+    assert other.get(path).status_code == 404
+    assert put(other, upload["id"], CHUNK, b"b" * CHUNK).status_code == 404
+    assert other.post(f"{path}/complete").status_code == 404
+    assert other.delete(path).status_code == 404
+    assert other.get(path).json() == {"error": "no such upload"}
+    assert client.get(path).json()["received"] == CHUNK
+
+
+def test_delete_cancels_and_removes_the_chunks(client, app_env):
+    upload = begin(client, 2 * CHUNK)
+    put(client, upload["id"], 0, b"a" * CHUNK)
+    path = f"/api/v1/uploads/{upload['id']}"
+    response = client.delete(path)
+    assert response.status_code == 204 and response.content == b""
+    assert list(app_env.list("incoming")) == []
+    assert client.get(path).status_code == 404
+    assert client.delete(path).status_code == 404
+
+
+def record_ingest(monkeypatch, result=None, error=None):
+    calls = []
+
+    def ingest(**kwargs):
+        calls.append(kwargs)
+        kwargs["upload"].discard()
+        if error:
+            raise error
+        return result
+
+    monkeypatch.setattr(photos, "ingest", ingest)
+    return calls
+
+
+def test_complete_defaults_to_the_owners_collision_choice(client, owner, monkeypatch):
+    with runtime.db_session() as session:
+        session.get(User, owner.id).collision_choice = "skip"
+        session.commit()
+    calls = record_ingest(monkeypatch, photos.IngestResult(photos.IngestStatus.SKIPPED, "kept"))
+    upload = upload_all(client, os.urandom(100))
+    response = client.post(f"/api/v1/uploads/{upload['id']}/complete")
+    assert response.status_code == 200
+    assert response.json()["status"] == "skipped"
+    assert calls[0]["on_collision"] is photos.CollisionChoice.SKIP
+    assert calls[0]["decision_seconds"] is None
+
+
+@pytest.mark.parametrize("payload", [
+    {"on_collision": "overwrite"}, {"decision_seconds": "3"}, {"decision_seconds": -1},
+    {"decision_seconds": True}, [],
+])
+def test_complete_refuses_bad_choices(client, monkeypatch, payload):
+    calls = record_ingest(monkeypatch)
+    upload = upload_all(client, os.urandom(100))
+    response = client.post(f"/api/v1/uploads/{upload['id']}/complete", json=payload)
+    assert response.status_code == 400
+    assert "error" in response.json()
+    assert calls == []
+
+
+def test_a_collision_keeps_the_upload_for_a_second_complete(client, monkeypatch, app_env):
+    existing = uuid.uuid4()
+    record_ingest(monkeypatch, photos.IngestResult(
+        photos.IngestStatus.COLLISION, "a photo named photo.jpg is already in your library",
+        existing, "photo.jpg", in_trash=True))
+    upload = upload_all(client, os.urandom(3 * CHUNK))
+    path = f"/api/v1/uploads/{upload['id']}"
+    response = client.post(f"{path}/complete", json={"on_collision": "ask"})
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "collision", "message": "a photo named photo.jpg is already in your library",
+        "photo_id": str(existing), "filename": "photo.jpg", "in_trash": True,
+    }
+    assert client.get(path).json()["received"] == 3 * CHUNK
+
+    calls = record_ingest(monkeypatch, photos.IngestResult(
+        photos.IngestStatus.REPLACED, "replaced", existing, "photo.jpg"))
+    response = client.post(f"{path}/complete",
+                           json={"on_collision": "replace", "decision_seconds": 4.5})
+    assert response.json()["status"] == "replaced"
+    assert calls[0]["on_collision"] is photos.CollisionChoice.REPLACE
+    assert calls[0]["decision_seconds"] == 4.5
+    assert client.get(path).status_code == 404
+    assert list(app_env.list("incoming")) == []
+
+
+def test_a_failing_ingest_answers_500_and_keeps_the_upload(client, monkeypatch):
+    record_ingest(monkeypatch, error=RuntimeError("bucket unreachable"))
+    upload = upload_all(client, os.urandom(100))
+    path = f"/api/v1/uploads/{upload['id']}"
+    response = client.post(f"{path}/complete")
+    assert response.status_code == 500
+    assert response.json() == {"error": "it could not be stored, please try again"}
+    assert client.get(path).json()["received"] == 100
+
+
+def test_storage_outages_answer_503_and_the_chunk_can_be_sent_again(client, app_env,
+                                                                     monkeypatch):
+    upload = begin(client, 2 * CHUNK)
+    real_put = app_env.put_file
+
+    def unavailable(key, source):
+        raise StorageUnavailable("Cloud Storage is unavailable")
+
+    monkeypatch.setattr(app_env, "put_file", unavailable)
+    response = put(client, upload["id"], 0, b"a" * CHUNK)
+    assert response.status_code == 503
+    assert response.json() == {"error": "storage is unavailable right now; try again in a minute"}
+    monkeypatch.setattr(app_env, "put_file", real_put)
+    assert put(client, upload["id"], 0, b"a" * CHUNK).json() == {"received": CHUNK}

@@ -1,0 +1,28 @@
+import asyncio
+import threading
+import time
+
+from imgstream.services import ingest_slots
+
+
+def test_no_more_ingests_run_at_once_than_there_are_slots(monkeypatch):
+    monkeypatch.setattr(ingest_slots, "INGEST_SLOTS", 2)
+    lock = threading.Lock()
+    running, peak = 0, 0
+
+    def work(n):
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return n * 2
+
+    async def main():
+        return await asyncio.gather(*(ingest_slots.run_ingest(work, n) for n in range(6)))
+
+    assert asyncio.run(main()) == [0, 2, 4, 6, 8, 10]
+    assert peak == 2
+
