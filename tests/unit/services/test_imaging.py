@@ -2,13 +2,14 @@ import base64
 import inspect
 import io
 import resource
+import struct
 import time
 from datetime import UTC, datetime
 from fractions import Fraction
 
 import pillow_heif
 import pytest
-from PIL import Image, ImageCms, PngImagePlugin
+from PIL import Image, ImageChops, ImageCms, ImageFile, ImageStat, PngImagePlugin
 
 from imgstream.services import imaging
 from tests import images
@@ -219,6 +220,125 @@ def test_heic_embedded_thumbnail_is_used_when_large_enough(tmp_path, monkeypatch
     drafts.clear()
     analyse_bytes(tmp_path, images.heic(images.photo_like((3000, 2000)), thumbnails=[256]))
     assert drafts == [None], "a 256 px embedded thumbnail is too small for the preview"
+
+
+# Large JPEG, PNG and WebP: pixels decoded by libvips, everything else as for other formats
+
+
+def analyse_with_libvips(tmp_path, monkeypatch, data: bytes, **kwargs):
+    """Analyse, failing if Pillow decodes any pixels of the upload."""
+
+    def load(self):
+        raise AssertionError(f"Pillow decoded the {self.format} pixels")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ImageFile.ImageFile, "load", load)
+        return analyse_bytes(tmp_path, data, **kwargs)
+
+
+def png_with_exif_after_pixels(im: Image.Image, exif: bytes) -> bytes:
+    data = images.encode(im, "PNG", exif=exif)
+    chunks, at = [], 8
+    while at < len(data):
+        length = struct.unpack(">I", data[at:at + 4])[0]
+        chunks.append(data[at:at + 12 + length])
+        at += 12 + length
+    late = [c for c in chunks if c[4:8] == b"eXIf"]
+    rest = [c for c in chunks if c[4:8] not in (b"eXIf", b"IEND")]
+    assert late and chunks[-1][4:8] == b"IEND"
+    return data[:8] + b"".join(rest + late + chunks[-1:])
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_libvips_decoded_formats_end_upright_without_a_pillow_decode(
+    tmp_path, monkeypatch, fmt, orientation
+):
+    inverse = images.INVERSE_ORIENTATION[orientation]
+    marked = images.marked((800, 400))
+    stored = marked if inverse is None else marked.transpose(inverse)
+    data = FORMAT_SAMPLES[fmt](stored, exif=images.exif_bytes(orientation=orientation))
+
+    result = analyse_with_libvips(tmp_path, monkeypatch, data, preview_size=600, thumbnail_size=200)
+
+    assert (result.width, result.height) == (800, 400)
+    assert result.metadata.orientation == orientation
+    preview, thumb = decoded(result.preview), decoded(result.thumbnail)
+    assert preview.size == (600, 300) and thumb.size == (200, 100)
+    assert_upright(preview)
+    assert_upright(thumb)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_libvips_decoded_formats_keep_their_exif(tmp_path, monkeypatch, fmt):
+    exif = images.exif_bytes(date_original="2022:08:09 07:06:05", offset_original="+09:00",
+                             make="Apple", model="iPhone 15 Pro", gps=(48.8584, 2.2945))
+    data = FORMAT_SAMPLES[fmt](images.photo_like((800, 400)), exif=exif)
+    result = analyse_with_libvips(tmp_path, monkeypatch, data, preview_size=600)
+    assert result.taken_at == imaging.TakenAt(
+        datetime(2022, 8, 8, 22, 6, 5, tzinfo=UTC), 540, "exif_original"
+    )
+    assert result.metadata.camera.model == "iPhone 15 Pro"
+    assert result.metadata.gps == imaging.GpsPosition(48.8584, 2.2945)
+
+
+def test_png_exif_after_the_pixels_is_found_without_decoding_twice(tmp_path, monkeypatch):
+    data = png_with_exif_after_pixels(images.marked((800, 400)).transpose(
+        Image.Transpose.ROTATE_90), images.exif_bytes(orientation=6, make="Canon"))
+    result = analyse_with_libvips(tmp_path, monkeypatch, data, preview_size=600)
+    assert result.metadata.orientation == 6
+    assert result.metadata.camera.make == "Canon"
+    assert_upright(decoded(result.preview))
+
+
+def test_png_without_exif_has_none(tmp_path, monkeypatch):
+    data = images.encode(images.photo_like((800, 400)), "PNG")
+    result = analyse_with_libvips(tmp_path, monkeypatch, data, preview_size=600)
+    assert result.metadata == imaging.PhotoMetadata()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_libvips_decoded_formats_convert_icc_to_srgb(tmp_path, monkeypatch, fmt):
+    swapped = images.rgb_icc_profile([images.SRGB_D50_PRIMARIES[1], images.SRGB_D50_PRIMARIES[0],
+                                      images.SRGB_D50_PRIMARIES[2]])
+    im = Image.new("RGB", (2000, 1000), (255, 0, 0))
+    data = images.encode(im, fmt, icc_profile=swapped, quality=95)
+    result = analyse_with_libvips(tmp_path, monkeypatch, data)
+    for derivative in (result.thumbnail, result.preview):
+        r, g, b = decoded(derivative).convert("RGB").getpixel((50, 50))
+        assert g > 200 and r < 60, (derivative.format, (r, g, b))
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_libvips_decoded_grey_stays_grey(tmp_path, monkeypatch, fmt):
+    im = Image.linear_gradient("L").resize((2000, 1000))
+    result = analyse_with_libvips(tmp_path, monkeypatch, images.encode(im, fmt))
+    for derivative in (result.thumbnail, result.preview):
+        out = decoded(derivative).convert("RGB")
+        r, g, b = out.getpixel((out.width // 2, out.height // 2))
+        assert abs(r - g) <= 2 and abs(g - b) <= 2 and 100 < g < 160
+
+
+def test_large_16_bit_png_is_decoded_by_pillow_and_scaled_not_clipped(tmp_path):
+    sixteen = Image.new("I;16", (2000, 1000), 32768)
+    result = analyse_bytes(tmp_path, images.encode(sixteen, "PNG"))
+    assert 120 <= decoded(result.preview).convert("L").getpixel((10, 10)) <= 136
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_truncated_large_images_are_refused(tmp_path, fmt):
+    data = FORMAT_SAMPLES[fmt](images.photo_like((2000, 1000)))
+    with pytest.raises(imaging.UnsupportedImage, match="truncated|damaged"):
+        analyse_bytes(tmp_path, truncated(data))
+
+
+def test_derivatives_of_a_large_photo_are_sharp_and_true_to_it(tmp_path):
+    im = images.photo_like((4000, 3000))
+    result = analyse_bytes(tmp_path, images.encode(im, "JPEG", quality=95))
+    reference = im.resize((1440, 1080), Image.Resampling.LANCZOS)
+    preview = decoded(result.preview).convert("RGB")
+    diff = ImageChops.difference(reference, preview).convert("L")
+    assert ImageStat.Stat(diff).mean[0] < 6, "the preview shows the photo, not a blur of it"
 
 
 # Placeholder
