@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from imgstream.components.empty_state import empty_state
 from imgstream.components.media import backend_src
 from imgstream.state.gallery import GalleryState, PhotoCard
 
@@ -38,21 +39,11 @@ def _card(card: PhotoCard) -> rx.Component:
 
 
 def _empty_library() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.icon("image", size=40, color=rx.color("gray", 8)),
-            rx.heading("No photos yet", size="4"),
-            rx.text(
-                "Drop photos on the area above, or click it to choose files. "
-                "They appear here, newest first.",
-                color_scheme="gray",
-                align="center",
-            ),
-            align="center",
-            max_width="28em",
-        ),
-        padding_y="4em",
-        custom_attrs={"data-testid": "empty-library"},
+    return empty_state(
+        "image", "No photos yet",
+        "Drop photos on the area above, or click it to choose files. "
+        "They appear here, newest first.",
+        testid="empty-library",
     )
 
 

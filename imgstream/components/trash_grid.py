@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from imgstream.components.empty_state import empty_state
 from imgstream.components.media import backend_src
 from imgstream.state.trash import TrashCard, TrashState
 
@@ -127,21 +128,11 @@ def confirm_dialog() -> rx.Component:
 
 
 def _empty_state() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.icon("trash-2", size=40, color=rx.color("gray", 8)),
-            rx.heading("The trash is empty", size="4"),
-            rx.text(
-                "Photos you move to the trash stay here for ", TrashState.trash_days,
-                " days, so you can restore them, before they are deleted forever.",
-                color_scheme="gray",
-                align="center",
-            ),
-            align="center",
-            max_width="28em",
-        ),
-        padding_y="4em",
-        custom_attrs={"data-testid": "trash-empty-state"},
+    return empty_state(
+        "trash-2", "The trash is empty",
+        "Photos you move to the trash stay here for ", TrashState.trash_days,
+        " days, so you can restore them, before they are deleted forever.",
+        testid="trash-empty-state",
     )
 
 

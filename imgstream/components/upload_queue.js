@@ -6,6 +6,7 @@
 
   const files = new Map(); // id -> {file, endpoint, uploadId, choice, seconds, xhr, cancelled}
   const queue = [];
+  const cancelled = new Set();
   let active = 0;
   let report = null;
   let settings = { concurrency: 3, chunkBytes: 8 * 1024 * 1024, retries: 3, backoffMs: 1000 };
@@ -172,6 +173,11 @@
         decision_seconds: item.seconds,
       }),
     );
+    if (answer.status === 409 && (item.rewinds = (item.rewinds || 0) + 1) <= settings.retries) {
+      // Some bytes went missing on the server: send them again from where it says.
+      await upload(id);
+      return;
+    }
     if (answer.status !== 200) {
       throw new Refused(answer.data.error || `refused (${answer.status})`);
     }
@@ -188,7 +194,7 @@
       await step(id);
     } catch (error) {
       const item = files.get(id);
-      if (item && item.cancelled) {
+      if (cancelled.has(id)) {
         // reported by cancel()
       } else if (error instanceof Refused) {
         files.delete(id);
@@ -245,7 +251,6 @@
     retry(id) {
       const item = files.get(id);
       if (!item) return;
-      item.cancelled = false;
       queue.push([id, upload]);
       pump();
     },
@@ -255,6 +260,7 @@
         const waiting = queue.findIndex(([queued]) => queued === id);
         if (waiting >= 0) queue.splice(waiting, 1);
         if (!item) continue;
+        cancelled.add(id);
         item.cancelled = true;
         if (item.xhr) item.xhr.abort();
         discardOnServer(item);

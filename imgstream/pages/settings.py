@@ -74,14 +74,14 @@ def settings() -> rx.Component:
                 _row(
                     "When a name is taken",
                     rx.select.root(
-                        rx.select.trigger(),
+                        rx.select.trigger(
+                            custom_attrs={"data-testid": "settings-collision-choice"}),
                         rx.select.content(
                             *[rx.select.item(label, value=value)
                               for value, label in COLLISION_CHOICES.items()],
                         ),
                         value=SessionState.collision_choice,
                         on_change=AccountState.save_collision_choice,
-                        custom_attrs={"data-testid": "settings-collision-choice"},
                     ),
                 ),
                 _row(

@@ -616,37 +616,15 @@ def trashed_photo(
 
 
 @dataclass(frozen=True, slots=True)
-class TrashCursor:
-    """Where the next trash page starts: after this (deleted_at, id)."""
-
-    deleted_at: datetime
-    photo_id: uuid.UUID
-
-    def encode(self) -> str:
-        """An opaque string for the client."""
-        raw = json.dumps([as_utc(self.deleted_at).isoformat(), str(self.photo_id)])
-        return base64.urlsafe_b64encode(raw.encode()).decode()
-
-    @classmethod
-    def decode(cls, token: str) -> TrashCursor | None:
-        """Parse a cursor string; None for anything malformed."""
-        try:
-            deleted, pid = json.loads(base64.urlsafe_b64decode(token.encode()))
-            return cls(datetime.fromisoformat(deleted), uuid.UUID(pid))
-        except (ValueError, TypeError):
-            return None
-
-
-@dataclass(frozen=True, slots=True)
 class TrashPage:
     """One page of the trash, most recently trashed first."""
 
     photos: list[Photo]
-    next_cursor: TrashCursor | None
+    next_cursor: PageCursor | None
 
 
 def trash_page(
-    *, session: Session, owner_id: uuid.UUID, limit: int, after: TrashCursor | None = None
+    *, session: Session, owner_id: uuid.UUID, limit: int, after: PageCursor | None = None
 ) -> TrashPage:
     """A page of the owner's photos in the trash, newest deleted first (keyset pagination).
 
@@ -663,15 +641,15 @@ def trash_page(
     if after is not None:
         query = query.where(
             sa.or_(
-                Photo.deleted_at < after.deleted_at,
-                sa.and_(Photo.deleted_at == after.deleted_at, Photo.id < after.photo_id),
+                Photo.deleted_at < after.moment,
+                sa.and_(Photo.deleted_at == after.moment, Photo.id < after.photo_id),
             )
         )
     query = query.order_by(Photo.deleted_at.desc(), Photo.id.desc()).limit(limit + 1)
     rows = list(session.exec(query))
     more = len(rows) > limit
     rows = rows[:limit]
-    cursor = TrashCursor(as_utc(rows[-1].deleted_at), rows[-1].id) if more else None
+    cursor = PageCursor(as_utc(rows[-1].deleted_at), rows[-1].id) if more else None
     return TrashPage(rows, cursor)
 
 
@@ -936,23 +914,26 @@ def _remove(storage: Storage, keys: list[str]) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class TimelineCursor:
-    """Where the next timeline page starts: after this (taken_at, id)."""
+class PageCursor:
+    """Where the next page of a keyset-paged list starts: after this (moment, photo id).
 
-    taken_at: datetime
+    The moment is the date taken for the timeline, the date deleted for the trash.
+    """
+
+    moment: datetime
     photo_id: uuid.UUID
 
     def encode(self) -> str:
         """An opaque string for the client."""
-        raw = json.dumps([as_utc(self.taken_at).isoformat(), str(self.photo_id)])
+        raw = json.dumps([as_utc(self.moment).isoformat(), str(self.photo_id)])
         return base64.urlsafe_b64encode(raw.encode()).decode()
 
     @classmethod
-    def decode(cls, token: str) -> TimelineCursor | None:
+    def decode(cls, token: str) -> PageCursor | None:
         """Parse a cursor string; None for anything malformed."""
         try:
-            taken, pid = json.loads(base64.urlsafe_b64decode(token.encode()))
-            return cls(datetime.fromisoformat(taken), uuid.UUID(pid))
+            moment, pid = json.loads(base64.urlsafe_b64decode(token.encode()))
+            return cls(datetime.fromisoformat(moment), uuid.UUID(pid))
         except (ValueError, TypeError):
             return None
 
@@ -962,11 +943,11 @@ class TimelinePage:
     """One page of the timeline, newest date taken first."""
 
     photos: list[Photo]
-    next_cursor: TimelineCursor | None
+    next_cursor: PageCursor | None
 
 
 def timeline_page(
-    *, session: Session, owner_id: uuid.UUID, limit: int, after: TimelineCursor | None = None
+    *, session: Session, owner_id: uuid.UUID, limit: int, after: PageCursor | None = None
 ) -> TimelinePage:
     """A page of the owner's photos by date taken, newest first (keyset pagination).
 
@@ -983,15 +964,15 @@ def timeline_page(
     if after is not None:
         query = query.where(
             sa.or_(
-                Photo.taken_at < after.taken_at,
-                sa.and_(Photo.taken_at == after.taken_at, Photo.id < after.photo_id),
+                Photo.taken_at < after.moment,
+                sa.and_(Photo.taken_at == after.moment, Photo.id < after.photo_id),
             )
         )
     query = query.order_by(Photo.taken_at.desc(), Photo.id.desc()).limit(limit + 1)
     rows = list(session.exec(query))
     more = len(rows) > limit
     rows = rows[:limit]
-    cursor = TimelineCursor(rows[-1].taken_at, rows[-1].id) if more else None
+    cursor = PageCursor(rows[-1].taken_at, rows[-1].id) if more else None
     return TimelinePage(rows, cursor)
 
 

@@ -41,7 +41,7 @@ def load_cards(
     owner_id: uuid.UUID, limit: int, cursor: str = ""
 ) -> tuple[list[PhotoCard], str]:
     """Cards of one timeline page and the cursor of the next ('' at the end)."""
-    after = photos.TimelineCursor.decode(cursor) if cursor else None
+    after = photos.PageCursor.decode(cursor) if cursor else None
     with db_session() as session:
         page = photos.timeline_page(
             session=session, owner_id=owner_id, limit=limit, after=after

@@ -78,7 +78,7 @@ def load_trash_cards(
 
     Only here are media URLs minted for photos in the trash.
     """
-    after = photos.TrashCursor.decode(cursor) if cursor else None
+    after = photos.PageCursor.decode(cursor) if cursor else None
     with db_session() as session:
         page = photos.trash_page(session=session, owner_id=owner_id, limit=limit, after=after)
         renditions = photos.renditions_of(

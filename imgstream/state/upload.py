@@ -157,7 +157,7 @@ def _restore(owner_id: uuid.UUID, photo_id: str) -> str | None:
 
 def _connect_script() -> str:
     report = format_queue_events(UploadState.report, args_spec=lambda event: [event])
-    return f"window.imgstreamUploads.connect({report})"
+    return f"window.imgstreamUploads.connect({report._js_expr})"
 
 
 class UploadState(rx.State):
@@ -257,6 +257,9 @@ class UploadState(rx.State):
         if row is None:
             return None
         size = self._sizes.get(key, 0)
+        if kind != "finished" and row.status not in ACTIVE:
+            # Late news of a file the person already cancelled.
+            return None
         if kind == "progress":
             sent = min(int(event.get("sent", 0)), size)
             if row.status in ("waiting", "uploading"):

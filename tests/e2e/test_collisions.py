@@ -117,3 +117,45 @@ def test_apply_to_all_and_the_default_choice(page, app, tmp_path):
     expect(page.get_by_test_id("upload-summary")).to_contain_text("Kept both (3)",
                                                                   timeout=TIMEOUT)
     expect(page.get_by_test_id("collision-dialog")).to_have_count(0)
+
+
+def test_two_tabs_uploading_one_name_at_once_ask_the_later_one(browser, app, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "same.jpg").write_bytes(images.jpeg(size=(300, 200), color=(200, 0, 0)))
+    (second / "same.jpg").write_bytes(images.jpeg(size=(300, 200), color=(0, 0, 200)))
+    tabs = []
+    for _ in range(2):
+        context = browser.new_context(base_url=app.url)
+        tabs.append(context.new_page())
+        open_library(tabs[-1], "tabs@example.com")
+    tab_a, tab_b = tabs
+    held = []
+    tab_b.route("**/complete", held.append)
+    upload(tab_b, second / "same.jpg")
+    for _ in range(600):
+        if held:
+            break
+        tab_b.wait_for_timeout(100)
+    assert held, "tab B never finished sending its file"
+
+    # Tab A's file goes all the way while tab B's waits to be completed.
+    upload(tab_a, first / "same.jpg")
+    expect(tab_a.get_by_test_id("upload-item")).to_have_attribute("data-status", "added",
+                                                                  timeout=TIMEOUT)
+    tab_b.unroute("**/complete")
+    held[0].continue_()
+    dialog = tab_b.get_by_test_id("collision-dialog")
+    expect(dialog).to_contain_text("same.jpg", timeout=TIMEOUT)
+    dialog.get_by_test_id("collision-keep-both").click()
+    expect(tab_b.get_by_test_id("upload-summary")).to_contain_text("Kept both (1)",
+                                                                   timeout=TIMEOUT)
+    expect(tab_b.get_by_test_id("upload-summary")).to_contain_text("same (1).jpg")
+    with sqlite3.connect(app.data_dir / "imgstream.db") as db:
+        names = sorted(name for (name,) in db.execute(
+            "SELECT p.filename FROM photo p JOIN user u ON u.id = p.owner_id "
+            "WHERE u.email = 'tabs@example.com'"))
+    assert names == ["same (1).jpg", "same.jpg"]
+    for tab in tabs:
+        tab.context.close()

@@ -265,7 +265,7 @@ def test_timeline_is_newest_first_with_keyset_pages(session, storage, owner, tmp
         seen.extend(page.photos)
         if page.next_cursor is None:
             break
-        cursor = photos.TimelineCursor.decode(page.next_cursor.encode())
+        cursor = photos.PageCursor.decode(page.next_cursor.encode())
     keys = [(photos.as_utc(p.taken_at), p.id) for p in seen]
     assert keys == sorted(keys, reverse=True)
     assert len({p.id for p in seen}) == 6
@@ -283,7 +283,7 @@ def test_timeline_and_detail_are_scoped_to_the_owner(session, storage, owner, tm
 
 @pytest.mark.parametrize("token", ["", "garbage", "W10=", "WyJ4IiwgInkiXQ=="])
 def test_malformed_cursor_is_ignored(token):
-    assert photos.TimelineCursor.decode(token) is None
+    assert photos.PageCursor.decode(token) is None
 
 
 def test_provisioning_is_idempotent(session):

@@ -171,7 +171,7 @@ def test_trash_page_is_newest_deleted_first_with_keyset_pages(session, storage, 
         seen.extend(page.photos)
         if page.next_cursor is None:
             break
-        cursor = photos.TrashCursor.decode(page.next_cursor.encode())
+        cursor = photos.PageCursor.decode(page.next_cursor.encode())
     keys = [(photos.as_utc(p.deleted_at), p.id) for p in seen]
     assert keys == sorted(keys, reverse=True)
     assert sorted(p.id for p in seen) == sorted(ids)
@@ -179,7 +179,7 @@ def test_trash_page_is_newest_deleted_first_with_keyset_pages(session, storage, 
 
 @pytest.mark.parametrize("token", ["", "garbage", "W10=", "WyJ4IiwgInkiXQ=="])
 def test_malformed_trash_cursor_is_ignored(token):
-    assert photos.TrashCursor.decode(token) is None
+    assert photos.PageCursor.decode(token) is None
 
 
 def test_empty_trash_deletes_every_trashed_photo_of_the_owner_only(session, storage, owner,
