@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 
 from playwright.sync_api import expect
 
@@ -132,7 +134,7 @@ def test_two_tabs_uploading_one_name_at_once_ask_the_later_one(browser, app, tmp
         open_library(tabs[-1], "tabs@example.com")
     tab_a, tab_b = tabs
     held = []
-    tab_b.route("**/complete", held.append)
+    tab_b.route("**/complete", lambda route: held.append(route))
     upload(tab_b, second / "same.jpg")
     for _ in range(600):
         if held:
@@ -144,8 +146,8 @@ def test_two_tabs_uploading_one_name_at_once_ask_the_later_one(browser, app, tmp
     upload(tab_a, first / "same.jpg")
     expect(tab_a.get_by_test_id("upload-item")).to_have_attribute("data-status", "added",
                                                                   timeout=TIMEOUT)
-    tab_b.unroute("**/complete")
     held[0].continue_()
+    tab_b.unroute("**/complete")
     dialog = tab_b.get_by_test_id("collision-dialog")
     expect(dialog).to_contain_text("same.jpg", timeout=TIMEOUT)
     dialog.get_by_test_id("collision-keep-both").click()
@@ -159,3 +161,24 @@ def test_two_tabs_uploading_one_name_at_once_ask_the_later_one(browser, app, tmp
     assert names == ["same (1).jpg", "same.jpg"]
     for tab in tabs:
         tab.context.close()
+
+
+def test_the_admin_page_finds_and_repairs_what_reconcile_finds(page, app):
+    owner, photo = "11111111-2222-4333-8444-555555555555", "66666666-7777-4888-8999-000000000000"
+    stray = app.data_dir / "library" / "photos" / owner / f"{photo}.jpg"
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(images.jpeg())
+    an_hour_ago = time.time() - 3600
+    os.utime(stray, (an_hour_ago, an_hour_ago))
+
+    open_library(page)
+    page.goto("/admin")
+    report = page.get_by_test_id("reconcile-report")
+    expect(report).to_contain_text(f"object no photo refers to (found): photos/{owner}/{photo}.jpg",
+                                   timeout=TIMEOUT)
+    page.get_by_test_id("reconcile-fix").click()
+    expect(report).to_contain_text("Repaired:", timeout=TIMEOUT)
+    expect(report).to_contain_text("(removed)")
+    assert not stray.exists()
+    page.get_by_test_id("reconcile-check").click()
+    expect(report).to_contain_text("Database and storage agree", timeout=TIMEOUT)
