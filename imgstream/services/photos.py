@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -281,7 +282,7 @@ def find_collisions(
         return {}
     found: dict[str, Photo] = {}
     rows = session.exec(
-        select(Photo).where(Photo.owner_id == owner_id, Photo.name_key.in_(list(keys)))
+        select(Photo).where(Photo.owner_id == owner_id, _name_key_among(session, list(keys)))
     ).all()
     by_key = {photo.name_key: photo for photo in rows}
     for name in names:
@@ -289,6 +290,17 @@ def find_collisions(
         if photo is not None:
             found[name] = photo
     return found
+
+
+def _name_key_among(session: Session, keys: list[str]) -> sa.ColumnElement[bool]:
+    # The keys travel as one parameter (an array, or a JSON list on SQLite), so a batch of any
+    # size stays one statement under the databases' limits on bound parameters.
+    if session.get_bind().dialect.name == "postgresql":
+        return Photo.name_key == sa.any_(sa.bindparam("name_keys", keys,
+                                                      type_=postgresql.ARRAY(sa.String)))
+    listed = sa.select(sa.column("value", sa.String)).select_from(
+        sa.func.json_each(sa.bindparam("name_keys", json.dumps(keys), type_=sa.String)))
+    return Photo.name_key.in_(listed)
 
 
 def _duplicate(existing: Photo) -> IngestResult:

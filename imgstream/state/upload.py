@@ -58,6 +58,23 @@ class UploadRow:
     photo_id: str = ""
     progress: int = 0
     in_trash: bool = False
+    stored_as: str = ""
+    """The name the photo has in the library, when it differs from the file's."""
+
+
+def summary_line(row: UploadRow) -> str:
+    """How the batch summary lists a file.
+
+    Its name, with what became of it where that says more than the group's heading.
+    """
+    if row.status == "kept_both" and row.stored_as:
+        return f"{row.filename} → {row.stored_as}"
+    if row.status in ("added", "replaced", "cancelled") or not row.message:
+        return row.filename
+    reason = row.message
+    for prefix in ("rejected: ", "skipped: ", "upload stopped: "):
+        reason = reason.removeprefix(prefix)
+    return f"{row.filename}: {reason}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,11 +215,8 @@ class UploadState(rx.State):
         for status, label in SUMMARY_GROUPS.items():
             rows = [row for row in self.rows if row.status == status]
             if rows:
-                groups.append(SummaryGroup(
-                    status, label, len(rows),
-                    [row.filename + (f": {row.message}" if row.message not in ("", "added")
-                                     else "") for row in rows],
-                ))
+                groups.append(SummaryGroup(status, label, len(rows),
+                                           [summary_line(row) for row in rows]))
         return groups
 
     @rx.var
@@ -344,8 +358,10 @@ class UploadState(rx.State):
             status, message = "rejected", "its name is taken; please try again"
         if status == "rejected" and not message.startswith("rejected"):
             message = f"rejected: {message}"
+        stored_as = str(result.get("filename") or "")
         self._update(key, status=status, message=message, photo_id=photo_id,
-                     in_trash=bool(result.get("in_trash")), progress=100)
+                     in_trash=bool(result.get("in_trash")), progress=100,
+                     stored_as=stored_as if stored_as != row.filename else "")
         return await self._after_change()
 
     def _decide_one(self, item: CollisionItem, choice: str, seconds: float | None) -> list:

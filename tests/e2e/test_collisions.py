@@ -66,11 +66,11 @@ def test_a_batch_with_collisions_duplicate_and_bad_file(page, app, tmp_path):
     expect(groups.and_(page.locator("[data-status=added]"))).to_contain_text("sunset.jpg")
     expect(groups.and_(page.locator("[data-status=replaced]"))).to_contain_text("dog.jpg")
     expect(groups.and_(page.locator("[data-status=kept_both]"))).to_contain_text(
-        "Beach (1).JPEG")
+        "Beach.JPEG → Beach (1).JPEG")
     expect(groups.and_(page.locator("[data-status=duplicate]"))).to_contain_text(
         "already in your library as cat.jpg")
     expect(groups.and_(page.locator("[data-status=rejected]"))).to_contain_text(
-        "notes.jpg: rejected: not a supported image")
+        "notes.jpg: not a supported image")
 
     assert library_names(app) == ["Beach (1).JPEG", "beach.jpg", "cat.jpg", "dog.jpg",
                                   "sunset.jpg"]

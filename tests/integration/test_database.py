@@ -208,3 +208,26 @@ def test_parallel_replacements_of_one_photo_keep_it_whole(db, migrated_engine, t
         storage.list("previews")) == set(blobs)
     db.refresh(owner)
     assert owner.used_bytes == sum(blobs.values())
+
+
+def test_a_batch_of_names_is_checked_in_one_statement_whatever_its_size(db, migrated_engine,
+                                                                        tmp_path):
+    storage = LocalStorage(tmp_path / "library", secret=b"s", url_ttl_seconds=1800)
+    owner = identity.provision_user(session=db, email="batch@example.com")
+    ingest_bytes(migrated_engine, storage, owner.id, images.jpeg(color=(1, 9, 1)), "Kept.JPEG",
+                 tmp_path / "in")
+    names = [f"img_{i}.jpg" for i in range(70_000)] + ["kept.jpg"]
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    sa.event.listen(migrated_engine, "before_cursor_execute", count)
+    try:
+        with Session(migrated_engine) as session:
+            found = photos.find_collisions(session=session, owner_id=owner.id, names=names)
+            assert {name: photo.filename for name, photo in found.items()} == {
+                "kept.jpg": "Kept.JPEG"}
+    finally:
+        sa.event.remove(migrated_engine, "before_cursor_execute", count)
+    assert len(statements) == 1

@@ -184,7 +184,7 @@ def test_find_collisions_checks_a_batch_in_one_query(session, storage, owner, tm
     other = identity.provision_user(session=session, email="other@example.com")
     ingest(session, storage, other, tmp_path, images.jpeg(color=(4, 4, 4)), "mine.jpg")
     names = ["img_0001.jpeg", "cafe\u0301.png", "new.jpg", "mine.jpg",
-             *[f"n{i}.jpg" for i in range(2000)]]
+             *[f"n{i}.jpg" for i in range(40_000)]]
     statements = []
     from sqlalchemy import event
 
