@@ -236,3 +236,29 @@ def test_a_name_in_the_trash_is_free(session, storage, owner, tmp_path):
     assert photos.find_collisions(session=session, owner_id=owner.id, names=["x.jpg"]) == {}
     second = ingest(session, storage, owner, tmp_path, images.jpeg(color=(9, 70, 7)), "x.jpg")
     assert (second.status, second.filename) == (IngestStatus.ADDED, "x.jpg")
+
+
+def test_old_objects_a_replace_could_not_remove_are_found_by_reconcile(session, storage, owner,
+                                                                       tmp_path, existing,
+                                                                       monkeypatch):
+    from datetime import timedelta
+
+    from imgstream.services import reconcile
+
+    old = set(photos.photo_blobs(session=session, storage=storage, photo=existing))
+    real_remove = photos._remove
+    monkeypatch.setattr(photos, "_remove", lambda storage, keys: None)  # killed before cleanup
+    result = ingest(session, storage, owner, tmp_path, images.jpeg(color=(1, 99, 1)),
+                    "IMG_0001.JPG", CollisionChoice.REPLACE)
+    monkeypatch.setattr(photos, "_remove", real_remove)
+    assert result.status is IngestStatus.REPLACED
+    assert old <= everything_stored(storage)
+
+    report = reconcile.reconcile(session=session, storage=storage, fix=True,
+                                 grace=timedelta(0))
+    assert set(report.unclaimed_objects) == old
+    photo = session.get(Photo, existing.id)
+    assert everything_stored(storage) == set(
+        photos.photo_blobs(session=session, storage=storage, photo=photo))
+    assert reconcile.reconcile(session=session, storage=storage, fix=False,
+                               grace=timedelta(0)).clean
