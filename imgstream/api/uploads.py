@@ -74,6 +74,10 @@ def _upload_id(request: Request) -> uuid.UUID:
 
 
 async def _json_body(request: Request, *, optional: bool = False) -> dict[str, Any]:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in ("", "application/json"):
+        # Only JSON, which browsers never send across sites without a preflight.
+        raise _Refusal(_error(415, "the body must be JSON (Content-Type: application/json)"))
     raw = bytearray()
     async for data in request.stream():
         raw += data
@@ -90,9 +94,19 @@ async def _json_body(request: Request, *, optional: bool = False) -> dict[str, A
     return body
 
 
+def _check_origin(request: Request) -> None:
+    # A page on another site could send a "simple" request (no preflight) with the person's
+    # cookies; changes are accepted only from the app's own origin.
+    origin = request.headers.get("origin")
+    allowed = get_settings().cors_origins
+    if request.method != "GET" and origin and "*" not in allowed and origin not in allowed:
+        raise _Refusal(_error(403, "requests from another site are refused"))
+
+
 def _endpoint(handler):  # noqa: ANN001, ANN202
     async def endpoint(request: Request) -> Response:
         try:
+            _check_origin(request)
             return await handler(request)
         except _Refusal as refusal:
             return refusal.response

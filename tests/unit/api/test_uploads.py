@@ -301,3 +301,27 @@ def test_storage_outages_answer_503_and_the_chunk_can_be_sent_again(client, app_
     assert response.json() == {"error": "storage is unavailable right now; try again in a minute"}
     monkeypatch.setattr(app_env, "put_file", real_put)
     assert put(client, upload["id"], 0, b"a" * CHUNK).json() == {"received": CHUNK}
+
+
+def test_changes_from_another_site_are_refused(app_env, owner, monkeypatch):
+    monkeypatch.setenv("IMGSTREAM_PUBLIC_URL", "https://photos.example.com")
+    config.get_settings.cache_clear()
+    client = TestClient(as_user(http_api(), owner.id))
+    evil = {"Origin": "https://evil.example"}
+    response = client.post("/api/v1/uploads", json={"filename": "a.jpg", "size": 10},
+                           headers=evil)
+    assert response.status_code == 403
+    ours = {"Origin": "https://photos.example.com"}
+    response = client.post("/api/v1/uploads", json={"filename": "a.jpg", "size": 10},
+                           headers=ours)
+    assert response.status_code == 201
+    upload_id = response.json()["id"]
+    assert client.delete(f"/api/v1/uploads/{upload_id}", headers=evil).status_code == 403
+    assert client.get(f"/api/v1/uploads/{upload_id}", headers=evil).status_code == 200
+
+
+def test_a_form_post_cannot_begin_an_upload(client):
+    # A form on another site may post text/plain without a preflight: only JSON is read.
+    response = client.post("/api/v1/uploads", content=b'{"filename": "a.jpg", "size": 10}',
+                           headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
