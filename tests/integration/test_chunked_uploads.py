@@ -1,6 +1,5 @@
 """A large photo uploaded in chunks through the REST API, on PostgreSQL and fake-gcs-server."""
 
-import asyncio
 import hashlib
 import os
 import uuid
@@ -16,7 +15,7 @@ from imgstream.api import http_api
 from imgstream.api import uploads as api_uploads
 from imgstream.models import Photo, Upload, utcnow
 from imgstream.services import chunked_uploads, identity, photos
-from tests import gcs, images
+from tests import aio, gcs, images
 from tests.unit.api.test_media import as_user
 
 storage = gcs.storage_fixture()
@@ -95,7 +94,7 @@ async def _body(data):
 
 
 def _send(session, storage, owner, upload_id, offset, data, tmp_path):
-    return asyncio.run(chunked_uploads.receive_chunk(
+    return aio.run(chunked_uploads.receive_chunk(
         session=session, storage=storage, owner_id=owner.id, upload_id=upload_id,
         offset=offset, body=_body(data), spool_dir=tmp_path / "spool", chunk_bytes=1000,
     ))

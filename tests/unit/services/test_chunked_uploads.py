@@ -1,4 +1,3 @@
-import asyncio
 import hashlib
 import os
 import time
@@ -18,7 +17,7 @@ from imgstream.services.chunked_uploads import (
     UploadRefused,
 )
 from imgstream.services.storage import LocalStorage, ObjectExists
-from tests import images
+from tests import aio, images
 
 CHUNK = 1000
 MAX = 10**8
@@ -37,7 +36,7 @@ def begin(session, owner, size, name="photo.jpg"):
 
 def send(session, storage, owner, upload_id, offset, data, tmp_path, *, body=None,
          chunk_bytes=CHUNK):
-    return asyncio.run(chunked_uploads.receive_chunk(
+    return aio.run(chunked_uploads.receive_chunk(
         session=session, storage=storage, owner_id=owner.id, upload_id=upload_id,
         offset=offset, body=body if body is not None else stream(data),
         spool_dir=tmp_path / "spool", chunk_bytes=chunk_bytes,

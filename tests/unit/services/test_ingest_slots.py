@@ -3,6 +3,7 @@ import threading
 import time
 
 from imgstream.services import ingest_slots
+from tests import aio
 
 
 def test_no_more_ingests_run_at_once_than_there_are_slots(monkeypatch):
@@ -23,6 +24,6 @@ def test_no_more_ingests_run_at_once_than_there_are_slots(monkeypatch):
     async def main():
         return await asyncio.gather(*(ingest_slots.run_ingest(work, n) for n in range(6)))
 
-    assert asyncio.run(main()) == [0, 2, 4, 6, 8, 10]
+    assert aio.run(main()) == [0, 2, 4, 6, 8, 10]
     assert peak == 2
 

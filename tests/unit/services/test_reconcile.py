@@ -1,4 +1,3 @@
-import asyncio
 import os
 import time
 import uuid
@@ -12,7 +11,7 @@ from imgstream import cli, config
 from imgstream.models import Photo, Rendition, Upload, User, utcnow
 from imgstream.services import chunked_uploads, photos
 from imgstream.services.reconcile import reconcile
-from tests import images
+from tests import aio, images
 from tests.unit.services.test_photos import ingest
 
 
@@ -151,7 +150,7 @@ def test_cli_reports_and_exits_non_zero_until_fixed(session, storage, owner, tmp
 def upload_with_a_chunk(session, storage, owner, tmp_path):
     upload = chunked_uploads.begin_upload(session=session, owner=owner, filename="a.jpg",
                                           size=2000, max_bytes=10**8)
-    asyncio.run(chunked_uploads.receive_chunk(
+    aio.run(chunked_uploads.receive_chunk(
         session=session, storage=storage, owner_id=owner.id, upload_id=upload.id, offset=0,
         body=_body(b"x" * 1000), spool_dir=tmp_path / "spool", chunk_bytes=1000,
     ))
