@@ -16,6 +16,12 @@
     if (report) report(event);
   };
 
+  const drop = (id) => {
+    const item = files.get(id);
+    if (item && item.preview) URL.revokeObjectURL(item.preview);
+    files.delete(id);
+  };
+
   const newId = () =>
     Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
 
@@ -32,13 +38,9 @@
     for (const file of fileList) {
       const id = newId();
       const browserShows = /^image\/(jpeg|png|webp|gif|avif)$/.test(file.type);
-      files.set(id, { file, endpoint, uploadId: null, choice: "ask", seconds: null });
-      picked.push({
-        id,
-        name: file.name,
-        size: file.size,
-        preview: browserShows ? URL.createObjectURL(file) : "",
-      });
+      const preview = browserShows ? URL.createObjectURL(file) : "";
+      files.set(id, { file, endpoint, preview, uploadId: null, choice: "ask", seconds: null });
+      picked.push({ id, name: file.name, size: file.size, preview });
     }
     if (picked.length) send({ kind: "selected", files: picked });
   };
@@ -183,7 +185,7 @@
     }
     if (answer.data.status !== "collision") {
       localStorage.removeItem(fingerprint(item.file));
-      files.delete(id);
+      drop(id);
     }
     send({ kind: "finished", id, result: answer.data });
   };
@@ -197,7 +199,7 @@
       if (cancelled.has(id)) {
         // reported by cancel()
       } else if (error instanceof Refused) {
-        files.delete(id);
+        drop(id);
         if (item) localStorage.removeItem(fingerprint(item.file));
         send({ kind: "finished", id, result: { status: "rejected", message: error.message } });
       } else {
@@ -226,6 +228,8 @@
   window.imgstreamUploads = {
     connect(reporter) {
       report = reporter;
+      // After a reload the queue's rows outlive the files this page held.
+      send({ kind: "holding", ids: [...files.keys()] });
     },
     // items: [{id, choice, seconds}]; options: {concurrency, retries, backoffMs}
     start(items, options) {
@@ -250,7 +254,10 @@
     },
     retry(id) {
       const item = files.get(id);
-      if (!item) return;
+      if (!item) {
+        send({ kind: "failed", id, reason: "pick the file again to continue where it stopped" });
+        return;
+      }
       queue.push([id, upload]);
       pump();
     },
@@ -264,12 +271,12 @@
         item.cancelled = true;
         if (item.xhr) item.xhr.abort();
         discardOnServer(item);
-        files.delete(id);
+        drop(id);
         send({ kind: "cancelled", id });
       }
     },
     forget(ids) {
-      for (const id of ids) files.delete(id);
+      for (const id of ids) drop(id);
     },
   };
 

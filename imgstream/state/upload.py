@@ -266,6 +266,8 @@ class UploadState(rx.State):
         kind = event.get("kind")
         if kind == "selected":
             return await self._selected(list(event.get("files") or []))
+        if kind == "holding":
+            return await self._interrupted(set(event.get("ids") or []))
         key = str(event.get("id", ""))
         row = self._row(key)
         if row is None:
@@ -338,6 +340,19 @@ class UploadState(rx.State):
             else:
                 scripts.extend(self._decide_one(item, default_choice, None))
         return [*scripts, *self._start_waiting(), *await self._after_change()]
+
+    async def _interrupted(self, held: set[str]):
+        """Files on their way that this page no longer holds (it was reloaded) stop there."""
+        lost = [row.key for row in self.rows if row.status in ACTIVE and row.key not in held]
+        if not lost:
+            return None
+        self.collisions = [item for item in self.collisions if item.key not in lost]
+        self._arrived = [key for key in self._arrived if key not in lost]
+        for key in lost:
+            self._update(key, status="failed",
+                         message="upload stopped: the page was reloaded; pick the file again "
+                                 "to continue where it stopped")
+        return await self._after_change()
 
     async def _finished(self, key: str, row: UploadRow, result: dict):
         status = str(result.get("status") or "rejected")

@@ -152,3 +152,41 @@ def test_cancel_midway_leaves_nothing(page, app, tmp_path):
     with sqlite3.connect(app.data_dir / "imgstream.db") as db:
         assert db.execute("SELECT count(*) FROM photo WHERE filename = 'cancelled.png'"
                           ).fetchone() == (0,)
+
+
+def test_picking_the_file_again_after_a_reload_resumes_it(page, app, tmp_path):
+    photo = tmp_path / "reloaded.png"
+    data = big_png(photo, 30)
+    committed: list[str] = []
+    page.on("response", lambda r: committed.append(r.url.rsplit("offset=", 1)[-1])
+            if "/chunks" in r.url and r.status == 200 else None)
+    open_library(page)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 20, "downloadThroughput": -1,
+        "uploadThroughput": 4 * 1024 * 1024,
+    })
+    page.get_by_test_id("upload-input").set_input_files(str(photo))
+    for _ in range(600):
+        if committed:
+            break
+        page.wait_for_timeout(100)
+    assert committed == ["0"]
+    page.reload()
+    row = page.get_by_test_id("upload-item").filter(has_text="reloaded.png")
+    expect(row).to_have_attribute("data-status", "failed", timeout=TIMEOUT)
+    expect(row).to_contain_text("pick the file again")
+
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1,
+    })
+    sent_after_reload: list[str] = []
+    page.on("request", lambda r: sent_after_reload.append(r.url.rsplit("offset=", 1)[-1])
+            if "/chunks" in r.url else None)
+    page.get_by_test_id("upload-input").set_input_files(str(photo))
+    expect(page.locator("[data-testid=upload-item][data-status=added]").filter(
+        has_text="reloaded.png")).to_have_count(1, timeout=TIMEOUT)
+    assert "0" not in sent_after_reload, sent_after_reload
+    assert stored_original(app, "reloaded.png") == data
+    assert leftovers(app) == []
