@@ -119,6 +119,18 @@ def bench_memory(runs: int) -> None:
             browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
             page = browser.new_page(base_url=app.url)
             open_library(page, "bench@example.com")
+            # The first upload after start loads the image libraries and starts worker threads
+            # once; a small photo does that before the measured runs, and is reported apart.
+            warm = tmp_path / "warm-up.jpg"
+            warm.write_bytes(photo)
+            time.sleep(2)
+            idle = tree_rss(app.process)
+            page.get_by_test_id("upload-input").set_input_files(str(warm))
+            page.wait_for_selector("[data-testid=upload-item][data-status=added]",
+                                   timeout=300_000)
+            time.sleep(1)
+            warm_growth = max(rss - idle.get(pid, 0) for pid, rss in tree_rss(app.process).items())
+            page.get_by_role("button", name="Clear finished").click()
             for run in range(runs):
                 # A real photo padded after its end marker to just under the 100 MB limit;
                 # the padding differs per run so no upload is a duplicate of another.
@@ -147,11 +159,14 @@ def bench_memory(runs: int) -> None:
                 sampler.join()
                 growths.append(max(peak[pid] - idle.get(pid, 0) for pid in peak))
             browser.close()
-        print(f"100 MB upload through the page, {runs} runs:")
+        print(f"RSS growth of the first upload after start (a {len(photo) / 1e6:.1f} MB photo, "
+              f"loads the image libraries): {warm_growth / 2**20:.1f} MiB")
+        print(f"100 MB upload through the page, {runs} runs after it:")
         print(f"  time: median {statistics.median(seconds):.1f} s")
         print(f"  peak RSS growth over idle of the app process: median "
               f"{statistics.median(growths) / 2**20:.1f} MiB, max {max(growths) / 2**20:.1f} MiB"
               " (goal < 32 MiB)")
+        print("  per run (MiB): " + ", ".join(f"{g / 2**20:.1f}" for g in growths))
 
 
 def main() -> None:

@@ -454,7 +454,8 @@ def _vips_load(
         the expected size (then Pillow decodes it, like any other format).
     """
     if fmt is JPEG:
-        vi = pyvips.Image.jpegload(str(path), shrink=round(shrink), fail_on="error")
+        vi = pyvips.Image.jpegload(str(path), shrink=round(shrink), access="sequential",
+                                   fail_on="error")
     elif fmt is WEBP:
         scale = max(target[0] / size[0], target[1] / size[1])
         vi = pyvips.Image.webpload(str(path), scale=scale, fail_on="error")
