@@ -190,3 +190,34 @@ def test_picking_the_file_again_after_a_reload_resumes_it(page, app, tmp_path):
     assert "0" not in sent_after_reload, sent_after_reload
     assert stored_original(app, "reloaded.png") == data
     assert leftovers(app) == []
+
+
+def test_at_most_three_files_upload_at_once(page, app, tmp_path):
+    files = []
+    for i in range(6):
+        path = tmp_path / f"queued-{i}.png"
+        big_png(path, 3)
+        files.append(path)
+    in_flight, most = set(), [0]
+
+    def started(request):
+        if "/chunks" in request.url:
+            in_flight.add(request.url)
+            most[0] = max(most[0], len(in_flight))
+
+    def ended(request):
+        in_flight.discard(request.url)
+
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+    open_library(page)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 50, "downloadThroughput": -1,
+        "uploadThroughput": 8 * 1024 * 1024,
+    })
+    page.get_by_test_id("upload-input").set_input_files([str(f) for f in files])
+    expect(page.get_by_test_id("upload-summary")).to_contain_text("Added (6)", timeout=TIMEOUT)
+    assert most[0] == 3

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from tests import images
 from tests.e2e.conftest import open_library
+from tests.e2e.test_trash import move_to_trash
 
 TIMEOUT = 60_000
 
@@ -162,6 +163,26 @@ def test_two_tabs_uploading_one_name_at_once_ask_the_later_one(browser, app, tmp
     for tab in tabs:
         tab.context.close()
 
+
+def test_a_duplicate_of_a_photo_in_the_trash_offers_to_restore_it(page, tmp_path):
+    photo = tmp_path / "lake.jpg"
+    photo.write_bytes(images.jpeg(size=(320, 240), color=(30, 60, 90)))
+    again = tmp_path / "lake again.jpg"
+    again.write_bytes(photo.read_bytes())
+    open_library(page, "trashy@example.com")
+    upload(page, photo)
+    expect(page.get_by_test_id("upload-summary")).to_contain_text("Added (1)", timeout=TIMEOUT)
+    page.get_by_role("button", name="Clear finished").click()
+    move_to_trash(page, "lake.jpg")
+
+    upload(page, again)
+    row = page.get_by_test_id("upload-item").filter(has_text="lake again.jpg")
+    expect(row).to_contain_text("already in your trash as lake.jpg", timeout=TIMEOUT)
+    row.get_by_test_id("restore-duplicate").click()
+    expect(row).to_contain_text("restored lake.jpg from your trash", timeout=TIMEOUT)
+    expect(row.get_by_test_id("restore-duplicate")).to_have_count(0)
+    expect(page.locator("[data-testid=photo-card][title='lake.jpg']")).to_have_count(
+        1, timeout=TIMEOUT)
 
 def test_the_admin_page_finds_and_repairs_what_reconcile_finds(page, app):
     owner, photo = "11111111-2222-4333-8444-555555555555", "66666666-7777-4888-8999-000000000000"
