@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from imgstream.components.layout import page_frame
-from imgstream.services.identity import PAGE_SIZES, THEMES
+from imgstream.services.identity import THEMES
 from imgstream.state.account import AccountState
 from imgstream.state.session import SessionState
 
@@ -56,7 +56,7 @@ def settings() -> rx.Component:
                 _row(
                     "Photos per page",
                     rx.select(
-                        [str(n) for n in PAGE_SIZES],
+                        SessionState.page_size_options,
                         value=SessionState.page_size.to_string(),
                         on_change=AccountState.save_page_size,
                         custom_attrs={"data-testid": "settings-page-size"},

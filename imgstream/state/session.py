@@ -49,6 +49,12 @@ class SessionState(rx.State):
     collision_choice: str = ""
 
     @rx.var
+    def page_size_options(self) -> list[str]:
+        """The page sizes offered, with the user's own when it is not one of them."""
+        sizes = set(identity.PAGE_SIZES) | ({self.page_size} if self.page_size > 0 else set())
+        return [str(size) for size in sorted(sizes)]
+
+    @rx.var
     def iap_sign_in(self) -> bool:
         """Whether people sign in through IAP (else development sign-in)."""
         return get_settings().sign_in is SignIn.IAP

@@ -25,6 +25,8 @@ def test_settings_show_usage_and_keep_preferences(page, tmp_path):
     expect(page.get_by_test_id("settings-photo-count")).to_have_text("1")
     expect(page.get_by_test_id("settings-storage")).to_contain_text("KB of 1.1 GB used")
 
+    # This app's default page size (2) is not one of those offered: it is shown all the same.
+    expect(page.get_by_test_id("settings-page-size")).to_have_text("2")
     page.get_by_test_id("settings-theme").get_by_role("radio", name="Dark").click()
     page.get_by_test_id("settings-page-size").click()
     page.get_by_role("option", name="120").click()
