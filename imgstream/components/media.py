@@ -25,3 +25,23 @@ def backend_src(path: Var[str]) -> Var[str]:
             path._get_all_var_data(),
         ),
     )
+
+
+def square_thumbnail(url: Var[str], filename: Var[str], placeholder: Var[str],
+                     **props) -> rx.Component:
+    """A photo's thumbnail cropped to a square, over its blurred placeholder until it loads."""
+    style = {
+        "aspect_ratio": "1",
+        "width": "100%",
+        "overflow": "hidden",
+        "border_radius": "8px",
+        # The thumbhash placeholder shows through until the thumbnail has loaded.
+        "background_image": "url(" + placeholder + ")",
+        "background_size": "cover",
+        "background_color": rx.color("gray", 4),
+    }
+    return rx.box(
+        rx.image(src=backend_src(url), alt=filename, loading="lazy", width="100%",
+                 height="100%", object_fit="cover"),
+        **{**style, **props},
+    )

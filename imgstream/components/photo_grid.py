@@ -5,30 +5,14 @@ from __future__ import annotations
 import reflex as rx
 
 from imgstream.components.empty_state import empty_state
-from imgstream.components.media import backend_src
+from imgstream.components.media import square_thumbnail
 from imgstream.state.gallery import GalleryState, PhotoCard
 
 
 def _card(card: PhotoCard) -> rx.Component:
     return rx.link(
-        rx.box(
-            rx.image(
-                src=backend_src(card.thumbnail_url),
-                alt=card.filename,
-                loading="lazy",
-                width="100%",
-                height="100%",
-                object_fit="cover",
-            ),
-            aspect_ratio="1",
-            overflow="hidden",
-            border_radius="8px",
-            # The thumbhash placeholder shows through until the thumbnail has loaded.
-            background_image="url(" + card.placeholder + ")",
-            background_size="cover",
-            background_color=rx.color("gray", 4),
-            custom_attrs={"data-testid": "photo-thumb-frame"},
-        ),
+        square_thumbnail(card.thumbnail_url, card.filename, card.placeholder,
+                         custom_attrs={"data-testid": "photo-thumb-frame"}),
         rx.text(card.taken_label, size="1", color_scheme="gray", padding_top="0.25em"),
         href="/photo/" + card.id,
         key=card.id,

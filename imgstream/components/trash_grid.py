@@ -5,30 +5,15 @@ from __future__ import annotations
 import reflex as rx
 
 from imgstream.components.empty_state import empty_state
-from imgstream.components.media import backend_src
+from imgstream.components.media import square_thumbnail
 from imgstream.state.trash import TrashCard, TrashState
 
 
 def _card(card: TrashCard) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.box(
-                rx.image(
-                    src=backend_src(card.thumbnail_url),
-                    alt=card.filename,
-                    loading="lazy",
-                    width="100%",
-                    height="100%",
-                    object_fit="cover",
-                ),
-                aspect_ratio="1",
-                width="100%",
-                overflow="hidden",
-                border_radius="6px",
-                background_image="url(" + card.placeholder + ")",
-                background_size="cover",
-                background_color=rx.color("gray", 4),
-            ),
+            square_thumbnail(card.thumbnail_url, card.filename, card.placeholder,
+                             border_radius="6px"),
             rx.text(card.filename, size="2", weight="medium", trim="both",
                     class_name="truncate", width="100%", title=card.filename),
             rx.flex(

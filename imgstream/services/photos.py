@@ -650,19 +650,7 @@ def trash_page(
         The page, with the cursor of the next one when there is more.
     """
     query = select(Photo).where(Photo.owner_id == owner_id, Photo.deleted_at.is_not(None))
-    if after is not None:
-        query = query.where(
-            sa.or_(
-                Photo.deleted_at < after.moment,
-                sa.and_(Photo.deleted_at == after.moment, Photo.id < after.photo_id),
-            )
-        )
-    query = query.order_by(Photo.deleted_at.desc(), Photo.id.desc()).limit(limit + 1)
-    rows = list(session.exec(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = PageCursor(as_utc(rows[-1].deleted_at), rows[-1].id) if more else None
-    return TrashPage(rows, cursor)
+    return TrashPage(*_keyset_page(session, query, Photo.deleted_at, limit, after))
 
 
 def trash_expiry(photo: Photo, *, days: int) -> datetime:
@@ -973,19 +961,23 @@ def timeline_page(
         The page, with the cursor of the next one when there is more.
     """
     query = select(Photo).where(Photo.owner_id == owner_id, Photo.deleted_at.is_(None))
+    return TimelinePage(*_keyset_page(session, query, Photo.taken_at, limit, after))
+
+
+def _keyset_page(
+    session: Session, query, moment, limit: int, after: PageCursor | None  # noqa: ANN001
+) -> tuple[list[Photo], PageCursor | None]:
+    """Rows of `query` newest `moment` first, after the cursor; the next page's cursor."""
     if after is not None:
         query = query.where(
-            sa.or_(
-                Photo.taken_at < after.moment,
-                sa.and_(Photo.taken_at == after.moment, Photo.id < after.photo_id),
-            )
+            sa.or_(moment < after.moment,
+                   sa.and_(moment == after.moment, Photo.id < after.photo_id))
         )
-    query = query.order_by(Photo.taken_at.desc(), Photo.id.desc()).limit(limit + 1)
-    rows = list(session.exec(query))
-    more = len(rows) > limit
+    rows = list(session.exec(query.order_by(moment.desc(), Photo.id.desc()).limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
     rows = rows[:limit]
-    cursor = PageCursor(rows[-1].taken_at, rows[-1].id) if more else None
-    return TimelinePage(rows, cursor)
+    return rows, PageCursor(as_utc(getattr(rows[-1], moment.key)), rows[-1].id)
 
 
 def get_photo(*, session: Session, owner_id: uuid.UUID, photo_id: uuid.UUID) -> Photo | None:
