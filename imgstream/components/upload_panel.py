@@ -171,9 +171,9 @@ def _collision_dialog() -> rx.Component:
             rx.dialog.description(
                 rx.cond(
                     UploadState.collision_count > 1,
-                    rx.text(UploadState.collision_count, " files have names already taken. "
-                            "Nothing is uploaded until you decide."),
-                    rx.text("Nothing is uploaded until you decide."),
+                    rx.fragment(UploadState.collision_count, " files have names already taken. "
+                                "Nothing is uploaded until you decide."),
+                    "Nothing is uploaded until you decide.",
                 ),
                 size="2",
                 margin_bottom="1em",
@@ -225,10 +225,8 @@ def _summary() -> rx.Component:
     return rx.cond(
         UploadState.summary.length() > 0,
         rx.callout.root(
-            rx.callout.text(
-                rx.flex(rx.foreach(UploadState.summary, _summary_group), gap="1.25em",
-                        wrap="wrap"),
-            ),
+            rx.flex(rx.foreach(UploadState.summary, _summary_group), gap="1.25em",
+                    wrap="wrap"),
             width="100%",
             variant="surface",
             custom_attrs={"data-testid": "upload-summary"},
