@@ -294,6 +294,41 @@ def test_ingest_list_read_and_delete_a_photo(storage, session, owner, tmp_path):
     assert owner.used_bytes == 0
 
 
+def _ingest(storage, session, owner, tmp_path, data, name, choice):
+    incoming = IncomingFile(filename=name, spool_dir=tmp_path / "in", max_bytes=10**8)
+    incoming.write(data)
+    return photos.ingest(
+        session=session, storage=storage, owner=owner, upload=incoming,
+        sha256=incoming.finish(), thumbnail_size=400, preview_size=1440, max_pixels=10**8,
+        on_collision=choice,
+    )
+
+
+def test_replacing_a_photo_swaps_its_objects_in_the_bucket(storage, session, owner, tmp_path):
+    first = images.jpeg(size=(1600, 1200), color=(200, 10, 10))
+    kept = _ingest(storage, session, owner, tmp_path, first, "wall.jpg",
+                   photos.CollisionChoice.ASK)
+    photo = session.get(Photo, kept.photo_id)
+    old = set(photos.photo_blobs(session=session, storage=storage, photo=photo))
+    asked = _ingest(storage, session, owner, tmp_path, images.jpeg(color=(1, 1, 1)), "WALL.JPG",
+                    photos.CollisionChoice.ASK)
+    assert asked.status is photos.IngestStatus.COLLISION
+
+    second = images.jpeg(size=(800, 1000), color=(10, 200, 10))
+    replaced = _ingest(storage, session, owner, tmp_path, second, "WALL.JPG",
+                       photos.CollisionChoice.REPLACE)
+    assert (replaced.status, replaced.photo_id) == (photos.IngestStatus.REPLACED, photo.id)
+    session.refresh(photo)
+    new = photos.photo_blobs(session=session, storage=storage, photo=photo)
+    assert read(storage, photos.original_of(photo)) == second
+    assert not old & set(new)
+    stored = {key for prefix in ("photos/", "thumbnails/", "previews/")
+              for key in storage.list(prefix)}
+    assert stored == set(new)
+    session.refresh(owner)
+    assert owner.used_bytes == sum(new.values())
+
+
 def service_account_info():
     pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM,
