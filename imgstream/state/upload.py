@@ -19,11 +19,11 @@ from reflex_base.utils.format import format_queue_events
 from imgstream.config import get_settings
 from imgstream.models import Photo, RenditionKind
 from imgstream.runtime import db_session, storage
-from imgstream.services import photos
+from imgstream.services import identity, photos
 from imgstream.services.photos import CollisionChoice, CollisionOutcome
 from imgstream.services.uploads import FileTooLarge, display_name, format_bytes
 from imgstream.state.gallery import GalleryState
-from imgstream.state.session import SessionState, signed_in_user
+from imgstream.state.session import signed_in_user
 
 ACTIVE = ("waiting", "needs_decision", "uploading", "processing")
 
@@ -119,13 +119,19 @@ def _existing_side(key: str, new_name: str, size: int, preview: str,
     )
 
 
-def _check_names(owner_id: uuid.UUID, files: list[dict]) -> dict[str, CollisionItem]:
-    """Collisions of a batch (one query), recorded as detected; by file key."""
+def _check_names(owner_id: uuid.UUID,
+                 files: list[dict]) -> tuple[dict[str, CollisionItem], str]:
+    """Collisions of a batch (one query), recorded as detected, by file key; and the default.
+
+    The owner's default collision choice is read now: another tab may have changed it.
+    """
     with db_session() as session:
+        owner = identity.get_user(session=session, user_id=owner_id)
+        default_choice = owner.collision_choice if owner else CollisionChoice.ASK.value
         found = photos.find_collisions(session=session, owner_id=owner_id,
                                        names=[f["filename"] for f in files])
         if not found:
-            return {}
+            return {}, default_choice
         thumbs = photos.renditions_of(session=session,
                                       photo_ids=[photo.id for photo in found.values()])
         items = {}
@@ -139,7 +145,7 @@ def _check_names(owner_id: uuid.UUID, files: list[dict]) -> dict[str, CollisionI
             )
             photos.record_collision(session=session, owner_id=owner_id, filename=f["filename"],
                                     outcome=CollisionOutcome.DETECTED)
-        return items
+        return items, default_choice
 
 
 def _collision_with(owner_id: uuid.UUID, key: str, new_name: str, size: int, preview: str,
@@ -304,8 +310,6 @@ class UploadState(rx.State):
             return rx.call_script(
                 f"window.imgstreamUploads.forget({json.dumps([f.get('id') for f in files])})")
         settings = get_settings()
-        account = await self.get_state(SessionState)
-        default_choice = account.collision_choice or CollisionChoice.ASK.value
         new_rows, accepted = [], []
         for f in files:
             key, size = str(f.get("id")), int(f.get("size") or 0)
@@ -329,7 +333,7 @@ class UploadState(rx.State):
         if refused:
             scripts.append(rx.call_script(
                 f"window.imgstreamUploads.forget({json.dumps(refused)})"))
-        collisions = await asyncio.to_thread(_check_names, owner_id, accepted)
+        collisions, default_choice = await asyncio.to_thread(_check_names, owner_id, accepted)
         now = time.monotonic()
         for key, item in collisions.items():
             if default_choice == CollisionChoice.ASK.value:
