@@ -322,8 +322,8 @@ def test_replacing_a_photo_swaps_its_objects_in_the_bucket(storage, session, own
     new = photos.photo_blobs(session=session, storage=storage, photo=photo)
     assert read(storage, photos.original_of(photo)) == second
     assert not old & set(new)
-    stored = {key for prefix in ("photos/", "thumbnails/", "previews/")
-              for key in storage.list(prefix)}
+    stored = {key for prefix in ("photos", "thumbnails", "previews")
+              for key in storage.list(f"{prefix}/{owner.id}/")}
     assert stored == set(new)
     session.refresh(owner)
     assert owner.used_bytes == sum(new.values())
