@@ -1,24 +1,30 @@
 """Everything that looks inside an image: format sniffing, validation, metadata, derivatives.
 
-This is the only module that imports image libraries: Pillow (and its HEIF plugin) and libvips.
+This is the only module that imports image libraries: Pillow (and its HEIF plugin), libjpeg-turbo
+(through simplejpeg), libvips and a SIMD resampler (fast_image_resize, through cykooz.resizer).
 One decode of an upload, at the smallest size that still serves the largest derivative, yields
 the preview, the thumbnail and the thumbhash placeholder; metadata comes from the EXIF IFDs where
 the standard puts it.
 
-Pillow parses every header, checks the pixel caps, reads the metadata and decodes JPEG (DCT
-scaling), GIF, HEIC and AVIF. libvips does what it does much faster: resampling (vectorised),
-and decoding large PNG and WebP (streamed straight into the reduction; WebP scaled while it is
-decoded). Colour management, orientation and encoding stay in one place whichever decoded.
+Pillow parses every header, checks the pixel caps, reads the metadata, converts colour and
+encodes. Pixels are decoded by whatever does it fastest for the format: libjpeg-turbo for JPEG
+(DCT-scaled, with its newest SIMD code), libvips for large PNG and WebP (PNG rows streamed
+straight into the reduction, WebP scaled while it is decoded), Pillow for the rest. Resampling
+is done by the SIMD resampler whatever decoded; colour management, orientation and encoding stay
+in one place.
 """
 
 from __future__ import annotations
 
 import base64
+import ctypes
 import functools
 import io
 import logging
 import math
+import mmap
 import struct
+import threading
 import unicodedata
 import warnings
 from collections.abc import Callable
@@ -29,7 +35,10 @@ from typing import BinaryIO, TypeVar
 
 import pillow_heif
 import pyvips
+import simplejpeg
 import thumbhash
+from cykooz_resizer import FilterType, ResizeAlg, ResizeOptions, Resizer
+from cykooz_resizer.alpha import set_image_mode
 from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
 
 log = logging.getLogger(__name__)
@@ -48,6 +57,28 @@ pillow_heif.register_heif_opener(thumbnails=True, depth_images=False, aux_images
 pyvips.cache_set_max(0)
 pyvips.concurrency_set(1)
 pyvips.block_untrusted_set(True)
+
+MALLOC_KEEP_BYTES = 128 * 2**20
+"""Freed memory the C allocator keeps for reuse instead of handing it back to the kernel."""
+
+
+def _keep_freed_memory() -> None:
+    """Let glibc keep freed image buffers for the next upload.
+
+    By default it hands the top of the heap back once more than about twice the last large
+    buffer is free, so each upload's decode and preview buffers come back as fresh pages: a
+    page fault per 4 KiB, several milliseconds per photo. Up to `MALLOC_KEEP_BYTES` stay
+    mapped instead; buffers up to 32 MiB come from the heap. Other C libraries do nothing.
+    """
+    libc = ctypes.CDLL(None)  # the C library the process already runs on
+    if not hasattr(libc, "gnu_get_libc_version"):  # not glibc: nothing to tune
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    libc.mallopt(m_mmap_threshold, 32 * 2**20)
+    libc.mallopt(m_trim_threshold, MALLOC_KEEP_BYTES)
+
+
+_keep_freed_memory()
 
 TAG_ORIENTATION = 0x0112
 TAG_MAKE = 0x010F
@@ -73,8 +104,9 @@ MAX_FRAMES = 500
 """Animated images with more frames are refused; only the first frame is ever decoded."""
 MAX_ANIMATION_PIXELS = 1_000_000_000
 """Refused above this many pixels over all frames: a browser plays the original."""
-THUMBHASH_EDGE = 100
-"""Longest edge of the image a thumbhash is computed from (the format's maximum)."""
+THUMBHASH_EDGE = 64
+"""Longest edge of the image a thumbhash is computed from (the format allows up to 100; it keeps
+only the lowest frequencies, which 64 px carry as well at under half the cost)."""
 WEBP_METHOD = 2
 """libwebp effort for WebP derivatives: 2-3x faster than the default 4, files about 5% larger."""
 MAX_PNG_CHUNKS = 100_000
@@ -82,7 +114,10 @@ MAX_PNG_CHUNKS = 100_000
 MAX_PNG_EXIF_BYTES = 4 * 2**20
 """Larger eXIf chunks in a PNG are ignored."""
 VIPS_MIN_EDGE = 4
-"""Images with a shorter edge than this are resampled by Pillow (libvips needs filter room)."""
+"""Images with a shorter edge than this are never decoded by libvips (it needs filter room)."""
+JPEG_DCT_SCALES = (8, 4, 2, 1)
+"""JPEG DCT scaling denominators used: libjpeg-turbo has SIMD code for these. The other M/8
+scales it offers run in plain C and decode slower than the next power of two up."""
 
 
 class UnsupportedImage(Exception):  # noqa: N818 - the domain name for "not a supported image"
@@ -349,7 +384,7 @@ def _analyse_open(
                 frames = getattr(im, "n_frames", 1)
                 _check_frames(frames, width * height)
             icc = im.info.get("icc_profile") or None
-            source = None
+            streamed = None
             if (
                 fmt in (PNG, WEBP)
                 and frames == 1
@@ -358,8 +393,8 @@ def _analyse_open(
             ):
                 # Too large to be its own preview whatever its metadata says, so the size to
                 # decode to is known before the metadata is read.
-                source = _vips_load(path, fmt, (width, height), _fit(im.size, preview_size))
-                if source is not None and fmt is PNG and "exif" not in im.info:
+                streamed = _vips_load(path, fmt, (width, height), _fit(im.size, preview_size))
+                if streamed is not None and fmt is PNG and "exif" not in im.info:
                     # Without an eXIf chunk before the pixels, Pillow would decode the whole
                     # PNG looking for one after them.
                     im.info["exif"] = _png_exif_after_pixels(fh)
@@ -372,49 +407,100 @@ def _analyse_open(
                 and im.mode in ("RGB", "RGBA", "L", "LA", "P")
                 and metadata.gps is None
             )
-            largest = thumbnail_size if self_preview else preview_size
-            target = _fit((width, height), largest)
-            if target != (width, height):
-                # JPEG: DCT scaling to the smallest scale still >= the target. HEIF: an
-                # embedded thumbnail at least that large, when there is one.
-                drafted = im.draft(im.mode, target)
-                if fmt is JPEG and im.mode in ("RGB", "L") and drafted is not None:
-                    source = _vips_load(path, fmt, im.size, target, shrink=width / drafted[1][2])
+            target = _fit((width, height), thumbnail_size if self_preview else preview_size)
+            # Bilinear widens with the scale factor: for the factor of at most 2 left after a
+            # reduced decode it is as sharp as Lanczos at about half the cost. A thumbnail
+            # made straight from the decode gets the thumbnail filter.
+            kernel = THUMBNAIL_FILTER if self_preview else PREVIEW_FILTER
+            converted = False
+            if streamed is not None:
+                pixels = _from_vips(streamed, "L" if streamed.bands == 1 else "RGB")
             elif fmt is JPEG and im.mode in ("RGB", "L"):
-                source = _vips_load(path, fmt, im.size, target, shrink=1)
-            # Linear (bilinear in Pillow) widens with the scale factor: for the small factor
-            # left after DCT scaling it is as sharp as cubic at about half the cost. A
-            # thumbnail made straight from the decode gets Lanczos, like every thumbnail.
-            kernel = "lanczos3" if self_preview else "linear"
-            thumb_target = _fit(target, thumbnail_size)
-            if source is not None:
-                base, thumb_image = _vips_derivatives(source, target, thumb_target, kernel)
-                converted = False
+                pixels = _decode_jpeg(fh, im.mode, im.size, target, kernel)
             else:
+                if target != (width, height):
+                    # HEIF: an embedded thumbnail at least as large as the target, if any.
+                    # JPEG (CMYK): DCT scaling.
+                    im.draft(im.mode, target)
                 im.load()
                 # CMYK is converted to sRGB with its profile before resizing; other modes
                 # after, on fewer pixels.
                 converted = im.mode == "CMYK"
-                base = _resize(_normalise_mode(im, icc), target, kernel)
-                thumb_image = None
+                pixels = _normalise_mode(im, icc)
+            base = _resize(pixels, target, kernel)
             base = _upright_srgb(base, None if converted else icc, metadata.orientation)
             if metadata.orientation >= 5:
                 width, height = height, width
             preview = None if self_preview else _encode_preview(base)
-            if thumb_image is None:
-                thumb_image = _resize(base, _fit(base.size, thumbnail_size), "lanczos3")
-            else:
-                thumb_image = _upright_srgb(thumb_image, icc, metadata.orientation)
-            thumbnail = _encode(thumb_image, WEBP)
+            thumb_image = _resize(base, _fit(base.size, thumbnail_size), THUMBNAIL_FILTER)
             return ImageAnalysis(
                 format=fmt,
                 width=width,
                 height=height,
                 metadata=metadata,
-                thumbnail=thumbnail,
+                thumbnail=_encode(thumb_image, WEBP),
                 preview=preview,
                 thumbhash=_thumbhash(thumb_image),
             )
+
+
+def _decode_jpeg(
+    fh: BinaryIO, mode: str, size: tuple[int, int], target: tuple[int, int], kernel: FilterType
+) -> Image.Image:
+    """Decode an 8-bit RGB or grey JPEG with libjpeg-turbo and resample it to `target`.
+
+    The DCT scale is the smallest power of two whose output still covers `target`, so at most
+    a factor of 2 is left to resample. The file is mapped, not read, and the pixels are decoded
+    into a buffer this thread keeps, which the resampler reads in place: no page of the decode
+    is new or copied. Recoverable decoder warnings (a truncated file among them) are errors.
+
+    Args:
+        fh: The open file, already parsed by Pillow.
+        mode: "RGB" or "L", as Pillow reads the header.
+        size: The image's size.
+        target: The size to resample to.
+        kernel: The resampling filter.
+
+    Returns:
+        The pixels at `target`, in memory of their own.
+    """
+    width, height = size
+    denominator = next(
+        d for d in JPEG_DCT_SCALES
+        if d == 1 or (-(-width // d) >= target[0] and -(-height // d) >= target[1])
+    )
+    decoded = (-(-width // denominator), -(-height // denominator))
+    # RGB as RGBX: four bytes a pixel, the layout of a Pillow RGB image, so Pillow can map it.
+    raw = "L" if mode == "L" else "RGBX"
+    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        pixels = simplejpeg.decode_jpeg(
+            data,
+            colorspace="GRAY" if mode == "L" else raw,
+            min_width=decoded[0],
+            min_height=decoded[1],
+            buffer=_decode_buffer(decoded[0] * decoded[1] * len(raw)),
+            strict=True,
+        )
+    view = Image.frombuffer(raw, (pixels.shape[1], pixels.shape[0]), pixels, "raw", raw, 0, 1)
+    if view.size == target:
+        return view.convert(mode)
+    set_image_mode(view, mode)  # the same memory layout, read as what it is
+    return _resize(view, target, kernel)
+
+
+_decode_buffers = threading.local()
+
+
+def _decode_buffer(size: int) -> memoryview:
+    """This thread's JPEG decode buffer, at least `size` bytes, kept from one upload to the next.
+
+    A fresh one per decode would be new pages from the kernel every time: megabytes of page
+    faults, up to half the decode's own time.
+    """
+    buffer = getattr(_decode_buffers, "buffer", None)
+    if buffer is None or len(buffer) < size:
+        buffer = _decode_buffers.buffer = bytearray(size)
+    return memoryview(buffer)[:size]
 
 
 def _upright_srgb(im: Image.Image, icc: bytes | None, orientation: int) -> Image.Image:
@@ -429,34 +515,25 @@ def _upright_srgb(im: Image.Image, icc: bytes | None, orientation: int) -> Image
 
 
 def _vips_load(
-    path: Path,
-    fmt: ImageFormat,
-    size: tuple[int, int],
-    target: tuple[int, int],
-    *,
-    shrink: float = 1,
+    path: Path, fmt: ImageFormat, size: tuple[int, int], target: tuple[int, int]
 ) -> pyvips.Image | None:
-    """Open a JPEG, PNG or WebP with libvips, to be decoded at reduced size as it is read.
+    """Open a large PNG or WebP with libvips, to be decoded at reduced size as it is read.
 
-    JPEG is decoded with DCT scaling by `shrink` (what Pillow's `draft` chose); PNG rows stream
-    straight into the reduction, so the full-size image never exists; WebP is decoded at the
-    reduced scale. Nothing is decoded yet: only the header is read here.
+    PNG rows stream straight into an integer box reduction, so the full-size image never
+    exists; WebP is decoded at the reduced scale. Either way at most a factor of 2 is left to
+    resample. Nothing is decoded yet: only the header is read here.
 
     Args:
         path: The file, already opened by Pillow (so its header and pixel cap are checked).
-        fmt: JPEG, PNG or WEBP.
-        size: The size expected from the load (after DCT scaling for JPEG).
+        fmt: PNG or WEBP.
+        size: The image's size.
         target: The size the pixels are going to be reduced to.
-        shrink: JPEG only: 1, 2, 4 or 8.
 
     Returns:
         The lazy image, or None when libvips does not read the file as 8-bit grey or RGB of
         the expected size (then Pillow decodes it, like any other format).
     """
-    if fmt is JPEG:
-        vi = pyvips.Image.jpegload(str(path), shrink=round(shrink), access="sequential",
-                                   fail_on="error")
-    elif fmt is WEBP:
+    if fmt is WEBP:
         scale = max(target[0] / size[0], target[1] / size[1])
         vi = pyvips.Image.webpload(str(path), scale=scale, fail_on="error")
         size = (vi.width, vi.height)  # libwebp rounds the scaled size its own way
@@ -469,7 +546,8 @@ def _vips_load(
         or min(*size, *target) < VIPS_MIN_EDGE
     ):
         return None
-    return vi
+    box = min(size[0] // target[0], size[1] // target[1])
+    return vi.shrink(box, box) if box >= 2 else vi
 
 
 def _png_exif_after_pixels(fh: BinaryIO) -> bytes | None:
@@ -490,27 +568,6 @@ def _png_exif_after_pixels(fh: BinaryIO) -> bytes | None:
             return None
         fh.seek(length + 4, io.SEEK_CUR)
     return None
-
-
-def _vips_derivatives(
-    vi: pyvips.Image, target: tuple[int, int], thumb_target: tuple[int, int], kernel: str
-) -> tuple[Image.Image, Image.Image]:
-    """Decode and reduce once in libvips; the base image and the thumbnail made from it.
-
-    The decode is rendered into one buffer that both Pillow (for the base image) and libvips
-    (for the thumbnail) read without copying it.
-    """
-    mode = "L" if vi.bands == 1 else "RGB"
-    if (vi.width, vi.height) != target:
-        vi = vi.resize(target[0] / vi.width, vscale=target[1] / vi.height, kernel=kernel)
-    pixels = vi.write_to_memory()
-    base = Image.frombuffer(mode, target, pixels, "raw", mode, 0, 1)
-    if thumb_target == target:
-        return base, base
-    thumb = pyvips.Image.new_from_memory(pixels, *target, vi.bands, "uchar").resize(
-        thumb_target[0] / target[0], vscale=thumb_target[1] / target[1], kernel="lanczos3"
-    )
-    return base, _from_vips(thumb, mode)
 
 
 def _from_vips(vi: pyvips.Image, mode: str) -> Image.Image:
@@ -578,30 +635,28 @@ def _fit(size: tuple[int, int], longest: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-# Pillow's filter (and reducing gap) standing in for each libvips kernel.
-_PILLOW_RESAMPLE = {
-    "linear": (Image.Resampling.BILINEAR, 1.0),
-    "lanczos3": (Image.Resampling.LANCZOS, 1.5),
-}
+PREVIEW_FILTER = FilterType.bilinear
+"""Resampling filter from a reduced decode to the preview (at most a factor of 2 left)."""
+THUMBNAIL_FILTER = FilterType.catmull_rom
+"""Resampling filter for thumbnails: sharp in a grid at 2x density."""
+_resizers = threading.local()
 
 
-def _resize(im: Image.Image, size: tuple[int, int], kernel: str) -> Image.Image:
-    """The image at `size`, made with the "linear" or "lanczos3" kernel (scaled to antialias).
+def _resize(im: Image.Image, size: tuple[int, int], kernel: FilterType) -> Image.Image:
+    """The image at `size`, resampled by convolution with `kernel` (widened to antialias).
 
-    8-bit grey and RGB are resampled by libvips: vectorised, it is 2-4x faster than Pillow.
-    Alpha (which needs premultiplying) and tiny images go through Pillow's same filters.
+    The SIMD resampler (AVX2 or SSE4.1 where the CPU has them) is several times faster than
+    Pillow's and libvips' horizontal pass; alpha is premultiplied while it works. It releases
+    the GIL, so uploads resample in parallel.
     """
     if im.size == size:
         return im
-    if im.mode in ("RGB", "L") and min(*im.size, *size) >= VIPS_MIN_EDGE:
-        vi = pyvips.Image.new_from_memory(im.tobytes(), im.width, im.height, len(im.mode), "uchar")
-        vi = vi.resize(size[0] / im.width, vscale=size[1] / im.height, kernel=kernel)
-        if (vi.width, vi.height) == size:
-            return _from_vips(vi, im.mode)
-    resample, reducing_gap = _PILLOW_RESAMPLE[kernel]
-    # reducing_gap: a fast integer box reduction first (like JPEG DCT scaling), the filter only
-    # over what is left, less than a factor of `reducing_gap` more.
-    return im.resize(size, resample, reducing_gap=reducing_gap)
+    resizer = getattr(_resizers, "resizer", None)
+    if resizer is None:
+        resizer = _resizers.resizer = Resizer()
+    out = Image.new(im.mode, size, None)  # every pixel is written: no fill
+    resizer.resize_pil(im, out, ResizeOptions(resize_alg=ResizeAlg.convolution(kernel)))
+    return out
 
 
 def _normalise_mode(im: Image.Image, icc: bytes | None) -> Image.Image:
@@ -672,9 +727,7 @@ def _encode(im: Image.Image, fmt: ImageFormat) -> Derivative:
 
 
 def _thumbhash(im: Image.Image) -> str:
-    small = im.copy()
-    small.thumbnail((THUMBHASH_EDGE, THUMBHASH_EDGE), Image.Resampling.BILINEAR)
-    rgba = small.convert("RGBA")
+    rgba = _resize(im, _fit(im.size, THUMBHASH_EDGE), FilterType.bilinear).convert("RGBA")
     digest = thumbhash.rgba_to_thumb_hash(rgba.width, rgba.height, rgba.tobytes())
     return base64.b64encode(digest).decode("ascii")
 

@@ -183,21 +183,90 @@ def test_animated_webp_uses_the_first_frame(tmp_path):
 # Decoding once, at reduced size
 
 
-def test_jpeg_is_decoded_at_a_reduced_dct_scale(tmp_path, monkeypatch):
-    from PIL import JpegImagePlugin
+@pytest.mark.parametrize(
+    ("size", "decoded_size", "preview"),
+    [
+        ((6000, 4000), (1500, 1000), (1440, 960)),  # 1/4: still >= the 1440 px preview
+        ((4000, 3000), (2000, 1500), (1440, 1080)),  # 1/2 (3/8 would be 1500, but slower)
+        ((2048, 1536), (2048, 1536), (1440, 1080)),  # 1/2 would be under 1440: full size
+        ((20000, 3000), (2500, 375), (1440, 216)),  # a panorama: 1/8
+    ],
+)
+def test_jpeg_is_decoded_once_at_a_power_of_two_dct_scale(
+    tmp_path, monkeypatch, size, decoded_size, preview
+):
+    decodes = []
+    real = imaging.simplejpeg.decode_jpeg
 
-    drafts = []
-    real = JpegImagePlugin.JpegImageFile.draft
+    def spy(*args, **kwargs):
+        pixels = real(*args, **kwargs)
+        decodes.append((pixels.shape[1], pixels.shape[0]))
+        return pixels
 
-    def spy(self, mode, size):
-        result = real(self, mode, size)
-        drafts.append(self.size)
-        return result
+    monkeypatch.setattr(imaging.simplejpeg, "decode_jpeg", spy)
+    result = analyse_without_pillow_decoding(
+        tmp_path, monkeypatch, images.encode(images.photo_like(size), "JPEG")
+    )
+    assert decodes == [decoded_size]
+    assert (result.preview.width, result.preview.height) == preview
 
-    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
-    result = analyse_bytes(tmp_path, images.encode(images.photo_like((6000, 4000)), "JPEG"))
-    assert drafts == [(1500, 1000)], "one decode at 1/4 scale, still >= the 1440 px preview"
-    assert (result.preview.width, result.preview.height) == (1440, 960)
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_jpeg_derivatives_match_a_full_size_pillow_rendering(tmp_path, monkeypatch, progressive):
+    """The DCT-scaled decode read in place by the resampler has the colours Pillow decodes."""
+    im = images.photo_like((3000, 2000))
+    draw_quadrants(im)
+    data = images.encode(im, "JPEG", quality=95, progressive=progressive)
+    result = analyse_without_pillow_decoding(tmp_path, monkeypatch, data)
+    with Image.open(io.BytesIO(data)) as full:
+        reference = full.convert("RGB")
+    for derivative in (result.preview, result.thumbnail):
+        out = decoded(derivative).convert("RGB")
+        expected = reference.resize(out.size, Image.Resampling.LANCZOS)
+        difference = ImageStat.Stat(ImageChops.difference(out, expected)).mean
+        assert max(difference) < 4, (derivative.format, difference)
+        for x, y in ((0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)):
+            at = (int(out.width * x), int(out.height * y))
+            got, want = out.getpixel(at), expected.getpixel(at)
+            assert all(abs(g - w) < 16 for g, w in zip(got, want, strict=True)), (at, got, want)
+
+
+def draw_quadrants(im: Image.Image) -> None:
+    from PIL import ImageDraw
+
+    w, h = im.size
+    draw = ImageDraw.Draw(im)
+    for (x, y), colour in zip(
+        ((0, 0), (w // 2, 0), (0, h // 2), (w // 2, h // 2)),
+        ((220, 30, 30), (30, 200, 40), (40, 60, 210), (240, 220, 40)),
+        strict=True,
+    ):
+        draw.rectangle((x + w // 8, y + h // 8, x + w // 2 - w // 8, y + h // 2 - h // 8),
+                       fill=colour)
+
+
+def test_reused_decode_buffers_never_leak_between_uploads(tmp_path):
+    """Each thread keeps its decode buffer; a result never depends on what was decoded before."""
+    import concurrent.futures
+
+    files = []
+    for i, size in enumerate([(4000, 3000), (2048, 1536), (6000, 4000), (1600, 1200)]):
+        im = images.photo_like(size)
+        draw_quadrants(im)
+        path = tmp_path / f"{i}.jpg"
+        path.write_bytes(images.encode(im, "JPEG"))
+        files.append(path)
+
+    def run(path):
+        result = imaging.analyse(path, thumbnail_size=400, preview_size=1440,
+                                 max_pixels=100_000_000)
+        return result.preview.data, result.thumbnail.data, result.thumbhash
+
+    alone = [run(path) for path in files]
+    for path, expected in zip(reversed(files), reversed(alone), strict=True):
+        assert run(path) == expected
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        assert list(pool.map(run, files * 3)) == alone * 3
 
 
 def test_heic_embedded_thumbnail_is_used_when_large_enough(tmp_path, monkeypatch):
@@ -222,10 +291,11 @@ def test_heic_embedded_thumbnail_is_used_when_large_enough(tmp_path, monkeypatch
     assert drafts == [None], "a 256 px embedded thumbnail is too small for the preview"
 
 
-# Large JPEG, PNG and WebP: pixels decoded by libvips, everything else as for other formats
+# JPEG (libjpeg-turbo) and large PNG and WebP (libvips): pixels decoded without Pillow,
+# everything else as for other formats
 
 
-def analyse_with_libvips(tmp_path, monkeypatch, data: bytes, **kwargs):
+def analyse_without_pillow_decoding(tmp_path, monkeypatch, data: bytes, **kwargs):
     """Analyse, failing if Pillow decodes any pixels of the upload."""
 
     def load(self):
@@ -251,7 +321,7 @@ def png_with_exif_after_pixels(im: Image.Image, exif: bytes) -> bytes:
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 @pytest.mark.parametrize("orientation", range(1, 9))
-def test_libvips_decoded_formats_end_upright_without_a_pillow_decode(
+def test_formats_decoded_without_pillow_end_upright_without_a_pillow_decode(
     tmp_path, monkeypatch, fmt, orientation
 ):
     inverse = images.INVERSE_ORIENTATION[orientation]
@@ -259,7 +329,9 @@ def test_libvips_decoded_formats_end_upright_without_a_pillow_decode(
     stored = marked if inverse is None else marked.transpose(inverse)
     data = FORMAT_SAMPLES[fmt](stored, exif=images.exif_bytes(orientation=orientation))
 
-    result = analyse_with_libvips(tmp_path, monkeypatch, data, preview_size=600, thumbnail_size=200)
+    result = analyse_without_pillow_decoding(
+        tmp_path, monkeypatch, data, preview_size=600, thumbnail_size=200
+    )
 
     assert (result.width, result.height) == (800, 400)
     assert result.metadata.orientation == orientation
@@ -270,11 +342,11 @@ def test_libvips_decoded_formats_end_upright_without_a_pillow_decode(
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
-def test_libvips_decoded_formats_keep_their_exif(tmp_path, monkeypatch, fmt):
+def test_formats_decoded_without_pillow_keep_their_exif(tmp_path, monkeypatch, fmt):
     exif = images.exif_bytes(date_original="2022:08:09 07:06:05", offset_original="+09:00",
                              make="Apple", model="iPhone 15 Pro", gps=(48.8584, 2.2945))
     data = FORMAT_SAMPLES[fmt](images.photo_like((800, 400)), exif=exif)
-    result = analyse_with_libvips(tmp_path, monkeypatch, data, preview_size=600)
+    result = analyse_without_pillow_decoding(tmp_path, monkeypatch, data, preview_size=600)
     assert result.taken_at == imaging.TakenAt(
         datetime(2022, 8, 8, 22, 6, 5, tzinfo=UTC), 540, "exif_original"
     )
@@ -285,7 +357,7 @@ def test_libvips_decoded_formats_keep_their_exif(tmp_path, monkeypatch, fmt):
 def test_png_exif_after_the_pixels_is_found_without_decoding_twice(tmp_path, monkeypatch):
     data = png_with_exif_after_pixels(images.marked((800, 400)).transpose(
         Image.Transpose.ROTATE_90), images.exif_bytes(orientation=6, make="Canon"))
-    result = analyse_with_libvips(tmp_path, monkeypatch, data, preview_size=600)
+    result = analyse_without_pillow_decoding(tmp_path, monkeypatch, data, preview_size=600)
     assert result.metadata.orientation == 6
     assert result.metadata.camera.make == "Canon"
     assert_upright(decoded(result.preview))
@@ -293,17 +365,17 @@ def test_png_exif_after_the_pixels_is_found_without_decoding_twice(tmp_path, mon
 
 def test_png_without_exif_has_none(tmp_path, monkeypatch):
     data = images.encode(images.photo_like((800, 400)), "PNG")
-    result = analyse_with_libvips(tmp_path, monkeypatch, data, preview_size=600)
+    result = analyse_without_pillow_decoding(tmp_path, monkeypatch, data, preview_size=600)
     assert result.metadata == imaging.PhotoMetadata()
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
-def test_libvips_decoded_formats_convert_icc_to_srgb(tmp_path, monkeypatch, fmt):
+def test_formats_decoded_without_pillow_convert_icc_to_srgb(tmp_path, monkeypatch, fmt):
     swapped = images.rgb_icc_profile([images.SRGB_D50_PRIMARIES[1], images.SRGB_D50_PRIMARIES[0],
                                       images.SRGB_D50_PRIMARIES[2]])
     im = Image.new("RGB", (2000, 1000), (255, 0, 0))
     data = images.encode(im, fmt, icc_profile=swapped, quality=95)
-    result = analyse_with_libvips(tmp_path, monkeypatch, data)
+    result = analyse_without_pillow_decoding(tmp_path, monkeypatch, data)
     for derivative in (result.thumbnail, result.preview):
         r, g, b = decoded(derivative).convert("RGB").getpixel((50, 50))
         assert g > 200 and r < 60, (derivative.format, (r, g, b))
@@ -312,7 +384,7 @@ def test_libvips_decoded_formats_convert_icc_to_srgb(tmp_path, monkeypatch, fmt)
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
 def test_libvips_decoded_grey_stays_grey(tmp_path, monkeypatch, fmt):
     im = Image.linear_gradient("L").resize((2000, 1000))
-    result = analyse_with_libvips(tmp_path, monkeypatch, images.encode(im, fmt))
+    result = analyse_without_pillow_decoding(tmp_path, monkeypatch, images.encode(im, fmt))
     for derivative in (result.thumbnail, result.preview):
         out = decoded(derivative).convert("RGB")
         r, g, b = out.getpixel((out.width // 2, out.height // 2))
