@@ -58,17 +58,19 @@ pyvips.cache_set_max(0)
 pyvips.concurrency_set(1)
 pyvips.block_untrusted_set(True)
 
-MALLOC_KEEP_BYTES = 128 * 2**20
+MALLOC_KEEP_BYTES = 64 * 2**20
 """Freed memory the C allocator keeps for reuse instead of handing it back to the kernel."""
 
 
 def _keep_freed_memory() -> None:
     """Let glibc keep freed image buffers for the next upload.
 
-    By default it hands the top of the heap back once more than about twice the last large
-    buffer is free, so each upload's decode and preview buffers come back as fresh pages: a
-    page fault per 4 KiB, several milliseconds per photo. Up to `MALLOC_KEEP_BYTES` stay
-    mapped instead; buffers up to 32 MiB come from the heap. Other C libraries do nothing.
+    By default it hands the top of a heap back once more than about twice the last large
+    buffer is free, so each upload's preview and resampling buffers come back as fresh pages:
+    a page fault per 4 KiB, several milliseconds per photo. Up to `MALLOC_KEEP_BYTES` per heap
+    stay mapped instead, and buffers up to 32 MiB come from the heap. Uploads are decoded on
+    one thread per ingest slot, so few heaps ever hold image buffers. Elsewhere than glibc
+    nothing changes.
     """
     libc = ctypes.CDLL(None)  # the C library the process already runs on
     if not hasattr(libc, "gnu_get_libc_version"):  # not glibc: nothing to tune
@@ -495,7 +497,9 @@ def _decode_buffer(size: int) -> memoryview:
     """This thread's JPEG decode buffer, at least `size` bytes, kept from one upload to the next.
 
     A fresh one per decode would be new pages from the kernel every time: megabytes of page
-    faults, up to half the decode's own time.
+    faults, up to half the decode's own time. Uploads are decoded on one thread per ingest
+    slot (`ingest_slots`), so there are as many buffers as slots; each is at most four times
+    the preview's pixels.
     """
     buffer = getattr(_decode_buffers, "buffer", None)
     if buffer is None or len(buffer) < size:

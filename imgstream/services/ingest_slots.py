@@ -1,11 +1,16 @@
 """How many ingests run at once: decoding is CPU-bound, so at most one per core.
 
-The upload page, the REST API and anything else in the server process share this limit.
+The upload page, the REST API and anything else in the server process share this limit, and
+ingests run on their own threads, one per slot: image decoding keeps a buffer per thread, so
+the memory it holds is bounded by the slots, not by how many threads the server has.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextvars
+import functools
 import os
 import weakref
 from collections.abc import Callable
@@ -13,6 +18,7 @@ from typing import ParamSpec, TypeVar
 
 INGEST_SLOTS = os.cpu_count() or 1
 
+_threads = concurrent.futures.ThreadPoolExecutor(INGEST_SLOTS, thread_name_prefix="ingest")
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 # One semaphore per event loop: an asyncio semaphore belongs to the loop it first waits on.
@@ -31,7 +37,7 @@ def slots() -> asyncio.Semaphore:
 
 
 async def run_ingest(work: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-    """Run CPU-heavy work in a worker thread once an ingest slot is free.
+    """Run CPU-heavy work on an ingest thread once an ingest slot is free.
 
     Args:
         work: The blocking function (decoding, storing).
@@ -42,4 +48,5 @@ async def run_ingest(work: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
         What it returns.
     """
     async with slots():
-        return await asyncio.to_thread(work, *args, **kwargs)
+        call = functools.partial(contextvars.copy_context().run, work, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(_threads, call)

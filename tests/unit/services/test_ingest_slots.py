@@ -27,3 +27,20 @@ def test_no_more_ingests_run_at_once_than_there_are_slots(monkeypatch):
     assert aio.run(main()) == [0, 2, 4, 6, 8, 10]
     assert peak == 2
 
+
+
+def test_ingests_run_on_no_more_threads_than_there_are_slots():
+    """Per-thread image buffers stay bounded: the same few threads do every ingest."""
+    names = set()
+
+    def work(n):
+        names.add(threading.current_thread().name)
+        time.sleep(0.01)
+        return n
+
+    async def main():
+        return await asyncio.gather(*(ingest_slots.run_ingest(work, n) for n in range(20)))
+
+    assert aio.run(main()) == list(range(20))
+    assert 1 <= len(names) <= ingest_slots.INGEST_SLOTS
+    assert all(name.startswith("ingest") for name in names)
