@@ -1,17 +1,17 @@
 """Everything that looks inside an image: format sniffing, validation, metadata, derivatives.
 
-This is the only module that imports image libraries: Pillow (and its HEIF plugin), libjpeg-turbo
-(through simplejpeg), libvips and a SIMD resampler (fast_image_resize, through cykooz.resizer).
-One decode of an upload, at the smallest size that still serves the largest derivative, yields
-the preview, the thumbnail and the thumbhash placeholder; metadata comes from the EXIF IFDs where
-the standard puts it.
+This is the only module that uses image libraries: Pillow (and its HEIF plugin), libjpeg-turbo
+(through simplejpeg), libwebp (the one Pillow loads, through the `libwebp` binding), libvips and
+a SIMD resampler (fast_image_resize, through cykooz.resizer). One decode of an upload, at the
+smallest size that still serves the largest derivative, yields the preview, the thumbnail and
+the thumbhash placeholder; metadata comes from the EXIF IFDs where the standard puts it.
 
 Pillow parses every header, checks the pixel caps, reads the metadata, converts colour and
 encodes. Pixels are decoded by whatever does it fastest for the format: libjpeg-turbo for JPEG
-(DCT-scaled, with its newest SIMD code), libvips for large PNG and WebP (PNG rows streamed
-straight into the reduction, WebP scaled while it is decoded), Pillow for the rest. Resampling
-is done by the SIMD resampler whatever decoded; colour management, orientation and encoding stay
-in one place.
+(DCT-scaled, with its newest SIMD code), libwebp for large WebP (rescaled while it is decoded),
+libvips for large PNG (rows streamed straight into the reduction), Pillow for the rest.
+Resampling is done by the SIMD resampler whatever decoded; colour management, orientation and
+encoding stay in one place.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ import thumbhash
 from cykooz_resizer import FilterType, ResizeAlg, ResizeOptions, Resizer
 from cykooz_resizer.alpha import set_image_mode
 from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
+
+from imgstream.services.libwebp import WebPDecoder
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -388,15 +390,15 @@ def _analyse_open(
             icc = im.info.get("icc_profile") or None
             streamed = None
             if (
-                fmt in (PNG, WEBP)
+                fmt is PNG
                 and frames == 1
                 and im.mode in ("RGB", "L")
                 and max(width, height) > preview_size
             ):
                 # Too large to be its own preview whatever its metadata says, so the size to
                 # decode to is known before the metadata is read.
-                streamed = _vips_load(path, fmt, (width, height), _fit(im.size, preview_size))
-                if streamed is not None and fmt is PNG and "exif" not in im.info:
+                streamed = _vips_load(path, (width, height), _fit(im.size, preview_size))
+                if streamed is not None and "exif" not in im.info:
                     # Without an eXIf chunk before the pixels, Pillow would decode the whole
                     # PNG looking for one after them.
                     im.info["exif"] = _png_exif_after_pixels(fh)
@@ -419,6 +421,14 @@ def _analyse_open(
                 pixels = _from_vips(streamed, "L" if streamed.bands == 1 else "RGB")
             elif fmt is JPEG and im.mode in ("RGB", "L"):
                 pixels = _decode_jpeg(fh, im.mode, im.size, target, kernel)
+            elif (
+                fmt is WEBP
+                and not self_preview
+                and frames == 1
+                and im.mode in ("RGB", "RGBA")
+                and (webp := _webp_decoder()) is not None
+            ):
+                pixels = _decode_webp(webp, fh, im.mode, target)
             else:
                 if target != (width, height):
                     # HEIF: an embedded thumbnail at least as large as the target, if any.
@@ -494,7 +504,7 @@ _decode_buffers = threading.local()
 
 
 def _decode_buffer(size: int) -> memoryview:
-    """This thread's JPEG decode buffer, at least `size` bytes, kept from one upload to the next.
+    """This thread's decode buffer, at least `size` bytes, kept from one upload to the next.
 
     A fresh one per decode would be new pages from the kernel every time: megabytes of page
     faults, up to half the decode's own time. Uploads are decoded on one thread per ingest
@@ -505,6 +515,43 @@ def _decode_buffer(size: int) -> memoryview:
     if buffer is None or len(buffer) < size:
         buffer = _decode_buffers.buffer = bytearray(size)
     return memoryview(buffer)[:size]
+
+
+def _decode_webp(
+    decoder: WebPDecoder, fh: BinaryIO, mode: str, target: tuple[int, int]
+) -> Image.Image:
+    """Decode a single-image WebP straight to `target` with libwebp's own rescaler.
+
+    Each output pixel averages the source pixels under it (alpha premultiplied meanwhile), so
+    the full-size image never exists. libwebp writes RGBA into this thread's decode buffer.
+
+    Args:
+        decoder: libwebp.
+        fh: The open file, already parsed by Pillow.
+        mode: "RGB" or "RGBA", as Pillow reads the header.
+        target: The size to decode to.
+
+    Returns:
+        The pixels at `target`, in memory of their own.
+    """
+    fh.seek(0)
+    data = fh.read()
+    buffer = _decode_buffer(target[0] * target[1] * 4)
+    decoder.decode_rgba(data, target, buffer)
+    view = Image.frombuffer("RGBA", target, buffer, "raw", "RGBA", 0, 1)
+    return view.convert("RGB") if mode == "RGB" else view.copy()
+
+
+@functools.cache
+def _webp_decoder() -> WebPDecoder | None:
+    """The libwebp Pillow loaded, or None when it cannot be called (Pillow decodes then)."""
+    try:
+        from PIL import _webp  # the extension links libwebp; its symbols are found through it
+
+        return WebPDecoder(_webp.__file__)
+    except (ImportError, OSError, AttributeError) as exc:
+        log.warning("WebP uploads are decoded at full size: %s", exc)
+        return None
 
 
 def _upright_srgb(im: Image.Image, icc: bytes | None, orientation: int) -> Image.Image:
@@ -519,17 +566,16 @@ def _upright_srgb(im: Image.Image, icc: bytes | None, orientation: int) -> Image
 
 
 def _vips_load(
-    path: Path, fmt: ImageFormat, size: tuple[int, int], target: tuple[int, int]
+    path: Path, size: tuple[int, int], target: tuple[int, int]
 ) -> pyvips.Image | None:
-    """Open a large PNG or WebP with libvips, to be decoded at reduced size as it is read.
+    """Open a large PNG with libvips, to be decoded at reduced size as it is read.
 
-    PNG rows stream straight into an integer box reduction, so the full-size image never
-    exists; WebP is decoded at the reduced scale. Either way at most a factor of 2 is left to
-    resample. Nothing is decoded yet: only the header is read here.
+    Its rows stream straight into an integer box reduction, so the full-size image never
+    exists, and at most a factor of 2 is left to resample. Nothing is decoded yet: only the
+    header is read here.
 
     Args:
         path: The file, already opened by Pillow (so its header and pixel cap are checked).
-        fmt: PNG or WEBP.
         size: The image's size.
         target: The size the pixels are going to be reduced to.
 
@@ -537,12 +583,7 @@ def _vips_load(
         The lazy image, or None when libvips does not read the file as 8-bit grey or RGB of
         the expected size (then Pillow decodes it, like any other format).
     """
-    if fmt is WEBP:
-        scale = max(target[0] / size[0], target[1] / size[1])
-        vi = pyvips.Image.webpload(str(path), scale=scale, fail_on="error")
-        size = (vi.width, vi.height)  # libwebp rounds the scaled size its own way
-    else:
-        vi = pyvips.Image.pngload(str(path), access="sequential", fail_on="error")
+    vi = pyvips.Image.pngload(str(path), access="sequential", fail_on="error")
     if (
         vi.format != "uchar"
         or vi.bands not in (1, 3)

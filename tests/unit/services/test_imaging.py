@@ -291,8 +291,8 @@ def test_heic_embedded_thumbnail_is_used_when_large_enough(tmp_path, monkeypatch
     assert drafts == [None], "a 256 px embedded thumbnail is too small for the preview"
 
 
-# JPEG (libjpeg-turbo) and large PNG and WebP (libvips): pixels decoded without Pillow,
-# everything else as for other formats
+# JPEG (libjpeg-turbo), large WebP (libwebp) and large PNG (libvips): pixels decoded without
+# Pillow, everything else as for other formats
 
 
 def analyse_without_pillow_decoding(tmp_path, monkeypatch, data: bytes, **kwargs):
@@ -389,6 +389,61 @@ def test_libvips_decoded_grey_stays_grey(tmp_path, monkeypatch, fmt):
         out = decoded(derivative).convert("RGB")
         r, g, b = out.getpixel((out.width // 2, out.height // 2))
         assert abs(r - g) <= 2 and abs(g - b) <= 2 and 100 < g < 160
+
+
+def test_large_webp_is_decoded_once_straight_to_the_preview_size(tmp_path, monkeypatch):
+    decoder = imaging._webp_decoder()
+    assert decoder is not None, "the libwebp Pillow loads is callable"
+    sizes = []
+    decode_rgba = decoder.decode_rgba
+
+    def recording(data, size, out):
+        sizes.append(size)
+        return decode_rgba(data, size, out)
+
+    monkeypatch.setattr(decoder, "decode_rgba", recording)
+    im = images.photo_like((3000, 2000))
+    data = images.encode(im, "WEBP", quality=95)
+
+    result = analyse_without_pillow_decoding(tmp_path, monkeypatch, data)
+
+    assert sizes == [(1440, 960)]
+    reference = im.resize((1440, 960), Image.Resampling.LANCZOS)
+    diff = ImageChops.difference(reference, decoded(result.preview).convert("RGB")).convert("L")
+    assert ImageStat.Stat(diff).mean[0] < 6, "the preview shows the photo, not a blur of it"
+    assert decoded(result.thumbnail).size == (400, 267)
+
+
+@pytest.mark.parametrize("lossless", [True, False], ids=["lossless", "lossy"])
+def test_large_transparent_webp_has_clean_edges(tmp_path, monkeypatch, lossless):
+    # Opaque red beside transparent green: rescaling without premultiplied alpha would smear
+    # the invisible green into the visible edge.
+    im = Image.new("RGBA", (2000, 1000), (0, 255, 0, 0))
+    im.paste((255, 0, 0, 255), (0, 0, 1001, 1000))
+    data = images.encode(im, "WEBP", lossless=lossless, exact=True, quality=95)
+
+    result = analyse_without_pillow_decoding(tmp_path, monkeypatch, data)
+
+    for derivative in (result.preview, result.thumbnail):
+        out = decoded(derivative).convert("RGBA")
+        r, g, _, a = out.getpixel((5, 5))
+        assert derivative.format is imaging.WEBP and r > 245 and g < 10 and a > 250
+        assert out.getpixel((out.width - 5, 5))[3] == 0
+        edge = [out.getpixel((x, out.height // 2)) for x in range(out.width)]
+        blended = [pixel for pixel in edge if 16 < pixel[3] < 240]
+        assert blended, "the edge is antialiased"
+        assert all(r > 180 and g < 70 for r, g, _, _ in blended), blended
+
+
+def test_webp_is_decoded_by_pillow_when_libwebp_cannot_be_called(tmp_path, monkeypatch):
+    monkeypatch.setattr(imaging, "_webp_decoder", lambda: None)
+    orientation = 6
+    stored = images.marked((2000, 1000)).transpose(images.INVERSE_ORIENTATION[orientation])
+    data = FORMAT_SAMPLES["WEBP"](stored, exif=images.exif_bytes(orientation=orientation))
+    result = analyse_bytes(tmp_path, data)
+    assert (result.preview.width, result.preview.height) == (1440, 720)
+    assert_upright(decoded(result.preview))
+    assert_upright(decoded(result.thumbnail))
 
 
 def test_large_16_bit_png_is_decoded_by_pillow_and_scaled_not_clipped(tmp_path):

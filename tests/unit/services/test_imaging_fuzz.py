@@ -21,6 +21,11 @@ SEEDS = {
     "GIF": images.encode(images.photo_like((64, 48)), "GIF"),
     "HEIC": images.heic(images.photo_like((64, 48))),
     "AVIF": images.avif(images.photo_like((64, 48))),
+    # Larger than the preview size below: decoded scaled by libwebp, streamed by libvips.
+    "WEBP-scaled": images.encode(images.photo_like((200, 150)), "WEBP"),
+    "WEBP-alpha-scaled": images.encode(images.photo_like((200, 150)).convert("RGBA"), "WEBP",
+                                       lossless=True),
+    "PNG-streamed": images.encode(images.photo_like((200, 150)), "PNG"),
 }
 MAX_PIXELS = 4_000_000
 SECONDS_PER_FILE = 2.0
@@ -57,7 +62,7 @@ def rss_baseline():
 
 
 @pytest.mark.timeout(300)
-@settings(max_examples=400, deadline=None, derandomize=True,
+@settings(max_examples=600, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=mutated())
 def test_mutated_images_only_raise_the_domain_error(tmp_path, rss_baseline, data):
