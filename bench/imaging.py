@@ -332,9 +332,10 @@ def main() -> None:
     if args.rss_probe:
         rss_probe(args.rss_probe)
         return
+    webp = imaging._webp_decoder()
     print(f"Pillow {Image.__version__ if hasattr(Image, '__version__') else ''}, libvips "
-          f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}, "
-          f"{os.cpu_count()} cores")
+          f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}, libwebp "
+          f"{webp.version if webp else 'not callable'}, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
         corpus = args.corpus
         if corpus is None:

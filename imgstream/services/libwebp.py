@@ -5,7 +5,7 @@ size. Pillow has no way to ask for that, and libvips' loader, which does, takes 
 again for the same output. This binding calls `WebPDecode` with a scaled output written into a
 buffer the caller owns, and nothing else; `imaging` is its only user.
 
-The structs below are those of `webp/decode.h` at decoder ABI 0x0209 (libwebp 0.5 to 1.6):
+The structs below are those of `webp/decode.h` at decoder ABI 0x0209 (libwebp 1.x):
 libwebp refuses a config whose ABI major version differs from its own, and the binding then
 reports the library as unusable rather than guessing.
 """
