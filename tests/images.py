@@ -105,6 +105,13 @@ def photo_like(size: tuple[int, int]) -> Image.Image:
     return Image.merge("RGB", (gradient, Image.blend(radial, fractal, 0.4), fractal))
 
 
+def translucent(size: tuple[int, int]) -> Image.Image:
+    """A photo-like RGBA image fading from transparent at the top to opaque at the bottom."""
+    im = photo_like(size).convert("RGBA")
+    im.putalpha(Image.linear_gradient("L").resize(size))
+    return im
+
+
 def encode(im: Image.Image, fmt: str, **params) -> bytes:
     """Bytes of an image in a format (HEIF via pillow-heif)."""
     out = io.BytesIO()

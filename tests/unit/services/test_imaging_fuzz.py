@@ -23,8 +23,7 @@ SEEDS = {
     "AVIF": images.avif(images.photo_like((64, 48))),
     # Larger than the preview size below: decoded scaled by libwebp, streamed by libvips.
     "WEBP-scaled": images.encode(images.photo_like((200, 150)), "WEBP"),
-    "WEBP-alpha-scaled": images.encode(images.photo_like((200, 150)).convert("RGBA"), "WEBP",
-                                       lossless=True),
+    "WEBP-alpha-scaled": images.encode(images.translucent((200, 150)), "WEBP", lossless=True),
     "PNG-streamed": images.encode(images.photo_like((200, 150)), "PNG"),
 }
 MAX_PIXELS = 4_000_000
