@@ -256,6 +256,12 @@ def test_reused_decode_buffers_never_leak_between_uploads(tmp_path):
         path = tmp_path / f"{i}.jpg"
         path.write_bytes(images.encode(im, "JPEG"))
         files.append(path)
+    # Large WebPs are decoded into the same buffers (RGBA, opaque or not).
+    for i, im in enumerate([images.photo_like((3000, 2000)), images.translucent((2400, 1800))]):
+        draw_quadrants(im)
+        path = tmp_path / f"{i}.webp"
+        path.write_bytes(images.encode(im, "WEBP"))
+        files.insert(2 * i + 1, path)
 
     def run(path):
         result = imaging.analyse(path, thumbnail_size=400, preview_size=1440,
