@@ -7,7 +7,8 @@ Usage: uv run python -m bench.imaging [--corpus DIR] [--runs 5] [--batch 20]
    against libvips making a 400 px WebP thumbnail of the same file (`pyvips.Image.thumbnail`,
    shrink-on-load, operation cache off) and a naive Pillow thumbnail (full decode, resize, WebP).
    The ratio is ours / libvips: at most 1.0 means the whole pipeline takes no longer than libvips
-   takes for the thumbnail alone.
+   takes for the thumbnail alone. The spread beside it is the interquartile range of the ratios
+   of single runs, which shows how much of a difference is the machine's noise.
 2. Peak RSS growth of a fresh process over its warmed-up baseline while it analyses one 24 MP
    JPEG (each measured in its own subprocess, RSS sampled every millisecond).
 3. Upload throughput: a batch of JPEGs through the same receive + ingest code the upload handler
@@ -192,8 +193,10 @@ def bench_formats(files: list[Path], runs: int) -> dict[str, list[Path]]:
           f"(thumbnail {THUMBNAIL} px, preview {PREVIEW} px):")
     print("  (libvips: its 400 px WebP thumbnail alone; libvips same work: a 1440 px JPEG preview "
           "and the thumbnail made from it)")
+    print("  (spread: the middle half of the per-run ratios, ImgStream / libvips thumbnail, each"
+          " pair timed in the same run on the same file)")
     print(f"  {'input':<14} {'files':>5} {'ImgStream':>10} {'libvips':>8} {'ratio':>6} "
-          f"{'libvips same work':>18} {'ratio':>6} {'naive Pillow':>13}")
+          f"{'spread':>11} {'libvips same work':>18} {'ratio':>6} {'naive Pillow':>13}")
     for label, paths in groups.items():
         timings: dict[str, list[float]] = {"ours": [], "vips": [], "same": [], "naive": []}
         contenders = {"ours": ours, "vips": vips, "same": vips_same_work, "naive": naive}
@@ -207,12 +210,19 @@ def bench_formats(files: list[Path], runs: int) -> dict[str, list[Path]]:
                 for key in order:
                     timings[key].append(contenders[key](path))
         m = {k: statistics.median(v) * 1000 for k, v in timings.items()}
+        paired = [a / b for a, b in zip(timings["ours"], timings["vips"], strict=True)]
         columns = []
         for key, width in (("vips", 8), ("same", 18)):
             if math.isnan(m[key]):
                 columns.append(f"{'n/a':>{width}} {'n/a':>6}")
             else:
                 columns.append(f"{m[key]:>{width - 2}.0f}ms {m['ours'] / m[key]:>6.2f}")
+            if key == "vips":
+                spread = "n/a"
+                if not math.isnan(m[key]) and len(paired) > 1:
+                    low, _, high = statistics.quantiles(paired, n=4)
+                    spread = f"{low:.2f}-{high:.2f}"
+                columns.append(f"{spread:>11}")
         print(f"  {label:<14} {len(paths):>5} {m['ours']:>8.0f}ms {' '.join(columns)} "
               f"{m['naive']:>11.0f}ms")
     os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
