@@ -1,6 +1,6 @@
 """Image pipeline figures: per-format speed against libvips, memory, batch upload throughput.
 
-Usage: uv run python -m bench.imaging [--corpus DIR] [--runs 5] [--batch 20]
+Usage: uv run python -m bench.imaging [--corpus DIR | --camera-weight] [--runs 5] [--batch 20]
 
 1. Per-format medians on one core (the process is pinned to one CPU): ImgStream's whole pipeline
    (`imaging.analyse`: sniff, EXIF, one reduced decode, preview, WebP thumbnail, thumbhash)
@@ -18,7 +18,10 @@ Usage: uv run python -m bench.imaging [--corpus DIR] [--runs 5] [--batch 20]
 Without --corpus, a corpus of photo-like images is generated (sky and land gradients, hills,
 a sun, blurred texture and mild sensor noise, with camera EXIF) in a temporary directory: JPEG at
 3, 12 and 24 MP, and 12 MP PNG, WebP, HEIC (with a 320 px embedded thumbnail, as phones write)
-and AVIF. With --corpus, every file in DIR is grouped by its sniffed format and size.
+and AVIF. With --camera-weight, only the JPEGs, with the sensor grain of a small sensor: files
+as large as a phone writes (12 MP: about 3.7 MB, against 0.6 MB), so that more of the time is
+entropy decoding, which ImgStream and libvips share. With --corpus, every file in DIR is grouped
+by its sniffed format and size.
 """
 
 from __future__ import annotations
@@ -66,8 +69,10 @@ CORPUS = [
 ]
 
 
-def landscape(size: tuple[int, int], seed: int) -> Image.Image:
-    """A photo-like scene: smooth sky, textured hills, a sun, fine detail and sensor noise."""
+def landscape(size: tuple[int, int], seed: int, grain: int = 0) -> Image.Image:
+    """A photo-like scene: smooth sky, textured hills, a sun, fine detail and sensor noise;
+    `grain` adds that much more noise (a standard deviation in levels), as a small sensor in
+    poor light leaves it."""
     rng = random.Random(seed)
     w, h = size
     small = (max(64, w // 8), max(48, h // 8))
@@ -94,8 +99,12 @@ def landscape(size: tuple[int, int], seed: int) -> Image.Image:
     texture = Image.blend(fractal, Image.effect_noise(small, 60).filter(
         ImageFilter.GaussianBlur(0.8)), 0.6).resize(size, Image.Resampling.BICUBIC)
     scene = Image.blend(scene, Image.merge("RGB", (texture,) * 3), 0.18)
-    grain = Image.effect_noise(size, 6).convert("L")
-    return Image.blend(scene, Image.merge("RGB", (grain, grain, grain)), 0.05)
+    noise = Image.effect_noise(size, 6).convert("L")
+    scene = Image.blend(scene, Image.merge("RGB", (noise, noise, noise)), 0.05)
+    if grain:
+        noise = Image.effect_noise(size, grain).convert("L")
+        scene = Image.blend(scene, Image.merge("RGB", (noise, noise, noise)), 0.15)
+    return scene
 
 
 def camera_exif(seed: int) -> bytes:
@@ -109,14 +118,21 @@ def camera_exif(seed: int) -> bytes:
     )
 
 
-def generate_corpus(root: Path) -> None:
+CAMERA_GRAIN = 40
+"""Extra noise of the camera-weight corpus: its 12 MP JPEGs come out at about 3.7 MB, as a
+phone writes them, where the default corpus' smoother scenes make 0.6 MB."""
+
+
+def generate_corpus(root: Path, *, camera_weight: bool = False) -> None:
     for label, fmt, size, count in CORPUS:
+        if camera_weight and fmt != "JPEG":
+            continue
         for i in range(count):
             seed = zlib.crc32(f"{label}/{i}".encode()) & 0xFFFF
-            im = landscape(size, seed)
+            im = landscape(size, seed, CAMERA_GRAIN if camera_weight else 0)
             params: dict = {"exif": camera_exif(i)}
             if fmt == "JPEG":
-                params.update(quality=90)
+                params.update(quality=92 if camera_weight else 90)
             elif fmt == "WEBP":
                 params.update(quality=90)
             elif fmt == "HEIF":
@@ -337,6 +353,10 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, help="directory of images (default: generated)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument(
+        "--camera-weight", action="store_true",
+        help="generate only JPEGs, with sensor grain, as large as a phone's (12 MP: 3.7 MB)",
+    )
     parser.add_argument("--rss-probe", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_probe:
@@ -351,7 +371,7 @@ def main() -> None:
         if corpus is None:
             corpus = Path(tmp)
             print("Generating a photo-like corpus…", file=sys.stderr)
-            generate_corpus(corpus)
+            generate_corpus(corpus, camera_weight=args.camera_weight)
         files = [p for p in corpus.iterdir() if p.is_file()]
         groups = bench_formats(files, args.runs)
         jpegs = sorted(

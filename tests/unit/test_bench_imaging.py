@@ -19,3 +19,10 @@ def test_per_format_table_has_ratio_and_spread(tmp_path, capsys):
     # files, ImgStream ms, libvips ms, ratio, spread (low-high), same work ms, ratio, naive ms
     assert re.search(r"\s2\s+\d+ms\s+\d+ms\s+\d+\.\d\d\s+\d+\.\d\d-\d+\.\d\d\s+\d+ms\s+\d+\.\d\d\s+"
                      r"\d+ms$", row), row
+
+
+def test_camera_weight_grain_makes_files_as_heavy_as_a_phones():
+    smooth = images.encode(bench.landscape((800, 600), 7), "JPEG", quality=90)
+    grainy = images.encode(bench.landscape((800, 600), 7, bench.CAMERA_GRAIN), "JPEG", quality=92)
+    # 12 MP: 0.6 MB against 3.7 MB; 0.48 MP scales both down by 25.
+    assert len(smooth) < 40_000 < 100_000 < len(grainy) < 250_000, (len(smooth), len(grainy))
