@@ -9,6 +9,9 @@ Usage: uv run python -m bench.imaging [--corpus DIR | --camera-weight] [--runs 5
    The ratio is ours / libvips: at most 1.0 means the whole pipeline takes no longer than libvips
    takes for the thumbnail alone. The spread beside it is the interquartile range of the ratios
    of single runs, which shows how much of a difference is the machine's noise.
+   For each JPEG size, where the pipeline's time goes: each stage (decode, preview resample and
+   encode, thumbnail resample and encode, placeholder, metadata) timed inside `analyse`, and
+   what is left over.
 2. Peak RSS growth of a fresh process over its warmed-up baseline while it analyses one 24 MP
    JPEG (each measured in its own subprocess, RSS sampled every millisecond).
 3. Upload throughput: a batch of JPEGs through the same receive + ingest code the upload handler
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import io
 import math
 import os
@@ -37,7 +41,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 os.environ.setdefault("VIPS_CONCURRENCY", "1")
@@ -245,6 +251,95 @@ def bench_formats(files: list[Path], runs: int) -> dict[str, list[Path]]:
     return groups
 
 
+STAGES = (
+    "decode", "preview resample", "preview encode", "thumbnail resample", "thumbnail encode",
+    "placeholder", "metadata",
+)
+"""The stages of a JPEG's analysis, in the order they run."""
+
+
+@contextlib.contextmanager
+def stage_timer() -> Iterator[list[tuple[str, float]]]:
+    """Time the stages of `imaging.analyse` while the block runs.
+
+    The functions that do each stage are wrapped in place and restored afterwards; a call made
+    inside another timed one (the placeholder's own resample, the preview encoder's) counts
+    towards the outer one. Yields the list that collects (stage, seconds) as they finish.
+    """
+    events: list[tuple[str, float]] = []
+    depth = 0
+
+    def timed(fn: Callable, stage: Callable[..., str]) -> Callable:
+        def wrapper(*args, **kwargs):
+            nonlocal depth
+            depth += 1
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - start
+                depth -= 1
+                if depth == 0:
+                    events.append((stage(*args, **kwargs), elapsed))
+        return wrapper
+
+    def resample(im: Image.Image, size: tuple[int, int], kernel: object) -> str:
+        return "thumbnail resample" if max(size) <= THUMBNAIL else "preview resample"
+
+    decoder = types.SimpleNamespace(
+        decode_jpeg=timed(imaging.simplejpeg.decode_jpeg, lambda *a, **k: "decode")
+    )
+    wrapped = {
+        "simplejpeg": decoder,
+        "_resize": timed(imaging._resize, resample),
+        "_encode_preview": timed(imaging._encode_preview, lambda *a, **k: "preview encode"),
+        "_encode": timed(imaging._encode, lambda *a, **k: "thumbnail encode"),
+        "_thumbhash": timed(imaging._thumbhash, lambda *a, **k: "placeholder"),
+        "read_metadata": timed(imaging.read_metadata, lambda *a, **k: "metadata"),
+    }
+    originals = {name: getattr(imaging, name) for name in wrapped}
+    try:
+        for name, fn in wrapped.items():
+            setattr(imaging, name, fn)
+        yield events
+    finally:
+        for name, fn in originals.items():
+            setattr(imaging, name, fn)
+
+
+def bench_stages(groups: dict[str, list[Path]], runs: int) -> dict[str, dict[str, float]]:
+    """Print, for each JPEG size, the median ms of each stage and of the whole analysis."""
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    print(f"\nWhere a JPEG's time goes, one core, median ms per image over {runs} runs of each "
+          "file (each stage timed inside the pipeline; other: sniffing, parsing, buffers):")
+    widths = [max(len(name), 6) for name in (*STAGES, "other", "total")]
+    print(f"  {'input':<14} " + " ".join(
+        f"{name:>{w}}" for name, w in zip((*STAGES, "other", "total"), widths, strict=True)))
+    table: dict[str, dict[str, float]] = {}
+    for label, paths in groups.items():
+        if not label.startswith("JPEG"):
+            continue
+        per_run: dict[str, list[float]] = {name: [] for name in (*STAGES, "other", "total")}
+        for path in paths:
+            ours(path)  # warm the file and the libraries
+            for _ in range(runs):
+                with stage_timer() as events:
+                    total = ours(path)
+                spent = dict.fromkeys(STAGES, 0.0)
+                for stage, seconds in events:
+                    spent[stage] += seconds
+                for stage, seconds in spent.items():
+                    per_run[stage].append(seconds)
+                per_run["other"].append(total - sum(spent.values()))
+                per_run["total"].append(total)
+        row = {name: statistics.median(v) * 1000 for name, v in per_run.items()}
+        table[label] = row
+        print(f"  {label:<14} " + " ".join(
+            f"{row[name]:>{w}.1f}" for name, w in zip(row, widths, strict=True)))
+    os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+    return table
+
+
 def current_rss() -> int:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -374,6 +469,7 @@ def main() -> None:
             generate_corpus(corpus, camera_weight=args.camera_weight)
         files = [p for p in corpus.iterdir() if p.is_file()]
         groups = bench_formats(files, args.runs)
+        bench_stages(groups, args.runs)
         jpegs = sorted(
             (p for label, paths in groups.items() if label.startswith("JPEG") for p in paths),
             key=lambda p: Image.open(p).width * Image.open(p).height,

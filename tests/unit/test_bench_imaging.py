@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from bench import imaging as bench
 from tests import images
 
@@ -26,3 +28,27 @@ def test_camera_weight_grain_makes_files_as_heavy_as_a_phones():
     grainy = images.encode(bench.landscape((800, 600), 7, bench.CAMERA_GRAIN), "JPEG", quality=92)
     # 12 MP: 0.6 MB against 3.7 MB; 0.48 MP scales both down by 25.
     assert len(smooth) < 40_000 < 100_000 < len(grainy) < 250_000, (len(smooth), len(grainy))
+
+
+def test_stage_breakdown_times_every_stage_and_restores_the_pipeline(tmp_path, capsys):
+    from imgstream.services import imaging
+
+    # 3000 px wide: decoded at half size, then resampled to the 1440 px preview.
+    path = tmp_path / "photo.jpeg"
+    path.write_bytes(images.encode(images.photo_like((3000, 2000)), "JPEG", quality=90))
+    originals = (imaging.simplejpeg, imaging._resize, imaging._encode, imaging.read_metadata)
+
+    table = bench.bench_stages({"JPEG 6 MP": [path], "PNG 6 MP": [path]}, runs=2)
+
+    assert list(table) == ["JPEG 6 MP"]
+    row = table["JPEG 6 MP"]
+    assert list(row) == [*bench.STAGES, "other", "total"]
+    assert all(row[stage] > 0 for stage in bench.STAGES), row
+    assert row["decode"] > row["placeholder"]
+    assert 0 <= row["other"] < row["total"]
+    assert sum(row[stage] for stage in (*bench.STAGES, "other")) == pytest.approx(
+        row["total"], rel=0.2)
+    printed = next(line for line in capsys.readouterr().out.splitlines() if "JPEG 6 MP" in line)
+    assert len(re.findall(r"\d+\.\d", printed)) == len(bench.STAGES) + 2, printed
+    assert (imaging.simplejpeg, imaging._resize, imaging._encode,
+            imaging.read_metadata) == originals
