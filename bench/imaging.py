@@ -9,9 +9,9 @@ Usage: uv run python -m bench.imaging [--corpus DIR | --camera-weight] [--runs 5
    The ratio is ours / libvips: at most 1.0 means the whole pipeline takes no longer than libvips
    takes for the thumbnail alone. The spread beside it is the interquartile range of the ratios
    of single runs, which shows how much of a difference is the machine's noise.
-   For each JPEG size, where the pipeline's time goes: each stage (decode, preview resample and
-   encode, thumbnail resample and encode, placeholder, metadata) timed inside `analyse`, and
-   what is left over.
+   For each JPEG size, where the pipeline's time goes: each stage (decode, preview resample,
+   conversion to sRGB and turning upright, preview encode, thumbnail resample and encode,
+   placeholder, metadata) timed inside `analyse`, and what is left over.
 2. Peak RSS growth of a fresh process over its warmed-up baseline while it analyses one 24 MP
    JPEG (each measured in its own subprocess, RSS sampled every millisecond).
 3. Upload throughput: a batch of JPEGs through the same receive + ingest code the upload handler
@@ -20,11 +20,13 @@ Usage: uv run python -m bench.imaging [--corpus DIR | --camera-weight] [--runs 5
 
 Without --corpus, a corpus of photo-like images is generated (sky and land gradients, hills,
 a sun, blurred texture and mild sensor noise, with camera EXIF) in a temporary directory: JPEG at
-3, 12 and 24 MP, and 12 MP PNG, WebP, HEIC (with a 320 px embedded thumbnail, as phones write)
-and AVIF. With --camera-weight, only the JPEGs, with the sensor grain of a small sensor: files
-as large as a phone writes (12 MP: about 3.7 MB, against 0.6 MB), so that more of the time is
-entropy decoding, which ImgStream and libvips share. With --corpus, every file in DIR is grouped
-by its sniffed format and size.
+3, 12 and 24 MP; a 12 MP JPEG as a phone writes a portrait shot (stored sideways with EXIF
+orientation 6, in Display P3, so it is turned and converted to sRGB); and 12 MP PNG, WebP, HEIC
+(with a 320 px embedded thumbnail, as phones write) and AVIF. With --camera-weight, only the
+JPEGs, with the sensor grain of a small sensor: files as large as a phone writes (12 MP: about
+3.7 MB, against 0.6 MB), so that more of the time is entropy decoding, which ImgStream and
+libvips share. With --corpus, every file in DIR is grouped by its sniffed format and size, and
+by its colour profile and EXIF orientation where it has them.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from pathlib import Path
 os.environ.setdefault("VIPS_CONCURRENCY", "1")
 
 import pyvips  # noqa: E402
-from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
+from PIL import Image, ImageCms, ImageDraw, ImageFilter  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 from imgstream.runtime import create_engine  # noqa: E402
@@ -62,12 +64,16 @@ THUMBNAIL = 400
 PREVIEW = 1440
 MAX_PIXELS = 100_000_000
 CHUNK = 64 * 1024
+ORIENTATION = 0x0112
+PHONE_JPEG = "JPEG 12 MP Display P3 rotated"
+"""A phone's JPEG: a portrait shot stored sideways (EXIF orientation 6) in Display P3."""
 
 CORPUS = [
     # (label, format, size, files)
     ("JPEG 3 MP", "JPEG", (2048, 1536), 3),
     ("JPEG 12 MP", "JPEG", (4000, 3000), 3),
     ("JPEG 24 MP", "JPEG", (6000, 4000), 3),
+    (PHONE_JPEG, "JPEG", (4000, 3000), 2),
     ("PNG 12 MP", "PNG", (4000, 3000), 2),
     ("WebP 12 MP", "WEBP", (4000, 3000), 2),
     ("HEIC 12 MP", "HEIF", (4000, 3000), 2),
@@ -113,14 +119,14 @@ def landscape(size: tuple[int, int], seed: int, grain: int = 0) -> Image.Image:
     return scene
 
 
-def camera_exif(seed: int) -> bytes:
+def camera_exif(seed: int, orientation: int = 1) -> bytes:
     from fractions import Fraction
 
     return images.exif_bytes(
         date_original=f"2024:0{1 + seed % 9}:1{seed % 10} 1{seed % 10}:2{seed % 10}:00",
         offset_original="+02:00", make="FUJIFILM", model="X-T5", lens="XF23mmF1.4 R LM WR",
         focal_length=23.0, f_number=2.8, exposure=Fraction(1, 250), iso=200,
-        gps=(46.5584 + seed / 1000, 7.8359),
+        gps=(46.5584 + seed / 1000, 7.8359), orientation=None if orientation == 1 else orientation,
     )
 
 
@@ -137,6 +143,11 @@ def generate_corpus(root: Path, *, camera_weight: bool = False) -> None:
             seed = zlib.crc32(f"{label}/{i}".encode()) & 0xFFFF
             im = landscape(size, seed, CAMERA_GRAIN if camera_weight else 0)
             params: dict = {"exif": camera_exif(i)}
+            if label == PHONE_JPEG:
+                # A portrait shot as a phone stores it: sideways, with the turn in its EXIF,
+                # and in the phone's wide gamut.
+                params.update(exif=camera_exif(i, orientation=6),
+                              icc_profile=images.display_p3_profile())
             if fmt == "JPEG":
                 params.update(quality=92 if camera_weight else 90)
             elif fmt == "WEBP":
@@ -157,8 +168,13 @@ def label_of(path: Path) -> str | None:
         return None
     with Image.open(path) as im:
         megapixels = im.width * im.height / 1e6
+        icc = im.info.get("icc_profile")
+        colour = icc and ImageCms.getProfileDescription(
+            ImageCms.ImageCmsProfile(io.BytesIO(icc))).strip()
+        rotated = im.getexif().get(ORIENTATION, 1) != 1
     name = {"WEBP": "WebP"}.get(fmt.name, fmt.name)
-    return f"{name} {megapixels:.0f} MP"
+    return f"{name} {megapixels:.0f} MP" + (f" {colour}" if colour else "") + (
+        " rotated" if rotated else "")
 
 
 def ours(path: Path) -> float:
@@ -217,7 +233,8 @@ def bench_formats(files: list[Path], runs: int) -> dict[str, list[Path]]:
           "and the thumbnail made from it)")
     print("  (spread: the middle half of the per-run ratios, ImgStream / libvips thumbnail, each"
           " pair timed in the same run on the same file)")
-    print(f"  {'input':<14} {'files':>5} {'ImgStream':>10} {'libvips':>8} {'ratio':>6} "
+    w = max([14, *map(len, groups)])
+    print(f"  {'input':<{w}} {'files':>5} {'ImgStream':>10} {'libvips':>8} {'ratio':>6} "
           f"{'spread':>11} {'libvips same work':>18} {'ratio':>6} {'naive Pillow':>13}")
     for label, paths in groups.items():
         timings: dict[str, list[float]] = {"ours": [], "vips": [], "same": [], "naive": []}
@@ -245,15 +262,15 @@ def bench_formats(files: list[Path], runs: int) -> dict[str, list[Path]]:
                     low, _, high = statistics.quantiles(paired, n=4)
                     spread = f"{low:.2f}-{high:.2f}"
                 columns.append(f"{spread:>11}")
-        print(f"  {label:<14} {len(paths):>5} {m['ours']:>8.0f}ms {' '.join(columns)} "
+        print(f"  {label:<{w}} {len(paths):>5} {m['ours']:>8.0f}ms {' '.join(columns)} "
               f"{m['naive']:>11.0f}ms")
     os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
     return groups
 
 
 STAGES = (
-    "decode", "preview resample", "preview encode", "thumbnail resample", "thumbnail encode",
-    "placeholder", "metadata",
+    "decode", "preview resample", "colour, upright", "preview encode", "thumbnail resample",
+    "thumbnail encode", "placeholder", "metadata",
 )
 """The stages of a JPEG's analysis, in the order they run."""
 
@@ -292,6 +309,7 @@ def stage_timer() -> Iterator[list[tuple[str, float]]]:
     wrapped = {
         "simplejpeg": decoder,
         "_resize": timed(imaging._resize, resample),
+        "_upright_srgb": timed(imaging._upright_srgb, lambda *a, **k: "colour, upright"),
         "_encode_preview": timed(imaging._encode_preview, lambda *a, **k: "preview encode"),
         "_encode": timed(imaging._encode, lambda *a, **k: "thumbnail encode"),
         "_thumbhash": timed(imaging._thumbhash, lambda *a, **k: "placeholder"),
@@ -313,7 +331,8 @@ def bench_stages(groups: dict[str, list[Path]], runs: int) -> dict[str, dict[str
     print(f"\nWhere a JPEG's time goes, one core, median ms per image over {runs} runs of each "
           "file (each stage timed inside the pipeline; other: sniffing, parsing, buffers):")
     widths = [max(len(name), 6) for name in (*STAGES, "other", "total")]
-    print(f"  {'input':<14} " + " ".join(
+    w = max([14, *(len(label) for label in groups if label.startswith("JPEG"))])
+    print(f"  {'input':<{w}} " + " ".join(
         f"{name:>{w}}" for name, w in zip((*STAGES, "other", "total"), widths, strict=True)))
     table: dict[str, dict[str, float]] = {}
     for label, paths in groups.items():
@@ -334,7 +353,7 @@ def bench_stages(groups: dict[str, list[Path]], runs: int) -> dict[str, dict[str
                 per_run["total"].append(total)
         row = {name: statistics.median(v) * 1000 for name, v in per_run.items()}
         table[label] = row
-        print(f"  {label:<14} " + " ".join(
+        print(f"  {label:<{w}} " + " ".join(
             f"{row[name]:>{w}.1f}" for name, w in zip(row, widths, strict=True)))
     os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
     return table

@@ -215,7 +215,11 @@ def webp_header_only(width: int, height: int) -> bytes:
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
-def rgb_icc_profile(primaries: list[tuple[float, float, float]], gamma: float = 2.2) -> bytes:
+def rgb_icc_profile(
+    primaries: list[tuple[float, float, float]],
+    gamma: float = 2.2,
+    description: str = "Swapped test primaries",
+) -> bytes:
     """A minimal ICC v2 RGB display profile with the given D50 primaries (X, Y, Z per channel).
 
     Swapping primaries gives a profile whose "red" is another colour, so a conversion to sRGB
@@ -235,7 +239,7 @@ def rgb_icc_profile(primaries: list[tuple[float, float, float]], gamma: float = 
 
     curve = b"curv" + b"\0" * 4 + struct.pack(">I", 1) + struct.pack(">H", round(gamma * 256))
     tags = [
-        (b"desc", text_desc("Swapped test primaries")),
+        (b"desc", text_desc(description)),
         (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
         (b"rXYZ", xyz(*primaries[0])),
         (b"gXYZ", xyz(*primaries[1])),
@@ -259,6 +263,19 @@ def rgb_icc_profile(primaries: list[tuple[float, float, float]], gamma: float = 
               + s15(0.9642) + s15(1.0) + s15(0.8249) + b"\0" * 48)
     assert len(header) == 128, len(header)
     return bytes(header + struct.pack(">I", len(tags)) + table + data)
+
+
+DISPLAY_P3_D50_PRIMARIES = [
+    (0.5151, 0.2412, -0.0011),
+    (0.2920, 0.6922, 0.0419),
+    (0.1571, 0.0666, 0.7841),
+]
+"""Display P3's primaries as its profiles state them: the wide gamut phones shoot in."""
+
+
+def display_p3_profile() -> bytes:
+    """A Display P3 profile as phones embed it (with a 2.2 tone curve for the sRGB one)."""
+    return rgb_icc_profile(DISPLAY_P3_D50_PRIMARIES, description="Display P3")
 
 
 SRGB_D50_PRIMARIES = [

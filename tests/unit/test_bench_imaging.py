@@ -52,3 +52,15 @@ def test_stage_breakdown_times_every_stage_and_restores_the_pipeline(tmp_path, c
     assert len(re.findall(r"\d+\.\d", printed)) == len(bench.STAGES) + 2, printed
     assert (imaging.simplejpeg, imaging._resize, imaging._encode,
             imaging.read_metadata) == originals
+
+
+def test_phone_jpeg_is_grouped_apart_by_its_profile_and_orientation(tmp_path):
+    im = images.photo_like((640, 480))
+    plain, phone = tmp_path / "plain.jpeg", tmp_path / "phone.jpeg"
+    plain.write_bytes(images.encode(im, "JPEG", exif=bench.camera_exif(0)))
+    phone.write_bytes(images.encode(im, "JPEG", exif=bench.camera_exif(0, orientation=6),
+                                    icc_profile=images.display_p3_profile()))
+
+    assert bench.label_of(plain) == "JPEG 0 MP"
+    assert bench.label_of(phone) == "JPEG 0 MP Display P3 rotated"
+    assert bench.PHONE_JPEG == "JPEG 12 MP Display P3 rotated"  # what the generator writes

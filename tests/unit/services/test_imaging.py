@@ -699,6 +699,41 @@ def test_icc_profile_is_converted_to_srgb(tmp_path):
             assert g > 200 and r < 60, (fmt, derivative.format, (r, g, b))
 
 
+@pytest.mark.parametrize(("fmt", "orientation"), [("JPEG", 1), ("JPEG", 6), ("PNG", 1)])
+def test_wide_gamut_photo_converts_through_little_cms_as_imagecms_would(
+    tmp_path, monkeypatch, fmt, orientation
+):
+    im = images.photo_like((1800, 1200))
+    im.paste((255, 0, 0), (0, 0, 300, 300))  # P3 red: beyond sRGB, clipped the same way
+    data = images.encode(im, fmt, icc_profile=images.display_p3_profile(), quality=95,
+                         exif=images.exif_bytes(orientation=orientation))
+    applied = []
+    apply_packed = imaging._apply_packed
+
+    def spy(im, transform):
+        applied.append(transform)
+        return apply_packed(im, transform)
+
+    monkeypatch.setattr(imaging, "_apply_packed", spy)
+    imaging._srgb_transform.cache_clear()
+    packed = analyse_bytes(tmp_path, data)
+    assert applied, "the RGB conversion did not go through Little CMS"
+    monkeypatch.setattr(imaging, "_littlecms", lambda: None)
+    imaging._srgb_transform.cache_clear()
+    try:
+        through_imagecms = analyse_bytes(tmp_path, data)
+    finally:
+        imaging._srgb_transform.cache_clear()
+    assert len(applied) == 1
+    assert packed.preview.data == through_imagecms.preview.data
+    assert packed.thumbnail == through_imagecms.thumbnail
+    preview = decoded(packed.preview).convert("RGB")
+    assert preview.size == ((960, 1440) if orientation == 6 else (1440, 960))
+    corner = (preview.width - 20, 20) if orientation == 6 else (20, 20)  # turned upright
+    r, g, b = preview.getpixel(corner)
+    assert r > 240 and g < 40 and b < 40
+
+
 def test_srgb_profile_leaves_colours_alone(tmp_path):
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     im = Image.new("RGB", (2000, 1000), (200, 120, 40))
