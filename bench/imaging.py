@@ -168,13 +168,21 @@ def label_of(path: Path) -> str | None:
         return None
     with Image.open(path) as im:
         megapixels = im.width * im.height / 1e6
-        icc = im.info.get("icc_profile")
-        colour = icc and ImageCms.getProfileDescription(
-            ImageCms.ImageCmsProfile(io.BytesIO(icc))).strip()
+        colour = profile_name(im)
         rotated = im.getexif().get(ORIENTATION, 1) != 1
     name = {"WEBP": "WebP"}.get(fmt.name, fmt.name)
     return f"{name} {megapixels:.0f} MP" + (f" {colour}" if colour else "") + (
         " rotated" if rotated else "")
+
+
+def profile_name(im: Image.Image) -> str | None:
+    """The description of the image's embedded colour profile, if it has one."""
+    if not (icc := im.info.get("icc_profile")):
+        return None
+    try:
+        return ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).strip()
+    except (ImageCms.PyCMSError, OSError):
+        return "unreadable ICC"
 
 
 def ours(path: Path) -> float:
@@ -199,12 +207,11 @@ def vips_same_work(path: Path) -> float:
     """Seconds for libvips to do what ImgStream does: a 1440 px preview, in sRGB where the file
     embeds another profile, and, from it, the 400 px WebP thumbnail (EXIF and placeholder aside);
     NaN where it cannot read the format."""
-    try:
-        # Asked of every file, libvips would convert from an assumed sRGB to sRGB: 4x the time.
-        convert = {"export_profile": "srgb"} if pyvips.Image.new_from_file(
-            str(path)).get_typeof("icc-profile-data") else {}
-    except pyvips.Error:
-        return math.nan
+    with Image.open(path) as im:
+        colour = profile_name(im)
+    # Only where ImgStream converts: asked of every file, libvips would convert from an
+    # assumed sRGB to sRGB, at 4x the time.
+    convert = {"export_profile": "srgb"} if colour and "srgb" not in colour.lower() else {}
     start = time.perf_counter()
     try:
         preview = pyvips.Image.thumbnail(str(path), PREVIEW, size="down", **convert)

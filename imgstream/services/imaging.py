@@ -8,7 +8,7 @@ derivative, yields the preview, the thumbnail and the thumbhash placeholder; met
 the EXIF IFDs where the standard puts it.
 
 Pillow parses every header, checks the pixel caps, reads the metadata, converts colour (RGB
-through Little CMS directly, read packed, which is a third faster) and encodes. Pixels are
+through Little CMS directly, read packed, in 40% less time) and encodes. Pixels are
 decoded by whatever does it fastest for the format: libjpeg-turbo for JPEG (DCT-scaled, with
 its newest SIMD code), libwebp for large WebP (rescaled while it is decoded), libvips for large
 PNG (rows streamed straight into the reduction), Pillow for the rest. Resampling is done by the
@@ -756,7 +756,7 @@ def _srgb_transform(
 ) -> ImageCms.ImageCmsTransform | SRGBTransform | None:
     """The conversion from `icc` to sRGB, or None when the profile already is sRGB.
 
-    RGB goes through Little CMS directly, read packed (a third faster, the same values);
+    RGB goes through Little CMS directly, read packed (40% less time, the same values);
     other modes, and RGB when that binding is unavailable, through Pillow's ImageCms.
     """
     source = ImageCms.ImageCmsProfile(io.BytesIO(icc))

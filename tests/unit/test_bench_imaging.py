@@ -61,6 +61,10 @@ def test_phone_jpeg_is_grouped_apart_by_its_profile_and_orientation(tmp_path):
     phone.write_bytes(images.encode(im, "JPEG", exif=bench.camera_exif(0, orientation=6),
                                     icc_profile=images.display_p3_profile()))
 
+    broken = tmp_path / "broken.jpeg"
+    broken.write_bytes(images.encode(im, "JPEG", icc_profile=b"\0" * 200))
+
     assert bench.label_of(plain) == "JPEG 0 MP"
     assert bench.label_of(phone) == "JPEG 0 MP Display P3 rotated"
+    assert bench.label_of(broken) == "JPEG 0 MP unreadable ICC"
     assert bench.PHONE_JPEG == "JPEG 12 MP Display P3 rotated"  # what the generator writes
