@@ -16,6 +16,10 @@ SEEDS = {
     "JPEG": images.encode(images.photo_like((96, 64)), "JPEG", quality=80,
                           exif=images.exif_bytes(date_original="2021:05:01 10:30:00",
                                                  make="Canon", gps=(48.85, 2.29))),
+    # A phone's JPEG: a wide-gamut profile converted to sRGB through Little CMS, and turned.
+    "JPEG-P3": images.encode(images.photo_like((96, 64)), "JPEG", quality=80,
+                             icc_profile=images.display_p3_profile(),
+                             exif=images.exif_bytes(orientation=6)),
     "PNG": images.encode(images.photo_like((64, 48)), "PNG"),
     "WEBP": images.encode(images.photo_like((64, 48)), "WEBP"),
     "GIF": images.encode(images.photo_like((64, 48)), "GIF"),
