@@ -127,6 +127,25 @@ def test_heic_with_exif_orientation_is_not_rotated_twice(tmp_path):
     assert_upright(decoded(result.thumbnail))
 
 
+def test_phone_jpeg_with_a_second_image_is_its_first_image_turned_upright(tmp_path):
+    # Phones append a gain map or a depth map after the photo (MPF): Pillow reads it as MPO.
+    inverse = images.INVERSE_ORIENTATION[6]
+    stored = MARKED.resize((800, 400)).transpose(inverse)
+    out = io.BytesIO()
+    stored.save(out, "MPO", save_all=True, append_images=[Image.new("RGB", (200, 400), "grey")],
+                exif=images.exif_bytes(orientation=6, make="Apple"),
+                icc_profile=images.display_p3_profile())
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+
+    result = analyse_bytes(tmp_path, out.getvalue(), preview_size=600)
+
+    assert result.format is imaging.JPEG
+    assert (result.width, result.height) == (800, 400)
+    assert result.metadata.camera.make == "Apple"
+    for derivative in (result.thumbnail, result.preview):
+        assert_upright(decoded(derivative))
+
+
 def test_thumbnail_is_webp_bounded_and_never_upscaled(tmp_path):
     big = analyse_bytes(tmp_path, images.jpeg(size=(3000, 2000)))
     small = analyse_bytes(tmp_path, images.jpeg(size=(120, 90)))
