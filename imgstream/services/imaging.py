@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import ctypes
 import functools
+import importlib
 import io
 import logging
 import math
@@ -554,12 +555,19 @@ def _decode_webp(
 @functools.cache
 def _webp_decoder() -> WebPDecoder | None:
     """The libwebp Pillow loaded, or None when it cannot be called (Pillow decodes then)."""
-    try:
-        from PIL import _webp  # the extension links libwebp; its symbols are found through it
+    return _through_pillow(WebPDecoder, "_webp", "WebP uploads are decoded at full size")
 
-        return WebPDecoder(_webp.__file__)
+
+def _through_pillow(binding: Callable[[str], _T], extension: str, otherwise: str) -> _T | None:
+    """`binding` over the library that Pillow's `extension` module links, or None.
+
+    The library's symbols are found through the extension. When the binding cannot be made,
+    `otherwise` (what happens instead) is logged with the reason.
+    """
+    try:
+        return binding(importlib.import_module(f"PIL.{extension}").__file__)
     except (ImportError, OSError, AttributeError) as exc:
-        log.warning("WebP uploads are decoded at full size: %s", exc)
+        log.warning("%s: %s", otherwise, exc)
         return None
 
 
@@ -776,13 +784,7 @@ def _srgb_transform(
 @functools.cache
 def _littlecms() -> LittleCMS | None:
     """The Little CMS Pillow loaded, or None when it cannot be called (ImageCms converts then)."""
-    try:
-        from PIL import _imagingcms  # the extension links Little CMS; found through it
-
-        return LittleCMS(_imagingcms.__file__)
-    except (ImportError, OSError, AttributeError) as exc:
-        log.warning("colour profiles are converted through ImageCms: %s", exc)
-        return None
+    return _through_pillow(LittleCMS, "_imagingcms", "colour profiles are converted by ImageCms")
 
 
 @functools.cache

@@ -753,6 +753,16 @@ def test_wide_gamut_photo_converts_through_little_cms_as_imagecms_would(
     assert r > 240 and g < 40 and b < 40
 
 
+def test_binding_without_its_library_is_none_and_says_what_happens_instead(caplog):
+    from imgstream.services.littlecms import LittleCMS
+
+    assert imaging._through_pillow(LittleCMS, "_imagingcms", "x") is not None
+    # An extension that links no Little CMS, and one that does not exist.
+    assert imaging._through_pillow(LittleCMS, "_imagingmath", "converted by ImageCms") is None
+    assert imaging._through_pillow(LittleCMS, "_no_such_module", "converted by ImageCms") is None
+    assert caplog.text.count("converted by ImageCms") == 2
+
+
 def test_srgb_profile_leaves_colours_alone(tmp_path):
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     im = Image.new("RGB", (2000, 1000), (200, 120, 40))
