@@ -21,7 +21,19 @@ $(CURDIR)/.tools/bin/uv:
 	$(UV) sync --frozen
 	touch $@
 
-setup: .venv/.synced
+# JPEG previews and thumbnails made in YCbCr (imgstream/services/jpeg_derivatives.py): built
+# where a C compiler and libjpeg's headers are; without them JPEGs go through RGB, more slowly.
+CC ?= cc
+JPEG_DERIVATIVES := imgstream/services/native/libjpeg_derivatives.so
+$(JPEG_DERIVATIVES): imgstream/services/native/jpeg_derivatives.c
+	@if printf '#include <stdio.h>\n#include <jpeglib.h>\n' | $(CC) -E - >/dev/null 2>&1; then \
+		echo "Building $@"; \
+		$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ljpeg -lm; \
+	else \
+		echo "No C compiler with libjpeg's headers (Debian: libjpeg-dev): JPEGs go through RGB"; \
+	fi
+
+setup: .venv/.synced $(JPEG_DERIVATIVES)
 
 run: setup
 	$(UV) run reflex db migrate

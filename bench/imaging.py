@@ -9,7 +9,10 @@ Usage: uv run python -m bench.imaging [--corpus DIR | --camera-weight] [--runs 5
    The ratio is ours / libvips: at most 1.0 means the whole pipeline takes no longer than libvips
    takes for the thumbnail alone. The spread beside it is the interquartile range of the ratios
    of single runs, which shows how much of a difference is the machine's noise.
-   For each JPEG size, where the pipeline's time goes: each stage (decode, preview resample,
+   For JPEGs, also ImgStream through RGB: without the YCbCr library `make setup` builds, as on
+   a machine without a C compiler or libjpeg's headers.
+   For each JPEG size, where the pipeline's time goes: each stage (the YCbCr planes' native
+   call, or, for JPEGs it does not take: decode, preview resample,
    conversion to sRGB and turning upright, preview encode, thumbnail resample and encode,
    placeholder, metadata) timed inside `analyse`, and what is left over.
 2. Peak RSS growth of a fresh process over its warmed-up baseline while it analyses one 24 MP
@@ -191,6 +194,16 @@ def ours(path: Path) -> float:
     return time.perf_counter() - start
 
 
+def ours_through_rgb(path: Path) -> float:
+    """`ours` with the YCbCr JPEG library unavailable: JPEGs made through RGB, as elsewhere."""
+    made_from_planes = imaging._jpeg_derivatives
+    imaging._jpeg_derivatives = lambda: None
+    try:
+        return ours(path)
+    finally:
+        imaging._jpeg_derivatives = made_from_planes
+
+
 def vips(path: Path) -> float:
     """Seconds for libvips to make the thumbnail; NaN when its build cannot read the format
     (the pyvips-binary wheel has no HEVC decoder, so no HEIC)."""
@@ -248,11 +261,17 @@ def bench_formats(files: list[Path], runs: int) -> dict[str, list[Path]]:
     print("  (spread: the middle half of the per-run ratios, ImgStream / libvips thumbnail, each"
           " pair timed in the same run on the same file)")
     w = max([14, *map(len, groups)])
+    print("  (through RGB: ImgStream without its YCbCr JPEG library, and its ratio to libvips'"
+          " thumbnail)")
     print(f"  {'input':<{w}} {'files':>5} {'ImgStream':>10} {'libvips':>8} {'ratio':>6} "
-          f"{'spread':>11} {'libvips same work':>18} {'ratio':>6} {'naive Pillow':>13}")
+          f"{'spread':>11} {'libvips same work':>18} {'ratio':>6} {'naive Pillow':>13} "
+          f"{'through RGB':>12} {'ratio':>6}")
     for label, paths in groups.items():
-        timings: dict[str, list[float]] = {"ours": [], "vips": [], "same": [], "naive": []}
+        timings: dict[str, list[float]] = {
+            "ours": [], "vips": [], "same": [], "naive": [], "rgb": []}
         contenders = {"ours": ours, "vips": vips, "same": vips_same_work, "naive": naive}
+        if label.startswith("JPEG"):
+            contenders["rgb"] = ours_through_rgb
         for path in paths:
             ours(path), vips(path), vips_same_work(path)  # warm the file and the libraries
             for run in range(runs):
@@ -262,7 +281,7 @@ def bench_formats(files: list[Path], runs: int) -> dict[str, list[Path]]:
                 order = order[run % len(order):] + order[:run % len(order)]
                 for key in order:
                     timings[key].append(contenders[key](path))
-        m = {k: statistics.median(v) * 1000 for k, v in timings.items()}
+        m = {k: statistics.median(v) * 1000 if v else math.nan for k, v in timings.items()}
         paired = [a / b for a, b in zip(timings["ours"], timings["vips"], strict=True)]
         columns = []
         for key, width in (("vips", 8), ("same", 18)):
@@ -276,15 +295,17 @@ def bench_formats(files: list[Path], runs: int) -> dict[str, list[Path]]:
                     low, _, high = statistics.quantiles(paired, n=4)
                     spread = f"{low:.2f}-{high:.2f}"
                 columns.append(f"{spread:>11}")
+        rgb = (f"{'':>12} {'':>6}" if math.isnan(m["rgb"])
+               else f"{m['rgb']:>10.0f}ms {m['rgb'] / m['vips']:>6.2f}")
         print(f"  {label:<{w}} {len(paths):>5} {m['ours']:>8.0f}ms {' '.join(columns)} "
-              f"{m['naive']:>11.0f}ms")
+              f"{m['naive']:>11.0f}ms {rgb}")
     os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
     return groups
 
 
 STAGES = (
-    "decode", "preview resample", "colour, upright", "preview encode", "thumbnail resample",
-    "thumbnail encode", "placeholder", "metadata",
+    "YCbCr planes", "decode", "preview resample", "colour, upright", "preview encode",
+    "thumbnail resample", "thumbnail encode", "placeholder", "metadata",
 )
 """The stages of a JPEG's analysis, in the order they run."""
 
@@ -322,6 +343,7 @@ def stage_timer() -> Iterator[list[tuple[str, float]]]:
     )
     wrapped = {
         "simplejpeg": decoder,
+        "_ycbcr_derivatives": timed(imaging._ycbcr_derivatives, lambda *a, **k: "YCbCr planes"),
         "_resize": timed(imaging._resize, resample),
         "_upright_srgb": timed(imaging._upright_srgb, lambda *a, **k: "colour, upright"),
         "_encode_preview": timed(imaging._encode_preview, lambda *a, **k: "preview encode"),
@@ -344,6 +366,8 @@ def bench_stages(groups: dict[str, list[Path]], runs: int) -> dict[str, dict[str
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     print(f"\nWhere a JPEG's time goes, one core, median ms per image over {runs} runs of each "
           "file (each stage timed inside the pipeline; other: sniffing, parsing, buffers):")
+    print("  (YCbCr planes: the native call that decodes the planes and makes the preview JPEG and"
+          " the thumbnail's pixels; the stages after it are those of files it does not take)")
     widths = [max(len(name), 6) for name in (*STAGES, "other", "total")]
     w = max([14, *(len(label) for label in groups if label.startswith("JPEG"))])
     print(f"  {'input':<{w}} " + " ".join(

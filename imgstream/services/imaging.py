@@ -43,6 +43,7 @@ from cykooz_resizer import FilterType, ResizeAlg, ResizeOptions, Resizer
 from cykooz_resizer.alpha import set_image_mode
 from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
 
+from imgstream.services.jpeg_derivatives import JpegDerivatives, UnsuitedJpeg
 from imgstream.services.libwebp import WebPDecoder
 from imgstream.services.littlecms import LittleCMS, SRGBTransform
 
@@ -115,6 +116,8 @@ THUMBHASH_EDGE = 32
 """Longest edge of the image a thumbhash is computed from. The format allows up to 100 px but
 keeps at most 7 cosine terms an axis, which 32 px still sample well above their Nyquist rate: the
 placeholders differ from those of 100 px by at most 7/255, at a ninth of the cost."""
+PREVIEW_JPEG_QUALITY = 85
+"""JPEG quality of previews (chroma 4:2:0)."""
 WEBP_METHOD = 2
 """libwebp effort for WebP derivatives: 2-3x faster than the default 4, files about 5% larger."""
 MAX_PNG_CHUNKS = 100_000
@@ -367,7 +370,10 @@ def analyse(
 
 def _reason(exc: BaseException) -> str:
     text = str(exc).lower()
-    if "truncated" in text or "premature end" in text or isinstance(exc, EOFError):
+    # libjpeg: "Premature end of JPEG file" is a truncation; "Corrupt JPEG data: premature end
+    # of data segment" is damage inside the file.
+    cut = "truncated" in text or ("premature end" in text and "corrupt" not in text)
+    if cut or isinstance(exc, EOFError):
         return "the file is incomplete (truncated)"
     return "the image data is damaged or unreadable"
 
@@ -416,39 +422,20 @@ def _analyse_open(
                 and metadata.gps is None
             )
             target = _fit((width, height), thumbnail_size if self_preview else preview_size)
-            # Bilinear widens with the scale factor: for the factor of at most 2 left after a
-            # reduced decode it is as sharp as Lanczos at about half the cost. A thumbnail
-            # made straight from the decode gets the thumbnail filter.
-            kernel = THUMBNAIL_FILTER if self_preview else PREVIEW_FILTER
-            converted = False
-            if streamed is not None:
-                pixels = _from_vips(streamed, "L" if streamed.bands == 1 else "RGB")
-            elif fmt is JPEG and im.mode in ("RGB", "L"):
-                pixels = _decode_jpeg(fh, im.mode, im.size, target, kernel)
-            elif (
-                fmt is WEBP
-                and not self_preview
-                and frames == 1
-                and im.mode in ("RGB", "RGBA")
-                and (webp := _webp_decoder()) is not None
-            ):
-                pixels = _decode_webp(webp, fh, im.mode, target)
-            else:
-                if target != (width, height):
-                    # HEIF: an embedded thumbnail at least as large as the target, if any.
-                    # JPEG (CMYK): DCT scaling.
-                    im.draft(im.mode, target)
-                im.load()
-                # CMYK is converted to sRGB with its profile before resizing; other modes
-                # after, on fewer pixels.
-                converted = im.mode == "CMYK"
-                pixels = _normalise_mode(im, icc)
-            base = _resize(pixels, target, kernel)
-            base = _upright_srgb(base, None if converted else icc, metadata.orientation)
+            made = (
+                _ycbcr_derivatives(path, im.size, target, metadata.orientation, thumbnail_size)
+                if fmt is JPEG and im.mode == "RGB" and not self_preview and _is_srgb(icc)
+                else None
+            )
+            if made is None:
+                made = _derivatives_from_pixels(
+                    im, fh, fmt, streamed=streamed, target=target, self_preview=self_preview,
+                    frames=frames, icc=icc, orientation=metadata.orientation,
+                    thumbnail_size=thumbnail_size,
+                )
+            preview, thumb_image = made
             if metadata.orientation >= 5:
                 width, height = height, width
-            preview = None if self_preview else _encode_preview(base)
-            thumb_image = _resize(base, _fit(base.size, thumbnail_size), THUMBNAIL_FILTER)
             return ImageAnalysis(
                 format=fmt,
                 width=width,
@@ -458,6 +445,118 @@ def _analyse_open(
                 preview=preview,
                 thumbhash=_thumbhash(thumb_image),
             )
+
+
+def _derivatives_from_pixels(
+    im: Image.Image,
+    fh: BinaryIO,
+    fmt: ImageFormat,
+    *,
+    streamed: pyvips.Image | None,
+    target: tuple[int, int],
+    self_preview: bool,
+    frames: int,
+    icc: bytes | None,
+    orientation: int,
+    thumbnail_size: int,
+) -> tuple[Derivative | None, Image.Image]:
+    """The preview (None for a photo that is its own) and the thumbnail's pixels, through RGB.
+
+    The image is decoded once, at the size closest above `target` that its format allows,
+    resampled to `target`, converted to sRGB and turned upright; both derivatives come from that.
+    """
+    width, height = im.size
+    # Bilinear widens with the scale factor: for the factor of at most 2 left after a
+    # reduced decode it is as sharp as Lanczos at about half the cost. A thumbnail
+    # made straight from the decode gets the thumbnail filter.
+    kernel = THUMBNAIL_FILTER if self_preview else PREVIEW_FILTER
+    converted = False
+    if streamed is not None:
+        pixels = _from_vips(streamed, "L" if streamed.bands == 1 else "RGB")
+    elif fmt is JPEG and im.mode in ("RGB", "L"):
+        pixels = _decode_jpeg(fh, im.mode, im.size, target, kernel)
+    elif (
+        fmt is WEBP
+        and not self_preview
+        and frames == 1
+        and im.mode in ("RGB", "RGBA")
+        and (webp := _webp_decoder()) is not None
+    ):
+        pixels = _decode_webp(webp, fh, im.mode, target)
+    else:
+        if target != (width, height):
+            # HEIF: an embedded thumbnail at least as large as the target, if any.
+            # JPEG (CMYK): DCT scaling.
+            im.draft(im.mode, target)
+        im.load()
+        # CMYK is converted to sRGB with its profile before resizing; other modes
+        # after, on fewer pixels.
+        converted = im.mode == "CMYK"
+        pixels = _normalise_mode(im, icc)
+    base = _resize(pixels, target, kernel)
+    base = _upright_srgb(base, None if converted else icc, orientation)
+    preview = None if self_preview else _encode_preview(base)
+    return preview, _resize(base, _fit(base.size, thumbnail_size), THUMBNAIL_FILTER)
+
+
+def _ycbcr_derivatives(
+    path: Path,
+    size: tuple[int, int],
+    target: tuple[int, int],
+    orientation: int,
+    thumbnail_size: int,
+) -> tuple[Derivative, Image.Image] | None:
+    """A YCbCr JPEG's preview and thumbnail pixels made from its planes, without RGB between.
+
+    None when the library is not built or the JPEG is not stored that way; the derivatives
+    are then made through RGB. Both are upright; the preview is `target` before turning.
+    Damaged data raises ValueError, as the RGB decode does.
+    """
+    maker = _jpeg_derivatives()
+    if maker is None:
+        return None
+    upright = target[::-1] if orientation >= 5 else target
+    thumbnail = _fit(upright, thumbnail_size)
+    try:
+        preview, rgb = maker.make(
+            path, size=size, denominator=_dct_denominator(size, target), preview_size=target,
+            orientation=orientation, quality=PREVIEW_JPEG_QUALITY, thumbnail_size=thumbnail,
+        )
+    except UnsuitedJpeg:
+        return None
+    return (
+        Derivative(preview, JPEG, *upright),
+        Image.frombuffer("RGB", thumbnail, rgb, "raw", "RGB", 0, 1),
+    )
+
+
+@functools.cache
+def _jpeg_derivatives() -> JpegDerivatives | None:
+    """The native YCbCr JPEG path, or None when it is not built (JPEGs go through RGB then)."""
+    try:
+        return JpegDerivatives()
+    except (OSError, AttributeError) as exc:
+        log.warning("JPEG derivatives are made through RGB, more slowly: %s", exc)
+        return None
+
+
+def _is_srgb(icc: bytes | None) -> bool:
+    """Whether pixels under `icc` (None: no profile) need no conversion to be sRGB."""
+    if icc is None:
+        return True
+    try:
+        return _srgb_transform(icc, "RGB", "RGB") is None
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return False  # the RGB path says why it ignores the profile
+
+
+def _dct_denominator(size: tuple[int, int], target: tuple[int, int]) -> int:
+    """The largest DCT scaling denominator whose decode still covers `target`."""
+    width, height = size
+    return next(
+        d for d in JPEG_DCT_SCALES
+        if d == 1 or (-(-width // d) >= target[0] and -(-height // d) >= target[1])
+    )
 
 
 def _decode_jpeg(
@@ -481,10 +580,7 @@ def _decode_jpeg(
         The pixels at `target`, in memory of their own.
     """
     width, height = size
-    denominator = next(
-        d for d in JPEG_DCT_SCALES
-        if d == 1 or (-(-width // d) >= target[0] and -(-height // d) >= target[1])
-    )
+    denominator = _dct_denominator(size, target)
     decoded = (-(-width // denominator), -(-height // denominator))
     # RGB as RGBX: four bytes a pixel, the layout of a Pillow RGB image, so Pillow can map it.
     raw = "L" if mode == "L" else "RGBX"
@@ -807,7 +903,7 @@ def _encode(im: Image.Image, fmt: ImageFormat) -> Derivative:
     im.info = {}
     out = io.BytesIO()
     if fmt is JPEG:
-        im.save(out, "JPEG", quality=85, subsampling="4:2:0")
+        im.save(out, "JPEG", quality=PREVIEW_JPEG_QUALITY, subsampling="4:2:0")
     else:
         im.save(out, "WEBP", quality=82, method=WEBP_METHOD)
     return Derivative(out.getvalue(), fmt, im.width, im.height)

@@ -15,6 +15,16 @@ from imgstream.services import imaging
 from tests import images
 
 
+@pytest.fixture(params=["ycbcr", "rgb"])
+def jpeg_route(request, monkeypatch):
+    """Run a test once with JPEGs made from their YCbCr planes, once through RGB."""
+    if request.param == "rgb":
+        monkeypatch.setattr(imaging, "_jpeg_derivatives", lambda: None)
+    elif imaging._jpeg_derivatives() is None:
+        pytest.skip("the YCbCr JPEG library is not built (`make setup` with libjpeg's headers)")
+    return request.param
+
+
 def analyse_bytes(tmp_path, data: bytes, **kwargs) -> imaging.ImageAnalysis:
     path = tmp_path / "upload.bin"
     path.write_bytes(data)
@@ -101,7 +111,7 @@ def test_each_format_is_accepted_with_upright_derivatives(tmp_path, fmt):
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "HEIC", "AVIF"])
 @pytest.mark.parametrize("orientation", range(1, 9))
-def test_every_orientation_ends_upright(tmp_path, fmt, orientation):
+def test_every_orientation_ends_upright(tmp_path, fmt, orientation, jpeg_route):
     # Store the pixels so that applying the orientation brings the marker back top-left.
     inverse = images.INVERSE_ORIENTATION[orientation]
     stored = MARKED if inverse is None else MARKED.transpose(inverse)
@@ -212,26 +222,35 @@ def test_animated_webp_uses_the_first_frame(tmp_path):
     ],
 )
 def test_jpeg_is_decoded_once_at_a_power_of_two_dct_scale(
-    tmp_path, monkeypatch, size, decoded_size, preview
+    tmp_path, monkeypatch, size, decoded_size, preview, jpeg_route
 ):
     decodes = []
-    real = imaging.simplejpeg.decode_jpeg
+    real_rgb = imaging.simplejpeg.decode_jpeg
+    real_ycbcr = imaging.JpegDerivatives.make
 
-    def spy(*args, **kwargs):
-        pixels = real(*args, **kwargs)
+    def spy_rgb(*args, **kwargs):
+        pixels = real_rgb(*args, **kwargs)
         decodes.append((pixels.shape[1], pixels.shape[0]))
         return pixels
 
-    monkeypatch.setattr(imaging.simplejpeg, "decode_jpeg", spy)
+    def spy_ycbcr(self, path, *, size, denominator, **kwargs):
+        decodes.append((-(-size[0] // denominator), -(-size[1] // denominator)))
+        return real_ycbcr(self, path, size=size, denominator=denominator, **kwargs)
+
+    monkeypatch.setattr(imaging.simplejpeg, "decode_jpeg", spy_rgb)
+    monkeypatch.setattr(imaging.JpegDerivatives, "make", spy_ycbcr)
     result = analyse_without_pillow_decoding(
         tmp_path, monkeypatch, images.encode(images.photo_like(size), "JPEG")
     )
     assert decodes == [decoded_size]
     assert (result.preview.width, result.preview.height) == preview
+    assert decoded(result.preview).size == preview
 
 
 @pytest.mark.parametrize("progressive", [False, True])
-def test_jpeg_derivatives_match_a_full_size_pillow_rendering(tmp_path, monkeypatch, progressive):
+def test_jpeg_derivatives_match_a_full_size_pillow_rendering(
+    tmp_path, monkeypatch, progressive, jpeg_route
+):
     """The DCT-scaled decode read in place by the resampler has the colours Pillow decodes."""
     im = images.photo_like((3000, 2000))
     draw_quadrants(im)
@@ -347,7 +366,7 @@ def png_with_exif_after_pixels(im: Image.Image, exif: bytes) -> bytes:
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_formats_decoded_without_pillow_end_upright_without_a_pillow_decode(
-    tmp_path, monkeypatch, fmt, orientation
+    tmp_path, monkeypatch, fmt, orientation, jpeg_route
 ):
     inverse = images.INVERSE_ORIENTATION[orientation]
     marked = images.marked((800, 400))

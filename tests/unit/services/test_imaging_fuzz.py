@@ -20,6 +20,11 @@ SEEDS = {
     "JPEG-P3": images.encode(images.photo_like((96, 64)), "JPEG", quality=80,
                              icc_profile=images.display_p3_profile(),
                              exif=images.exif_bytes(orientation=6)),
+    # Made from its YCbCr planes: decoded at half scale, progressive, turned.
+    "JPEG-planes": images.encode(images.photo_like((300, 200)), "JPEG", quality=80,
+                                 progressive=True, exif=images.exif_bytes(orientation=8)),
+    "JPEG-422": images.encode(images.photo_like((150, 100)), "JPEG", quality=80,
+                              subsampling=1, exif=images.exif_bytes(orientation=3)),
     "PNG": images.encode(images.photo_like((64, 48)), "PNG"),
     "WEBP": images.encode(images.photo_like((64, 48)), "WEBP"),
     "GIF": images.encode(images.photo_like((64, 48)), "GIF"),
