@@ -6,7 +6,7 @@ and halves it again. `native/jpeg_derivatives.c` keeps the planes instead: libjp
 at the DCT scale the preview needs, each plane is resampled at its own resolution (chroma on a
 quarter of the pixels), turned upright, and encoded as the 4:2:0 preview without a conversion.
 The thumbnail is resampled from the preview's planes, and only its 400 px are converted to RGB.
-A 12 MP photo's preview and thumbnail take about 30 % less time than through RGB.
+A 12 MP photo takes a quarter less time to analyse than through RGB.
 
 The library is built from that C file by `make setup` where a C compiler and libjpeg's headers
 are present; elsewhere `imaging` makes the same derivatives through RGB. `imaging` is the only

@@ -95,7 +95,8 @@ static int make_weights(int in, int out, enum filter filter, weights_t *w) {
         int16_t *weights = w->weights + (size_t)o * w->taps;
         int sum = 0;
         for (int i = 0; i < count; i++) {
-            weights[i] = (int16_t)lround(total != 0.0 ? real[i] / total * (1 << PRECISION) : 0);
+            double weight = total != 0.0 ? real[i] / total * (1 << PRECISION) : 0.0;
+            weights[i] = (int16_t)lround(fmax(-(1 << PRECISION), fmin(1 << PRECISION, weight)));
             sum += weights[i];
         }
         if (count > 0) weights[0] += (1 << PRECISION) - sum;
