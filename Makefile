@@ -25,10 +25,10 @@ $(CURDIR)/.tools/bin/uv:
 # where a C compiler and libjpeg's headers are; without them JPEGs go through RGB, more slowly.
 CC ?= cc
 JPEG_DERIVATIVES := imgstream/services/native/libjpeg_derivatives.so
-$(JPEG_DERIVATIVES): imgstream/services/native/jpeg_derivatives.c
+$(JPEG_DERIVATIVES): imgstream/services/native/jpeg_derivatives.c Makefile
 	@if printf '#include <stdio.h>\n#include <jpeglib.h>\n' | $(CC) -E - >/dev/null 2>&1; then \
 		echo "Building $@"; \
-		$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ljpeg -lm; \
+		$(CC) -O3 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ljpeg -lm; \
 	else \
 		echo "No C compiler with libjpeg's headers (Debian: libjpeg-dev): JPEGs go through RGB"; \
 	fi

@@ -192,34 +192,25 @@ static inline void transpose8(const uint8_t *src, size_t src_stride, uint8_t *ds
 }
 #endif
 
-/* `rows` (at most LANES) rows of `width` samples written as `width` columns of LANES bytes. */
-static void to_columns(const uint8_t *src, int width, int stride, int rows, uint8_t *cols) {
-    int x = 0;
+/* dst[x][r] = src[r][x] for r < rows and x < cols: 8 x 8 blocks at a time where it can, the
+   blocks along the longer side in the outer loop. */
+static void transpose(const uint8_t *src, size_t src_stride, int rows, int cols, uint8_t *dst,
+                      size_t dst_stride) {
+    int rows8 = 0, cols8 = 0;
 #if defined(__x86_64__)
-    if (rows == LANES)
-        for (; x + 8 <= width; x += 8)
-            for (int r = 0; r < LANES; r += 8)
-                transpose8(src + (size_t)r * stride + x, stride, cols + (size_t)x * LANES + r,
-                           LANES);
+    rows8 = rows / 8 * 8;
+    cols8 = cols / 8 * 8;
+    for (int outer = 0; outer < (rows >= cols ? rows8 : cols8); outer += 8)
+        for (int inner = 0; inner < (rows >= cols ? cols8 : rows8); inner += 8) {
+            size_t r = (size_t)(rows >= cols ? outer : inner);
+            size_t x = (size_t)(rows >= cols ? inner : outer);
+            transpose8(src + r * src_stride + x, src_stride, dst + x * dst_stride + r,
+                       dst_stride);
+        }
 #endif
-    for (; x < width; x++) {
-        uint8_t *c = cols + (size_t)x * LANES;
-        for (int r = 0; r < rows; r++) c[r] = src[(size_t)r * stride + x];
-        for (int r = rows; r < LANES; r++) c[r] = 0;
-    }
-}
-
-static void from_columns(const uint8_t *cols, int width, int rows, uint8_t *dst, int stride) {
-    int x = 0;
-#if defined(__x86_64__)
-    if (rows == LANES)
-        for (; x + 8 <= width; x += 8)
-            for (int r = 0; r < LANES; r += 8)
-                transpose8(cols + (size_t)x * LANES + r, LANES, dst + (size_t)r * stride + x,
-                           stride);
-#endif
-    for (; x < width; x++)
-        for (int r = 0; r < rows; r++) dst[(size_t)r * stride + x] = cols[(size_t)x * LANES + r];
+    for (int r = 0; r < rows; r++)  /* what the blocks leave */
+        for (int x = r < rows8 ? cols8 : 0; x < cols; x++)
+            dst[(size_t)x * dst_stride + r] = src[(size_t)r * src_stride + x];
 }
 
 /*
@@ -243,9 +234,10 @@ static int resample_plane(const uint8_t *src, int w, int h, int stride, uint8_t 
         weights_t part = {vertical.start + y, vertical.count + y,
                           vertical.weights + (size_t)y * vertical.taps, vertical.taps};
         convolve_rows(src, w, stride, band, rows, w, &part);
-        to_columns(band, w, w, rows, cols);
+        if (rows < LANES) memset(cols, 0, (size_t)LANES * w);  /* lanes past the image */
+        transpose(band, w, rows, w, cols, LANES);  /* band rows -> columns of LANES bytes */
         convolve_rows(cols, LANES, LANES, out_cols, ow, LANES, &horizontal);
-        from_columns(out_cols, ow, rows, dst + (size_t)y * ow, ow);
+        transpose(out_cols, LANES, ow, rows, dst + (size_t)y * ow, ow);
     }
     free(band);
     free(cols);
