@@ -20,6 +20,12 @@
 
 #include <jpeglib.h>
 
+/* The decoder reaches into libjpeg-turbo's IDCT table and per-component DCT sizes, as laid out
+   in its default ABI; another libjpeg fails here and JPEGs go through RGB. */
+#if !defined(LIBJPEG_TURBO_VERSION) || JPEG_LIB_VERSION >= 70
+#error "needs libjpeg-turbo built with its default libjpeg 6b ABI"
+#endif
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
