@@ -12,7 +12,7 @@ Usage: uv run python -m bench.imaging [--corpus DIR | --camera-weight] [--runs 5
    For JPEGs, also ImgStream through RGB: without the YCbCr library `make setup` builds, as on
    a machine without a C compiler or libjpeg's headers.
    For each JPEG size, where the pipeline's time goes: each stage (the YCbCr planes' native
-   call, or, for JPEGs it does not take: decode and preview resample; then
+   call, or, for JPEGs it does not take: decode, preview resample,
    conversion to sRGB and turning upright, preview encode, thumbnail resample and encode,
    placeholder, metadata) timed inside `analyse`, and what is left over.
 2. Peak RSS growth of a fresh process over its warmed-up baseline while it analyses one 24 MP
@@ -341,16 +341,11 @@ def stage_timer() -> Iterator[list[tuple[str, float]]]:
     decoder = types.SimpleNamespace(
         decode_jpeg=timed(imaging.simplejpeg.decode_jpeg, lambda *a, **k: "decode")
     )
-    # The native call itself, not the conversion to sRGB that may follow it.
-    planes = types.SimpleNamespace(
-        make=timed(imaging._jpeg_derivatives().make, lambda *a, **k: "YCbCr planes")
-    ) if imaging._jpeg_derivatives() is not None else None
     wrapped = {
         "simplejpeg": decoder,
-        "_jpeg_derivatives": (lambda: planes),
+        "_ycbcr_derivatives": timed(imaging._ycbcr_derivatives, lambda *a, **k: "YCbCr planes"),
         "_resize": timed(imaging._resize, resample),
         "_upright_srgb": timed(imaging._upright_srgb, lambda *a, **k: "colour, upright"),
-        "_to_srgb": timed(imaging._to_srgb, lambda *a, **k: "colour, upright"),
         "_encode_preview": timed(imaging._encode_preview, lambda *a, **k: "preview encode"),
         "_encode": timed(imaging._encode, lambda *a, **k: "thumbnail encode"),
         "_thumbhash": timed(imaging._thumbhash, lambda *a, **k: "placeholder"),
@@ -371,9 +366,8 @@ def bench_stages(groups: dict[str, list[Path]], runs: int) -> dict[str, dict[str
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     print(f"\nWhere a JPEG's time goes, one core, median ms per image over {runs} runs of each "
           "file (each stage timed inside the pipeline; other: sniffing, parsing, buffers):")
-    print("  (YCbCr planes: the native call that decodes the planes, turns them and makes the"
-          " preview JPEG, or its pixels where they are still to be converted to sRGB, and the"
-          " thumbnail's pixels; decode and the resamples are those of files it does not take)")
+    print("  (YCbCr planes: the native call that decodes the planes and makes the preview JPEG and"
+          " the thumbnail's pixels; the stages after it are those of files it does not take)")
     widths = [max(len(name), 6) for name in (*STAGES, "other", "total")]
     w = max([14, *(len(label) for label in groups if label.startswith("JPEG"))])
     print(f"  {'input':<{w}} " + " ".join(

@@ -423,9 +423,8 @@ def _analyse_open(
             )
             target = _fit((width, height), thumbnail_size if self_preview else preview_size)
             made = (
-                _ycbcr_derivatives(path, im.size, target, metadata.orientation, thumbnail_size,
-                                   icc)
-                if fmt is JPEG and im.mode == "RGB" and not self_preview
+                _ycbcr_derivatives(path, im.size, target, metadata.orientation, thumbnail_size)
+                if fmt is JPEG and im.mode == "RGB" and not self_preview and _is_srgb(icc)
                 else None
             )
             if made is None:
@@ -506,37 +505,29 @@ def _ycbcr_derivatives(
     target: tuple[int, int],
     orientation: int,
     thumbnail_size: int,
-    icc: bytes | None,
 ) -> tuple[Derivative, Image.Image] | None:
-    """A YCbCr JPEG's preview and thumbnail pixels made from its planes.
+    """A YCbCr JPEG's preview and thumbnail pixels made from its planes, without RGB between.
 
-    In sRGB (no profile, or sRGB's), the preview is encoded from the planes with no RGB between.
-    Under another profile, the planes give the preview's and the thumbnail's RGB pixels, which
-    are converted to sRGB as the RGB path converts them, and the preview is encoded from those.
-
-    None when the library is not built or the JPEG is not stored in YCbCr; the derivatives are
-    then made through RGB. Both are upright; the preview is `target` before turning. Damaged
-    data raises ValueError, as the RGB decode does.
+    None when the library is not built or the JPEG is not stored that way; the derivatives
+    are then made through RGB. Both are upright; the preview is `target` before turning.
+    Damaged data raises ValueError, as the RGB decode does.
     """
     maker = _jpeg_derivatives()
     if maker is None:
         return None
     upright = target[::-1] if orientation >= 5 else target
     thumbnail = _fit(upright, thumbnail_size)
-    profile = None if _is_srgb(icc) else icc  # what the colours are still to be converted from
     try:
         preview, rgb = maker.make(
             path, size=size, denominator=_dct_denominator(size, target), preview_size=target,
-            orientation=orientation, quality=PREVIEW_JPEG_QUALITY if profile is None else None,
-            thumbnail_size=thumbnail,
+            orientation=orientation, quality=PREVIEW_JPEG_QUALITY, thumbnail_size=thumbnail,
         )
     except UnsuitedJpeg:
         return None
-    thumb_image = Image.frombuffer("RGB", thumbnail, rgb, "raw", "RGB", 0, 1)
-    if profile is None:
-        return Derivative(preview, JPEG, *upright), thumb_image
-    preview_image = Image.frombuffer("RGB", upright, preview, "raw", "RGB", 0, 1)
-    return _encode_preview(_to_srgb(preview_image, profile)), _to_srgb(thumb_image, profile)
+    return (
+        Derivative(preview, JPEG, *upright),
+        Image.frombuffer("RGB", thumbnail, rgb, "raw", "RGB", 0, 1),
+    )
 
 
 @functools.cache
@@ -556,7 +547,7 @@ def _is_srgb(icc: bytes | None) -> bool:
     try:
         return _srgb_transform(icc, "RGB", "RGB") is None
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-        return False  # `_to_srgb` says why it ignores the profile
+        return False  # the RGB path says why it ignores the profile
 
 
 def _dct_denominator(size: tuple[int, int], target: tuple[int, int]) -> int:

@@ -49,7 +49,7 @@ class JpegDerivatives:
         self._make.argtypes = [
             ctypes.c_void_p, ctypes.c_size_t, *[ctypes.c_int] * 9,
             ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_ulong), ctypes.c_void_p,
-            ctypes.c_void_p, ctypes.c_char_p,
+            ctypes.c_char_p,
         ]
         self._make.restype = ctypes.c_int
         self._resample = lib.jd_resample
@@ -70,10 +70,10 @@ class JpegDerivatives:
         denominator: int,
         preview_size: tuple[int, int],
         orientation: int,
-        quality: int | None,
+        quality: int,
         thumbnail_size: tuple[int, int],
-    ) -> tuple[bytes | bytearray, bytearray]:
-        """The preview and the thumbnail of a JPEG file.
+    ) -> tuple[bytes, bytearray]:
+        """The preview JPEG and the thumbnail's RGB pixels of a JPEG file.
 
         The GIL is released while they are made.
 
@@ -86,13 +86,12 @@ class JpegDerivatives:
             preview_size: The preview's width and height as the pixels are stored, before
                 the orientation turns them.
             orientation: EXIF orientation, 1-8; both derivatives come out upright.
-            quality: The preview's JPEG quality; None for the preview's RGB pixels instead of
-                its JPEG, for a photo whose colours are still to be converted to sRGB.
+            quality: The preview's JPEG quality.
             thumbnail_size: The upright thumbnail's width and height.
 
         Returns:
-            The preview (a 4:2:0 JPEG, or its pixels) and the thumbnail's pixels, both upright;
-            pixels are 8-bit R, G, B packed row after row.
+            The preview (a 4:2:0 JPEG, upright) and the thumbnail, 8-bit R, G, B packed row
+            after row.
 
         Raises:
             UnsuitedJpeg: The JPEG is not YCbCr with 4:4:4, 4:2:2 or 4:2:0 chroma.
@@ -100,29 +99,21 @@ class JpegDerivatives:
             MemoryError: There is no memory for the planes.
         """
         thumbnail = bytearray(thumbnail_size[0] * thumbnail_size[1] * 3)
-        pixels = None if quality is not None else bytearray(preview_size[0] * preview_size[1] * 3)
         preview, preview_bytes = ctypes.c_void_p(), ctypes.c_ulong()
         message = ctypes.create_string_buffer(_MESSAGE_SIZE)
         with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_COPY) as data:
             source = (ctypes.c_char * len(data)).from_buffer(data)
             target = (ctypes.c_char * len(thumbnail)).from_buffer(thumbnail)
-            preview_target = None if pixels is None else (
-                (ctypes.c_char * len(pixels)).from_buffer(pixels))
             try:
                 status = self._make(
                     ctypes.addressof(source), len(data), *size, denominator, *preview_size,
-                    orientation, quality or 0, *thumbnail_size, ctypes.byref(preview),
-                    ctypes.byref(preview_bytes),
-                    None if preview_target is None else ctypes.addressof(preview_target),
-                    ctypes.addressof(target), message,
+                    orientation, quality, *thumbnail_size, ctypes.byref(preview),
+                    ctypes.byref(preview_bytes), ctypes.addressof(target), message,
                 )
             finally:
-                # no export of the map or of the pixels outlives the call
-                del source, target, preview_target
+                del source, target  # no export of the map or the thumbnail outlives the call
         try:
             if status == _OK:
-                if pixels is not None:
-                    return pixels, thumbnail
                 return ctypes.string_at(preview.value, preview_bytes.value), thumbnail
         finally:
             self._free(preview)

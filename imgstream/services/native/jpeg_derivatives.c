@@ -282,28 +282,42 @@ static int alloc_planes(planes_t *p, const int width[3], const int height[3]) {
 }
 
 /*
- * `src` turned by EXIF orientation 2-8 into `dst`, whose planes have the upright sizes.
- * (x, y) of the upright image reads the stored pixel given by the orientation.
+ * `src` (w x h) turned by EXIF orientation 1-8 into `dst`, whose size is the upright one:
+ * transposed for 5-8 (8 x 8 blocks at a time), then mirrored left to right and/or top to
+ * bottom. Returns JP_NO_MEMORY when it has no row to swap with.
  */
-static void orient_plane(const uint8_t *src, int w, int h, int stride, uint8_t *dst, int dw,
-                         int dh, int orientation) {
-    for (int y = 0; y < dh; y++) {
-        uint8_t *d = dst + (size_t)y * dw;
-        for (int x = 0; x < dw; x++) {
-            int sx, sy;
-            switch (orientation) {
-            case 2: sx = w - 1 - x; sy = y; break;
-            case 3: sx = w - 1 - x; sy = h - 1 - y; break;
-            case 4: sx = x; sy = h - 1 - y; break;
-            case 5: sx = y; sy = x; break;
-            case 6: sx = y; sy = h - 1 - x; break;
-            case 7: sx = w - 1 - y; sy = h - 1 - x; break;
-            case 8: sx = w - 1 - y; sy = x; break;
-            default: sx = x; sy = y; break;
+static int orient_plane(const uint8_t *src, int w, int h, int stride, uint8_t *dst,
+                        int orientation) {
+    enum { TURN = 1, LEFT_RIGHT = 2, TOP_BOTTOM = 4 };
+    static const int steps[9] = {0, 0, LEFT_RIGHT, LEFT_RIGHT | TOP_BOTTOM, TOP_BOTTOM, TURN,
+                                 TURN | LEFT_RIGHT, TURN | LEFT_RIGHT | TOP_BOTTOM,
+                                 TURN | TOP_BOTTOM};
+    int step = orientation >= 1 && orientation <= 8 ? steps[orientation] : 0;
+    int dw = step & TURN ? h : w, dh = step & TURN ? w : h;
+    if (step & TURN)
+        transpose(src, stride, h, w, dst, dw);
+    else
+        for (int y = 0; y < h; y++) memcpy(dst + (size_t)y * w, src + (size_t)y * stride, w);
+    if (step & LEFT_RIGHT)
+        for (int y = 0; y < dh; y++) {
+            uint8_t *row = dst + (size_t)y * dw;
+            for (int a = 0, b = dw - 1; a < b; a++, b--) {
+                uint8_t t = row[a];
+                row[a] = row[b];
+                row[b] = t;
             }
-            d[x] = src[(size_t)sy * stride + sx];
         }
+    if (step & TOP_BOTTOM) {
+        uint8_t *spare = malloc((size_t)dw);
+        if (!spare) return JP_NO_MEMORY;
+        for (int a = 0, b = dh - 1; a < b; a++, b--) {
+            memcpy(spare, dst + (size_t)a * dw, dw);
+            memcpy(dst + (size_t)a * dw, dst + (size_t)b * dw, dw);
+            memcpy(dst + (size_t)b * dw, spare, dw);
+        }
+        free(spare);
     }
+    return JP_OK;
 }
 
 /* ---- libjpeg ---------------------------------------------------------------------------- */
@@ -493,46 +507,6 @@ static uint8_t *alloc_plane(int w, int h) {
     return malloc((size_t)w * h);
 }
 
-
-/* JFIF colour differences of one chroma sample: what it adds to luma for R, G and B. */
-static inline void chroma_offsets(int cb, int cr, int offsets[3]) {
-    int blue = cb - 128, red = cr - 128;
-    offsets[0] = (91881 * red + 32768) >> 16;
-    offsets[1] = -((22554 * blue + 46802 * red - 32768) >> 16);
-    offsets[2] = (116130 * blue + 32768) >> 16;
-}
-
-/* JFIF YCbCr to RGB, as libjpeg converts: full range, BT.601 weights. */
-static void ycbcr_to_rgb(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, size_t count,
-                         uint8_t *rgb) {
-    for (size_t i = 0; i < count; i++) {
-        int offsets[3];
-        chroma_offsets(cb[i], cr[i], offsets);
-        for (int c = 0; c < 3; c++) rgb[3 * i + c] = clamp8(y[i] + offsets[c]);
-    }
-}
-
-/*
- * 4:2:0 planes (Y w x h) as packed RGB, each chroma sample serving the 2 x 2 luma samples it
- * covers, as libjpeg does without fancy upsampling. The preview is encoded at 4:2:0 again,
- * which averages those same 2 x 2 back into one chroma sample.
- */
-static int planes_to_rgb(uint8_t *const planes[3], int w, int h, uint8_t *rgb) {
-    int cw = (w + 1) / 2;
-    for (int y = 0; y < h; y++) {
-        const uint8_t *luma = planes[0] + (size_t)y * w;
-        const uint8_t *cb = planes[1] + (size_t)(y / 2) * cw, *cr = planes[2] + (size_t)(y / 2) * cw;
-        uint8_t *out = rgb + (size_t)y * w * 3;
-        for (int i = 0; i < cw; i++) {
-            int offsets[3];
-            chroma_offsets(cb[i], cr[i], offsets);
-            for (int x = 2 * i; x < 2 * i + 2 && x < w; x++)
-                for (int c = 0; c < 3; c++) out[3 * x + c] = clamp8(luma[x] + offsets[c]);
-        }
-    }
-    return JP_OK;
-}
-
 /*
  * Preview and thumbnail of a YCbCr JPEG.
  *
@@ -543,18 +517,14 @@ static int planes_to_rgb(uint8_t *const planes[3], int w, int h, uint8_t *rgb) {
  * orientation:         EXIF orientation 1-8; the derivatives are upright.
  * quality:             the preview's JPEG quality.
  * thumb_w, _h:         the thumbnail's size, upright.
- * preview, preview_size: out, the preview JPEG in malloc'd memory (release with jd_free);
- *                      none when preview_rgb is given.
- * preview_rgb:         NULL, or out: the upright preview's pixels instead of its JPEG, as
- *                      preview_w * preview_h * 3 bytes of RGB, for a photo whose colours must
- *                      still be converted to sRGB.
+ * preview, preview_size: out, the preview JPEG in malloc'd memory (release with jd_free).
  * thumb_rgb:           out, thumb_w * thumb_h * 3 bytes of RGB.
  * message:             out, MESSAGE_SIZE bytes: why, when the result is not JP_OK.
  */
 int jd_make(const uint8_t *data, size_t size, int width, int height, int denominator, int preview_w,
                    int preview_h, int orientation, int quality, int thumb_w, int thumb_h,
-                   uint8_t **preview, unsigned long *preview_size, uint8_t *preview_rgb,
-                   uint8_t *thumb_rgb, char *message) {
+                   uint8_t **preview, unsigned long *preview_size, uint8_t *thumb_rgb,
+                   char *message) {
     *preview = NULL;
     *preview_size = 0;
     message[0] = 0;
@@ -585,8 +555,9 @@ int jd_make(const uint8_t *data, size_t size, int width, int height, int denomin
                 status = JP_NO_MEMORY;
                 break;
             }
-            orient_plane(stored[c], sizes[c][0], sizes[c][1], sizes[c][0], upright[c], up[c][0],
-                         up[c][1], orientation);
+            status = orient_plane(stored[c], sizes[c][0], sizes[c][1], sizes[c][0], upright[c],
+                                  orientation);
+            if (status) break;
         }
     } else {
         for (int c = 0; c < 3; c++) {
@@ -594,16 +565,21 @@ int jd_make(const uint8_t *data, size_t size, int width, int height, int denomin
             stored[c] = NULL;
         }
     }
-    if (status == JP_OK && preview_rgb)
-        status = planes_to_rgb(upright, uw, uh, preview_rgb);
-    else if (status == JP_OK)
+    if (status == JP_OK)
         status = encode_planes(upright, uw, uh, quality, preview, preview_size, message);
     const int up[3][2] = {{uw, uh}, {ucw, uch}, {ucw, uch}};
     for (int c = 0; status == JP_OK && c < 3; c++)
         status = resample_plane(upright[c], up[c][0], up[c][1], up[c][0], thumb[c], thumb_w,
                                 thumb_h, FILTER_CATMULL_ROM);
-    if (status == JP_OK) ycbcr_to_rgb(thumb[0], thumb[1], thumb[2], (size_t)thumb_w * thumb_h,
-                                      thumb_rgb);
+    if (status == JP_OK) {
+        /* JFIF YCbCr to RGB, as libjpeg converts: full range, BT.601 weights. */
+        for (size_t i = 0; i < (size_t)thumb_w * thumb_h; i++) {
+            int y = thumb[0][i], cb = thumb[1][i] - 128, cr = thumb[2][i] - 128;
+            thumb_rgb[3 * i] = clamp8(y + ((91881 * cr + 32768) >> 16));
+            thumb_rgb[3 * i + 1] = clamp8(y - ((22554 * cb + 46802 * cr - 32768) >> 16));
+            thumb_rgb[3 * i + 2] = clamp8(y + ((116130 * cb + 32768) >> 16));
+        }
+    }
     if (status == JP_NO_MEMORY && !message[0]) snprintf(message, MESSAGE_SIZE, "out of memory");
     if (status != JP_OK) {
         free(*preview);

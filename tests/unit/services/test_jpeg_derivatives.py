@@ -129,32 +129,6 @@ def test_every_orientation_is_turned_as_through_rgb(tmp_path, monkeypatch, nativ
         assert psnr(picture(derivative), picture(expected)) > 35
 
 
-@pytest.mark.parametrize("subsampling", ["4:2:0", "4:4:4"])
-@pytest.mark.parametrize("orientation", [1, 6])
-def test_a_wide_gamut_photo_is_converted_as_through_rgb(tmp_path, monkeypatch, native,
-                                                       subsampling, orientation):
-    im = images.photo_like((3000, 2000))
-    im.paste((255, 0, 0), (0, 0, 500, 500))  # P3 red: beyond sRGB
-    data = images.encode(im, "JPEG", quality=92, subsampling=SUBSAMPLING[subsampling],
-                         icc_profile=images.display_p3_profile(),
-                         exif=images.exif_bytes(orientation=orientation))
-    made, make = [], JpegDerivatives.make
-    monkeypatch.setattr(JpegDerivatives, "make",
-                        lambda self, *a, **k: made.append(k) or make(self, *a, **k))
-    ours = analyse(tmp_path, data)
-    assert made and made[0]["quality"] is None, "the planes gave the pixels to convert"
-    reference = through_rgb(tmp_path, monkeypatch, data)
-    for derivative, expected in ((ours.preview, reference.preview),
-                                 (ours.thumbnail, reference.thumbnail)):
-        assert (derivative.format, derivative.width, derivative.height) == (
-            expected.format, expected.width, expected.height)
-        assert psnr(picture(derivative), picture(expected)) > 38
-    preview = picture(ours.preview)
-    corner = (preview.width - 30, 30) if orientation == 6 else (30, 30)  # turned upright
-    r, g, b = preview.getpixel(corner)
-    assert r > 240 and g < 40 and b < 40
-
-
 def test_the_photo_colours_are_kept(tmp_path, native):
     im = Image.new("RGB", (3000, 2000), (30, 80, 200))
     im.paste((240, 200, 30), (1500, 0, 3000, 2000))
