@@ -58,6 +58,9 @@ class JpegDerivatives:
             ctypes.c_int, ctypes.c_int,
         ]
         self._resample.restype = ctypes.c_int
+        self._allow_simd = lib.jd_allow_simd
+        self._allow_simd.argtypes = [ctypes.c_int]
+        self._allow_simd.restype = None
         self._free = lib.jd_free
         self._free.argtypes = [ctypes.c_void_p]
         self._free.restype = None
@@ -123,6 +126,13 @@ class JpegDerivatives:
         if status == _NO_MEMORY:
             raise MemoryError(reason)
         raise ValueError(reason or "libjpeg refused the data")
+
+    def allow_simd(self, allowed: bool) -> None:
+        """Let the resampler use AVX2 where the CPU has it (the default), or not.
+
+        The results are the same either way; the tests check that with it.
+        """
+        self._allow_simd(int(allowed))
 
     def resample(
         self, plane: bytes, size: tuple[int, int], to: tuple[int, int], kernel: int

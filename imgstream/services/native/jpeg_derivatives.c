@@ -117,18 +117,22 @@ static inline uint8_t clamp8(int32_t v) {
     return v < 0 ? 0 : v > 255 ? 255 : (uint8_t)v;
 }
 
+/* One output sample: column x of `count` rows from `s`, weighed. */
+static inline uint8_t convolve_at(const uint8_t *s, int stride, int x, const int16_t *weights,
+                                  int count) {
+    int32_t acc = 1 << (PRECISION - 1);
+    for (int i = 0; i < count; i++) acc += weights[i] * s[(size_t)i * stride + x];
+    return clamp8(acc >> PRECISION);
+}
+
 /* Rows of `width` samples from `src` (rows `stride` apart) convolved into `rows` output rows. */
 static void convolve_rows_plain(const uint8_t *src, int width, int stride, uint8_t *dst,
                                 int rows, int dst_stride, const weights_t *w) {
     for (int y = 0; y < rows; y++) {
         const int16_t *weights = w->weights + (size_t)y * w->taps;
         const uint8_t *s = src + (size_t)w->start[y] * stride;
-        uint8_t *d = dst + (size_t)y * dst_stride;
-        for (int x = 0; x < width; x++) {
-            int32_t acc = 1 << (PRECISION - 1);
-            for (int i = 0; i < w->count[y]; i++) acc += weights[i] * s[(size_t)i * stride + x];
-            d[x] = clamp8(acc >> PRECISION);
-        }
+        for (int x = 0; x < width; x++)
+            dst[(size_t)y * dst_stride + x] = convolve_at(s, stride, x, weights, w->count[y]);
     }
 }
 
@@ -160,18 +164,16 @@ static void convolve_rows_avx2(const uint8_t *src, int width, int stride, uint8_
                              _mm_packus_epi16(_mm256_castsi256_si128(packed),
                                               _mm256_extracti128_si256(packed, 1)));
         }
-        for (; x < width; x++) {
-            int32_t acc = 1 << (PRECISION - 1);
-            for (int i = 0; i < count; i++) acc += weights[i] * s[(size_t)i * stride + x];
-            d[x] = clamp8(acc >> PRECISION);
-        }
+        for (; x < width; x++) d[x] = convolve_at(s, stride, x, weights, count);
     }
 }
+
+static int simd_allowed = 1;  /* the tests turn it off to check the plain code */
 
 static void convolve_rows(const uint8_t *src, int width, int stride, uint8_t *dst, int rows,
                           int dst_stride, const weights_t *w) {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx2")) {
+    if (simd_allowed && __builtin_cpu_supports("avx2")) {
         convolve_rows_avx2(src, width, stride, dst, rows, dst_stride, w);
         return;
     }
@@ -597,6 +599,11 @@ int jd_make(const uint8_t *data, size_t size, int width, int height, int denomin
 /* Resample one plane (for tests and the bench): w x h -> ow x oh, filter 0 bilinear, 1 Catmull-Rom. */
 int jd_resample(const uint8_t *src, int w, int h, uint8_t *dst, int ow, int oh, int filter) {
     return resample_plane(src, w, h, w, dst, ow, oh, filter ? FILTER_CATMULL_ROM : FILTER_BILINEAR);
+}
+
+/* Whether the resampler may use AVX2 where the CPU has it (for tests: the results are equal). */
+void jd_allow_simd(int allowed) {
+    simd_allowed = allowed;
 }
 
 void jd_free(void *memory) {

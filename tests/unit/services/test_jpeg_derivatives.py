@@ -84,6 +84,21 @@ def test_resampling_gives_the_python_resampler_values(native, kernel, size, to, 
     assert sum(map(bool, differences)) < 0.05 * len(differences)
 
 
+@pytest.mark.parametrize("kernel", [BILINEAR, CATMULL_ROM])
+def test_the_plain_resampler_gives_the_simd_values(native, kernel):
+    """A CPU without AVX2 gets the same pixels."""
+    size, to = (1001, 757), (400, 303)
+    rng = random.Random(3)
+    plane = bytes(rng.randrange(256) for _ in range(size[0] * size[1]))
+    simd = native.resample(plane, size, to, kernel)
+    native.allow_simd(False)
+    try:
+        plain = native.resample(plane, size, to, kernel)
+    finally:
+        native.allow_simd(True)
+    assert plain == simd
+
+
 def test_a_plane_of_the_wrong_length_is_refused(native):
     with pytest.raises(ValueError, match="size"):
         native.resample(b"\0" * 10, (4, 4), (2, 2), BILINEAR)
