@@ -10,13 +10,12 @@ import pytest
 from sqlmodel import Session
 
 from imgstream import models
-from imgstream.models import User
 from imgstream.runtime import create_engine
 from imgstream.services import identity, ingest
-from imgstream.services.spooling import IncomingFile
 from imgstream.services.storage import LocalStorage
 from tests import images
 from tests.integration.conftest import POSTGRES_ADMIN_URL, _postgres_database, migrate
+from tests.integration.test_database import ingest_bytes
 
 APP_NAME = "imgstream-ingest-under-watch"
 LONGEST_IDLE_IN_TRANSACTION = 0.050
@@ -65,16 +64,6 @@ def watched_engine(tmp_path):
         drop()
 
 
-def _ingest(engine, storage, owner_id, data, name, spool, choice):
-    with Session(engine, expire_on_commit=False) as session:
-        owner = session.get(User, owner_id)
-        incoming = IncomingFile(filename=name, spool_dir=spool, max_bytes=10**9)
-        incoming.write(data)
-        return ingest.ingest(session=session, storage=storage, owner=owner, upload=incoming,
-                             sha256=incoming.finish(), thumbnail_size=400, preview_size=1440,
-                             max_pixels=10**8, on_collision=choice)
-
-
 def test_f13_no_connection_idles_in_a_transaction_while_a_24_mp_photo_is_ingested(
     watched_engine, tmp_path
 ):
@@ -87,10 +76,9 @@ def test_f13_no_connection_idles_in_a_transaction_while_a_24_mp_photo_is_ingeste
     spool = tmp_path / "spool"
     with IdleInTransactionWatch() as watch:
         started = time.monotonic()
-        added = _ingest(watched_engine, storage, owner_id, first, "big.jpg", spool,
-                        models.CollisionChoice.KEEP_BOTH)
-        replaced = _ingest(watched_engine, storage, owner_id, second, "big.jpg", spool,
-                           models.CollisionChoice.REPLACE)
+        added = ingest_bytes(watched_engine, storage, owner_id, first, "big.jpg", spool)
+        replaced = ingest_bytes(watched_engine, storage, owner_id, second, "big.jpg", spool,
+                                models.CollisionChoice.REPLACE)
         took = time.monotonic() - started
     assert added.status is ingest.IngestStatus.ADDED, added
     assert replaced.status is ingest.IngestStatus.REPLACED, replaced
