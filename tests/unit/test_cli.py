@@ -77,7 +77,8 @@ def test_upload_passes_the_collision_choice(run, owner, tmp_path, monkeypatch, c
     def fake_ingest(**kwargs):
         seen.append(kwargs["on_collision"])
         kwargs["upload"].discard()
-        return ingest.IngestResult(ingest.IngestStatus.SKIPPED, "skipped: kept the photo already there")
+        return ingest.IngestResult(ingest.IngestStatus.SKIPPED,
+                                   "skipped: kept the photo already there")
 
     monkeypatch.setattr(ingest, "ingest", fake_ingest)
     beach = tmp_path / "beach.jpg"
