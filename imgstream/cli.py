@@ -25,7 +25,7 @@ from pathlib import Path
 
 from imgstream.config import get_settings
 from imgstream.runtime import db_session, storage
-from imgstream.services import identity, photos
+from imgstream.services import identity, imaging, photos
 from imgstream.services.reconcile import describe, reconcile
 from imgstream.services.uploads import FileTooLarge, IncomingFile, format_bytes
 
@@ -187,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     upload.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    imaging.configure(max_pixels=get_settings().max_image_pixels)
     if args.command == "regenerate-renditions":
         return regenerate_renditions()
     if args.command == "empty-expired-trash":
