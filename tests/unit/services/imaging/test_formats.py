@@ -37,3 +37,11 @@ def test_sniff_format_reads_the_bytes(data, expected):
     assert imaging.sniff_format(data[:64]) is expected
 
 
+
+
+def test_storage_gives_each_extension_the_content_type_imaging_does():
+    from imgstream.services import storage
+
+    assert storage.MIME_BY_EXTENSION == imaging.MIME_BY_EXTENSION
+    for fmt in imaging.ACCEPTED_FORMATS:
+        assert storage.content_type_for(f"photos/x/y.{fmt.extension}") == fmt.mime
