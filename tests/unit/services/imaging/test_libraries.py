@@ -26,7 +26,7 @@ def test_importing_imaging_changes_no_library_setting():
         before = (Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES, list(Image.OPEN),
                   pyvips.cache_get_max(), list(warnings.filters))
         import imgstream.services.imaging
-        import imgstream.services.photos
+        import imgstream.services.ingest
         after = (Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES, list(Image.OPEN),
                  pyvips.cache_get_max(), list(warnings.filters))
         assert after == before, (before, after)
