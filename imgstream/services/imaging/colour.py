@@ -50,7 +50,10 @@ def is_srgb(icc: bytes | None) -> bool:
 
 
 def to_srgb(im: Image.Image, icc: bytes) -> Image.Image:
-    """Pixels converted from the embedded ICC profile to sRGB; unchanged if it is unusable."""
+    """Pixels converted from the embedded ICC profile to sRGB; unchanged if it is unusable.
+
+    An RGB or RGBA image is converted in place: callers pass pixels no one else reads.
+    """
     out_mode = "RGBA" if im.mode == "RGBA" else "RGB"
     try:
         transform = _srgb_transform(icc, im.mode, out_mode)
@@ -59,6 +62,10 @@ def to_srgb(im: Image.Image, icc: bytes) -> Image.Image:
         return im.convert(out_mode)
     if transform is None:
         return im if im.mode == out_mode else im.convert(out_mode)
+    if im.mode == out_mode:
+        # The pixels are this pipeline's own copy: converted where they lie, no new image.
+        ImageCms.applyTransform(im, transform, inPlace=True)
+        return im
     return ImageCms.applyTransform(im, transform)
 
 
