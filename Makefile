@@ -21,20 +21,7 @@ $(CURDIR)/.tools/bin/uv:
 	$(UV) sync --frozen
 	touch $@
 
-# JPEG previews and thumbnails made in YCbCr (imgstream/services/jpeg_derivatives.py): built
-# where a C compiler and libjpeg's headers are; without them JPEGs go through RGB, more slowly.
-CC ?= cc
-JPEG_DERIVATIVES := imgstream/services/native/libjpeg_derivatives.so
-$(JPEG_DERIVATIVES): imgstream/services/native/jpeg_derivatives.c Makefile
-	@if printf '#include <stdio.h>\n#include <jpeglib.h>\n' | $(CC) -E - >/dev/null 2>&1; then \
-		echo "Building $@"; rm -f $@; \
-		$(CC) -O3 -Wall -Wextra -shared -fPIC -o $@ $< -ljpeg -lm \
-			|| echo "The JPEG library did not build (it needs libjpeg-turbo): JPEGs go through RGB"; \
-	else \
-		echo "No C compiler with libjpeg's headers (Debian: libjpeg-dev): JPEGs go through RGB"; \
-	fi
-
-setup: .venv/.synced $(JPEG_DERIVATIVES)
+setup: .venv/.synced
 
 run: setup
 	$(UV) run reflex db migrate

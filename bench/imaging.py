@@ -1,25 +1,33 @@
-"""Image pipeline figures: per-format speed against libvips, memory, batch upload throughput.
+"""Image pipeline figures: per-format speed against libvips, what each library saves, memory,
+batch upload throughput, and the goals they are held to.
 
 Usage: uv run python -m bench.imaging [--corpus DIR | --camera-weight] [--runs 5] [--batch 20]
+
+All times are CPU time of the process (see CLOCK), pinned to one core, medians.
 
 1. Per-format medians on one core (the process is pinned to one CPU): ImgStream's whole pipeline
    (`imaging.analyse`: sniff, EXIF, one reduced decode, preview, WebP thumbnail, thumbhash)
    against libvips making a 400 px WebP thumbnail of the same file (`pyvips.Image.thumbnail`,
-   shrink-on-load, operation cache off) and a naive Pillow thumbnail (full decode, resize, WebP).
+   shrink-on-load, operation cache off), libvips doing the same work (a 1440 px JPEG preview in
+   sRGB and the thumbnail made from it) and a naive Pillow thumbnail (full decode, resize, WebP).
    The ratio is ours / libvips: at most 1.0 means the whole pipeline takes no longer than libvips
    takes for the thumbnail alone. The spread beside it is the interquartile range of the ratios
    of single runs, which shows how much of a difference is the machine's noise.
-   For JPEGs, also ImgStream through RGB: without the YCbCr library `make setup` builds, as on
-   a machine without a C compiler or libjpeg's headers.
-   For each JPEG size, where the pipeline's time goes: each stage (the YCbCr planes' native
-   call, or, for JPEGs it does not take: decode, preview resample,
+2. For each JPEG size, where the pipeline's time goes: each stage (decode, preview resample,
    conversion to sRGB and turning upright, preview encode, thumbnail resample and encode,
    placeholder, metadata) timed inside `analyse`, and what is left over.
-2. Peak RSS growth of a fresh process over its warmed-up baseline while it analyses one 24 MP
+3. What each image library saves: the pipeline timed with the library and, in the same run,
+   with the nearest thing to do without it (Pillow's own resampler instead of cykooz.resizer,
+   Pillow decoding full size instead of libvips' reduced decodes, ThumbHash's reference
+   algorithm in Python instead of thumbhash-rs, both to make a hash in the pipeline and to
+   render a library page's placeholders, libvips doing the whole work instead of Pillow).
+   pillow-heif has no stand-in: it is the only decoder of HEIC among the libraries.
+4. Peak RSS growth of a fresh process over its warmed-up baseline while it analyses one 24 MP
    JPEG (each measured in its own subprocess, RSS sampled every millisecond).
-3. Upload throughput: a batch of JPEGs through the same receive + ingest code the upload handler
+5. Upload throughput: a batch of JPEGs through the same receive + ingest code the upload handler
    runs, with as many worker threads as the upload handler uses (one per core), against one
    worker.
+6. The goals, each marked met or missed.
 
 Without --corpus, a corpus of photo-like images is generated (sky and land gradients, hills,
 a sun, blurred texture and mild sensor noise, with camera EXIF) in a temporary directory: JPEG at
@@ -54,11 +62,12 @@ from pathlib import Path
 os.environ.setdefault("VIPS_CONCURRENCY", "1")
 
 import pyvips  # noqa: E402
-from PIL import Image, ImageCms, ImageDraw, ImageFilter  # noqa: E402
+from PIL import Image, ImageCms, ImageDraw, ImageFile, ImageFilter  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 from imgstream.runtime import create_engine  # noqa: E402
 from imgstream.services import identity, imaging, ingest  # noqa: E402
+from imgstream.services.imaging import derivatives  # noqa: E402
 from imgstream.services.spooling import IncomingFile  # noqa: E402
 from imgstream.services.storage import LocalStorage  # noqa: E402
 from tests import images  # noqa: E402
@@ -70,6 +79,11 @@ CHUNK = 64 * 1024
 ORIENTATION = 0x0112
 PHONE_JPEG = "JPEG 12 MP Display P3 rotated"
 """A phone's JPEG: a portrait shot stored sideways (EXIF orientation 6) in Display P3."""
+
+CLOCK = time.process_time
+"""What the per-format, stage and library figures count: the CPU time of this process, all its
+threads (libvips' workers too), so that what other processes on the machine do does not count.
+Everything is pinned to one core, so CPU time is the time one core spends."""
 
 CORPUS = [
     # (label, format, size, files)
@@ -189,31 +203,21 @@ def profile_name(im: Image.Image) -> str | None:
 
 
 def ours(path: Path) -> float:
-    start = time.perf_counter()
+    start = CLOCK()
     imaging.analyse(path, thumbnail_size=THUMBNAIL, preview_size=PREVIEW, max_pixels=MAX_PIXELS)
-    return time.perf_counter() - start
-
-
-def ours_through_rgb(path: Path) -> float:
-    """`ours` with the YCbCr JPEG library unavailable: JPEGs made through RGB, as elsewhere."""
-    made_from_planes = imaging._jpeg_derivatives
-    imaging._jpeg_derivatives = lambda: None
-    try:
-        return ours(path)
-    finally:
-        imaging._jpeg_derivatives = made_from_planes
+    return CLOCK() - start
 
 
 def vips(path: Path) -> float:
     """Seconds for libvips to make the thumbnail; NaN when its build cannot read the format
     (the pyvips-binary wheel has no HEVC decoder, so no HEIC)."""
-    start = time.perf_counter()
+    start = CLOCK()
     try:
         thumb = pyvips.Image.thumbnail(str(path), THUMBNAIL)
         thumb.webpsave_buffer(Q=82)
     except pyvips.Error:
         return math.nan
-    return time.perf_counter() - start
+    return CLOCK() - start
 
 
 def vips_same_work(path: Path) -> float:
@@ -225,7 +229,7 @@ def vips_same_work(path: Path) -> float:
     # Only where ImgStream converts: asked of every file, libvips would convert from an
     # assumed sRGB to sRGB, at 4x the time.
     convert = {"export_profile": "srgb"} if colour and "srgb" not in colour.lower() else {}
-    start = time.perf_counter()
+    start = CLOCK()
     try:
         preview = pyvips.Image.thumbnail(str(path), PREVIEW, size="down", **convert)
         preview = preview.copy_memory()
@@ -233,78 +237,99 @@ def vips_same_work(path: Path) -> float:
         preview.thumbnail_image(THUMBNAIL).webpsave_buffer(Q=82)
     except pyvips.Error:
         return math.nan
-    return time.perf_counter() - start
+    return CLOCK() - start
 
 
 def naive(path: Path) -> float:
-    start = time.perf_counter()
+    start = CLOCK()
     with Image.open(path) as im:
         im.load()
         im = im.convert("RGB")
         im.thumbnail((THUMBNAIL, THUMBNAIL))
         im.save(io.BytesIO(), "WEBP", quality=82)
-    return time.perf_counter() - start
+    return CLOCK() - start
 
 
-def bench_formats(files: list[Path], runs: int) -> dict[str, list[Path]]:
-    pyvips.cache_set_max(0)
-    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+def interleaved(contenders: dict[str, Callable[[Path], float]], paths: list[Path],
+                runs: int) -> dict[str, list[float]]:
+    """Seconds of each run of each contender on each file, the contenders taking turns."""
+    timings: dict[str, list[float]] = {key: [] for key in contenders}
+    for path in paths:
+        for fn in contenders.values():
+            fn(path)  # warm the file and the libraries
+        for run in range(runs):
+            # Each run starts with a different contender, so none always follows the
+            # full-size decode of another (cold caches, memory handed back).
+            order = list(contenders)
+            order = order[run % len(order):] + order[:run % len(order)]
+            for key in order:
+                timings[key].append(contenders[key](path))
+    return timings
+
+
+def median_ms(values: list[float]) -> float:
+    return statistics.median(values) * 1000 if values else math.nan
+
+
+@contextlib.contextmanager
+def pinned_to_one_core() -> Iterator[None]:
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, cores)
+
+
+def group_files(files: list[Path]) -> dict[str, list[Path]]:
     groups: dict[str, list[Path]] = {}
     for path in sorted(files):
         label = label_of(path)
         if label:
             groups.setdefault(label, []).append(path)
-    print(f"\nPer format, one core, median ms per image over {runs} runs of each file "
+    return groups
+
+
+def bench_formats(files: list[Path], runs: int) -> dict[str, dict[str, float]]:
+    """Print the per-format table; return each group's median ms per contender."""
+    groups = group_files(files)
+    print(f"\nPer format, one core, median CPU ms per image over {runs} runs of each file "
           f"(thumbnail {THUMBNAIL} px, preview {PREVIEW} px):")
     print("  (libvips: its 400 px WebP thumbnail alone, colours left in the file's profile; "
           "libvips same work: a 1440 px JPEG preview in sRGB and the thumbnail made from it)")
     print("  (spread: the middle half of the per-run ratios, ImgStream / libvips thumbnail, each"
           " pair timed in the same run on the same file)")
     w = max([14, *map(len, groups)])
-    print("  (through RGB: ImgStream without its YCbCr JPEG library, and its ratio to libvips'"
-          " thumbnail)")
     print(f"  {'input':<{w}} {'files':>5} {'ImgStream':>10} {'libvips':>8} {'ratio':>6} "
-          f"{'spread':>11} {'libvips same work':>18} {'ratio':>6} {'naive Pillow':>13} "
-          f"{'through RGB':>12} {'ratio':>6}")
-    for label, paths in groups.items():
-        timings: dict[str, list[float]] = {
-            "ours": [], "vips": [], "same": [], "naive": [], "rgb": []}
-        contenders = {"ours": ours, "vips": vips, "same": vips_same_work, "naive": naive}
-        if label.startswith("JPEG"):
-            contenders["rgb"] = ours_through_rgb
-        for path in paths:
-            ours(path), vips(path), vips_same_work(path)  # warm the file and the libraries
-            for run in range(runs):
-                # Each run starts with a different contender, so none always follows the
-                # full-size decode of the naive one (cold caches, memory handed back).
-                order = list(contenders)
-                order = order[run % len(order):] + order[:run % len(order)]
-                for key in order:
-                    timings[key].append(contenders[key](path))
-        m = {k: statistics.median(v) * 1000 if v else math.nan for k, v in timings.items()}
-        paired = [a / b for a, b in zip(timings["ours"], timings["vips"], strict=True)]
-        columns = []
-        for key, width in (("vips", 8), ("same", 18)):
-            if math.isnan(m[key]):
-                columns.append(f"{'n/a':>{width}} {'n/a':>6}")
-            else:
-                columns.append(f"{m[key]:>{width - 2}.0f}ms {m['ours'] / m[key]:>6.2f}")
-            if key == "vips":
-                spread = "n/a"
-                if not math.isnan(m[key]) and len(paired) > 1:
-                    low, _, high = statistics.quantiles(paired, n=4)
-                    spread = f"{low:.2f}-{high:.2f}"
-                columns.append(f"{spread:>11}")
-        rgb = (f"{'':>12} {'':>6}" if math.isnan(m["rgb"])
-               else f"{m['rgb']:>10.0f}ms {m['rgb'] / m['vips']:>6.2f}")
-        print(f"  {label:<{w}} {len(paths):>5} {m['ours']:>8.0f}ms {' '.join(columns)} "
-              f"{m['naive']:>11.0f}ms {rgb}")
-    os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
-    return groups
+          f"{'spread':>11} {'libvips same work':>18} {'ratio':>6} {'naive Pillow':>13}")
+    table: dict[str, dict[str, float]] = {}
+    with pinned_to_one_core():
+        for label, paths in groups.items():
+            timings = interleaved(
+                {"ours": ours, "vips": vips, "same": vips_same_work, "naive": naive}, paths, runs)
+            m = {key: median_ms(values) for key, values in timings.items()}
+            m["files"] = len(paths)
+            table[label] = m
+            paired = [a / b for a, b in zip(timings["ours"], timings["vips"], strict=True)]
+            columns = []
+            for key, width in (("vips", 8), ("same", 18)):
+                if math.isnan(m[key]):
+                    columns.append(f"{'n/a':>{width}} {'n/a':>6}")
+                else:
+                    columns.append(f"{m[key]:>{width - 2}.0f}ms {m['ours'] / m[key]:>6.2f}")
+                if key == "vips":
+                    spread = "n/a"
+                    if not math.isnan(m[key]) and len(paired) > 1:
+                        low, _, high = statistics.quantiles(paired, n=4)
+                        spread = f"{low:.2f}-{high:.2f}"
+                    columns.append(f"{spread:>11}")
+            print(f"  {label:<{w}} {len(paths):>5} {m['ours']:>8.0f}ms {' '.join(columns)} "
+                  f"{m['naive']:>11.0f}ms")
+    return table
 
 
 STAGES = (
-    "YCbCr planes", "decode", "preview resample", "colour, upright", "preview encode",
+    "decode", "preview resample", "colour, upright", "preview encode",
     "thumbnail resample", "thumbnail encode", "placeholder", "metadata",
 )
 """The stages of a JPEG's analysis, in the order they run."""
@@ -315,7 +340,7 @@ def stage_timer() -> Iterator[list[tuple[str, float]]]:
     """Time the stages of `imaging.analyse` while the block runs.
 
     The functions that do each stage are wrapped in place and restored afterwards; a call made
-    inside another timed one (the placeholder's own resample, the preview encoder's) counts
+    inside another timed one (the placeholder's own resample, the encoders' loads) counts
     towards the outer one. Yields the list that collects (stage, seconds) as they finish.
     """
     events: list[tuple[str, float]] = []
@@ -325,11 +350,11 @@ def stage_timer() -> Iterator[list[tuple[str, float]]]:
         def wrapper(*args, **kwargs):
             nonlocal depth
             depth += 1
-            start = time.perf_counter()
+            start = CLOCK()
             try:
                 return fn(*args, **kwargs)
             finally:
-                elapsed = time.perf_counter() - start
+                elapsed = CLOCK() - start
                 depth -= 1
                 if depth == 0:
                     events.append((stage(*args, **kwargs), elapsed))
@@ -338,63 +363,319 @@ def stage_timer() -> Iterator[list[tuple[str, float]]]:
     def resample(im: Image.Image, size: tuple[int, int], kernel: object) -> str:
         return "thumbnail resample" if max(size) <= THUMBNAIL else "preview resample"
 
-    decoder = types.SimpleNamespace(
-        decode_jpeg=timed(imaging.simplejpeg.decode_jpeg, lambda *a, **k: "decode")
-    )
     wrapped = {
-        "simplejpeg": decoder,
-        "_ycbcr_derivatives": timed(imaging._ycbcr_derivatives, lambda *a, **k: "YCbCr planes"),
-        "_resize": timed(imaging._resize, resample),
-        "_upright_srgb": timed(imaging._upright_srgb, lambda *a, **k: "colour, upright"),
-        "_encode_preview": timed(imaging._encode_preview, lambda *a, **k: "preview encode"),
-        "_encode": timed(imaging._encode, lambda *a, **k: "thumbnail encode"),
-        "_thumbhash": timed(imaging._thumbhash, lambda *a, **k: "placeholder"),
-        "read_metadata": timed(imaging.read_metadata, lambda *a, **k: "metadata"),
+        "_from_vips": timed(derivatives._from_vips, lambda *a, **k: "decode"),
+        "_resize": timed(derivatives._resize, resample),
+        "upright_srgb": timed(derivatives.upright_srgb, lambda *a, **k: "colour, upright"),
+        "_encode_preview": timed(derivatives._encode_preview, lambda *a, **k: "preview encode"),
+        "_encode": timed(derivatives._encode, lambda *a, **k: "thumbnail encode"),
+        "_thumbhash": timed(derivatives._thumbhash, lambda *a, **k: "placeholder"),
+        "read_metadata": timed(derivatives.read_metadata, lambda *a, **k: "metadata"),
     }
-    originals = {name: getattr(imaging, name) for name in wrapped}
+    originals = {name: getattr(derivatives, name) for name in wrapped}
+    load = ImageFile.ImageFile.load
     try:
         for name, fn in wrapped.items():
-            setattr(imaging, name, fn)
+            setattr(derivatives, name, fn)
+        ImageFile.ImageFile.load = timed(load, lambda *a, **k: "decode")
         yield events
     finally:
+        ImageFile.ImageFile.load = load
         for name, fn in originals.items():
-            setattr(imaging, name, fn)
+            setattr(derivatives, name, fn)
 
 
 def bench_stages(groups: dict[str, list[Path]], runs: int) -> dict[str, dict[str, float]]:
     """Print, for each JPEG size, the median ms of each stage and of the whole analysis."""
-    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    print(f"\nWhere a JPEG's time goes, one core, median ms per image over {runs} runs of each "
+    print(f"\nWhere a JPEG's time goes, one core, median CPU ms per image over {runs} runs of each "
           "file (each stage timed inside the pipeline; other: sniffing, parsing, buffers):")
-    print("  (YCbCr planes: the native call that decodes the planes and makes the preview JPEG and"
-          " the thumbnail's pixels; the stages after it are those of files it does not take)")
     widths = [max(len(name), 6) for name in (*STAGES, "other", "total")]
     w = max([14, *(len(label) for label in groups if label.startswith("JPEG"))])
     print(f"  {'input':<{w}} " + " ".join(
         f"{name:>{w}}" for name, w in zip((*STAGES, "other", "total"), widths, strict=True)))
     table: dict[str, dict[str, float]] = {}
-    for label, paths in groups.items():
-        if not label.startswith("JPEG"):
-            continue
-        per_run: dict[str, list[float]] = {name: [] for name in (*STAGES, "other", "total")}
-        for path in paths:
-            ours(path)  # warm the file and the libraries
-            for _ in range(runs):
-                with stage_timer() as events:
-                    total = ours(path)
-                spent = dict.fromkeys(STAGES, 0.0)
-                for stage, seconds in events:
-                    spent[stage] += seconds
-                for stage, seconds in spent.items():
-                    per_run[stage].append(seconds)
-                per_run["other"].append(total - sum(spent.values()))
-                per_run["total"].append(total)
-        row = {name: statistics.median(v) * 1000 for name, v in per_run.items()}
-        table[label] = row
-        print(f"  {label:<{w}} " + " ".join(
-            f"{row[name]:>{w}.1f}" for name, w in zip(row, widths, strict=True)))
-    os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+    with pinned_to_one_core():
+        for label, paths in groups.items():
+            if not label.startswith("JPEG"):
+                continue
+            per_run: dict[str, list[float]] = {name: [] for name in (*STAGES, "other", "total")}
+            for path in paths:
+                ours(path)  # warm the file and the libraries
+                for _ in range(runs):
+                    with stage_timer() as events:
+                        total = ours(path)
+                    spent = dict.fromkeys(STAGES, 0.0)
+                    for stage, seconds in events:
+                        spent[stage] += seconds
+                    for stage, seconds in spent.items():
+                        per_run[stage].append(seconds)
+                    per_run["other"].append(total - sum(spent.values()))
+                    per_run["total"].append(total)
+            row = {name: statistics.median(v) * 1000 for name, v in per_run.items()}
+            table[label] = row
+            print(f"  {label:<{w}} " + " ".join(
+                f"{row[name]:>{w}.1f}" for name, w in zip(row, widths, strict=True)))
     return table
+
+
+# What each library saves. Each "without" is the nearest way to do the same work with the
+# libraries that would be left, patched into the pipeline for the time of one run.
+
+PILLOW_FILTERS = {"bilinear": Image.Resampling.BILINEAR, "catmull_rom": Image.Resampling.BICUBIC}
+
+
+def pillow_resize(im: Image.Image, size: tuple[int, int], kernel: object) -> Image.Image:
+    """Pillow's own resampler with the same kernel (its bicubic is Catmull-Rom)."""
+    if im.size == size:
+        return im
+    return im.resize(size, PILLOW_FILTERS[kernel.name])  # type: ignore[attr-defined]
+
+
+def python_thumbhash(w: int, h: int, rgba: bytes) -> bytes:
+    """ThumbHash's reference encoder (github.com/evanw/thumbhash, JavaScript) in Python."""
+
+    def js_round(x: float) -> int:
+        return math.floor(x + 0.5)
+
+    n = w * h
+    avg_r = avg_g = avg_b = avg_a = 0.0
+    for i in range(n):
+        alpha = rgba[i * 4 + 3] / 255
+        avg_r += alpha / 255 * rgba[i * 4]
+        avg_g += alpha / 255 * rgba[i * 4 + 1]
+        avg_b += alpha / 255 * rgba[i * 4 + 2]
+        avg_a += alpha
+    if avg_a:
+        avg_r, avg_g, avg_b = avg_r / avg_a, avg_g / avg_a, avg_b / avg_a
+    has_alpha = avg_a < n
+    l_limit = 5 if has_alpha else 7
+    lx = max(1, js_round(l_limit * w / max(w, h)))
+    ly = max(1, js_round(l_limit * h / max(w, h)))
+    lum, p, q, a = [], [], [], []
+    for i in range(n):
+        alpha = rgba[i * 4 + 3] / 255
+        r = avg_r * (1 - alpha) + alpha / 255 * rgba[i * 4]
+        g = avg_g * (1 - alpha) + alpha / 255 * rgba[i * 4 + 1]
+        b = avg_b * (1 - alpha) + alpha / 255 * rgba[i * 4 + 2]
+        lum.append((r + g + b) / 3)
+        p.append((r + g) / 2 - b)
+        q.append(r - g)
+        a.append(alpha)
+
+    def encode_channel(channel: list[float], nx: int, ny: int) -> tuple[float, list[float], float]:
+        dc, ac, scale = 0.0, [], 0.0
+        for cy in range(ny):
+            cx = 0
+            while cx * ny < nx * (ny - cy):
+                fx = [math.cos(math.pi / w * cx * (x + 0.5)) for x in range(w)]
+                f = 0.0
+                for y in range(h):
+                    fy = math.cos(math.pi / h * cy * (y + 0.5))
+                    row = y * w
+                    for x in range(w):
+                        f += channel[x + row] * fx[x] * fy
+                f /= n
+                if cx or cy:
+                    ac.append(f)
+                    scale = max(scale, abs(f))
+                else:
+                    dc = f
+                cx += 1
+        if scale:
+            ac = [0.5 + 0.5 / scale * v for v in ac]
+        return dc, ac, scale
+
+    l_dc, l_ac, l_scale = encode_channel(lum, max(3, lx), max(3, ly))
+    p_dc, p_ac, p_scale = encode_channel(p, 3, 3)
+    q_dc, q_ac, q_scale = encode_channel(q, 3, 3)
+    a_dc, a_ac, a_scale = encode_channel(a, 5, 5) if has_alpha else (0.0, [], 0.0)
+    landscape_ = w > h
+    header24 = (js_round(63 * l_dc) | js_round(31.5 + 31.5 * p_dc) << 6
+                | js_round(31.5 + 31.5 * q_dc) << 12 | js_round(31 * l_scale) << 18
+                | int(has_alpha) << 23)
+    header16 = ((ly if landscape_ else lx) | js_round(63 * p_scale) << 3
+                | js_round(63 * q_scale) << 9 | int(landscape_) << 15)
+    out = [header24 & 255, (header24 >> 8) & 255, header24 >> 16, header16 & 255, header16 >> 8]
+    if has_alpha:
+        out.append(js_round(15 * a_dc) | js_round(15 * a_scale) << 4)
+    start = len(out)
+    index = 0
+    for ac in (l_ac, p_ac, q_ac, *([a_ac] if has_alpha else [])):
+        for f in ac:
+            at = start + (index >> 1)
+            while len(out) <= at:
+                out.append(0)
+            out[at] |= js_round(15 * f) << ((index & 1) * 4)
+            index += 1
+    return bytes(out)
+
+
+def python_thumbhash_to_rgba(digest: bytes) -> tuple[int, int, bytes]:
+    """ThumbHash's reference decoder (github.com/evanw/thumbhash, JavaScript) in Python."""
+    h24 = digest[0] | digest[1] << 8 | digest[2] << 16
+    h16 = digest[3] | digest[4] << 8
+    l_dc, p_dc, q_dc = (h24 & 63) / 63, ((h24 >> 6) & 63) / 31.5 - 1, ((h24 >> 12) & 63) / 31.5 - 1
+    l_scale, has_alpha = ((h24 >> 18) & 31) / 31, bool(h24 >> 23)
+    p_scale, q_scale, landscape_ = ((h16 >> 3) & 63) / 63, ((h16 >> 9) & 63) / 63, h16 >> 15
+    lx = max(3, (5 if has_alpha else 7) if landscape_ else h16 & 7)
+    ly = max(3, h16 & 7 if landscape_ else (5 if has_alpha else 7))
+    a_dc, a_scale = ((digest[5] & 15) / 15, (digest[5] >> 4) / 15) if has_alpha else (1.0, 0.0)
+    start, index = (6 if has_alpha else 5), 0
+
+    def channel(nx: int, ny: int, scale: float) -> list[float]:
+        nonlocal index
+        ac = []
+        for cy in range(ny):
+            cx = 0 if cy else 1
+            while cx * ny < nx * (ny - cy):
+                nibble = (digest[start + (index >> 1)] >> ((index & 1) << 2)) & 15
+                ac.append((nibble / 7.5 - 1) * scale)
+                index += 1
+                cx += 1
+        return ac
+
+    l_ac = channel(lx, ly, l_scale)
+    p_ac, q_ac = channel(3, 3, p_scale * 1.25), channel(3, 3, q_scale * 1.25)
+    a_ac = channel(5, 5, a_scale) if has_alpha else []
+    ratio_lx = (5 if has_alpha else 7) if digest[4] & 0x80 else digest[3] & 7
+    ratio_ly = digest[3] & 7 if digest[4] & 0x80 else (5 if has_alpha else 7)
+    ratio = ratio_lx / ratio_ly
+    w = math.floor((32 if ratio > 1 else 32 * ratio) + 0.5)
+    h = math.floor((32 / ratio if ratio > 1 else 32) + 0.5)
+    out = bytearray(w * h * 4)
+
+    def terms(n: int, fx: list[float], fy: list[float], ac: list[float]) -> float:
+        total, j = 0.0, 0
+        for cy in range(n):
+            cx, fy2 = (0 if cy else 1), fy[cy] * 2
+            while cx < n - cy:
+                total += ac[j] * fx[cx] * fy2
+                cx, j = cx + 1, j + 1
+        return total
+
+    for y in range(h):
+        fy = [math.cos(math.pi / h * (y + 0.5) * cy) for cy in range(max(ly, 5))]
+        for x in range(w):
+            fx = [math.cos(math.pi / w * (x + 0.5) * cx) for cx in range(max(lx, 5))]
+            lum, j = l_dc, 0
+            for cy in range(ly):
+                cx, fy2 = (0 if cy else 1), fy[cy] * 2
+                while cx * ly < lx * (ly - cy):
+                    lum += l_ac[j] * fx[cx] * fy2
+                    cx, j = cx + 1, j + 1
+            p = p_dc + terms(3, fx, fy, p_ac)
+            q = q_dc + terms(3, fx, fy, q_ac)
+            a = a_dc + terms(5, fx, fy, a_ac) if has_alpha else a_dc
+            b = lum - 2 / 3 * p
+            r = (3 * lum - b + q) / 2
+            g = r - q
+            i = (y * w + x) * 4
+            out[i:i + 4] = bytes(int(max(0, 255 * min(1, v))) for v in (r, g, b, a))
+    return w, h, bytes(out)
+
+
+PLACEHOLDERS = 100
+"""Placeholders rendered for the thumbhash-rs line: a page of the library, none cached yet."""
+
+
+def placeholders(hashes: list[str]) -> float:
+    """Seconds to render the placeholders of `hashes` as the library page does, uncached."""
+    derivatives.placeholder_data_url.cache_clear()
+    start = CLOCK()
+    for digest in hashes:
+        assert derivatives.placeholder_data_url(digest)
+    return CLOCK() - start
+
+
+def bench_placeholders(groups: dict[str, list[Path]], runs: int) -> float | None:
+    """Print what thumbhash-rs saves rendering a page of placeholders; return the share."""
+    jpegs = [p for label, paths in groups.items() if label.startswith("JPEG") for p in paths]
+    if not jpegs:
+        return None
+    found = [imaging.analyse(p, thumbnail_size=THUMBNAIL, preview_size=PREVIEW,
+                             max_pixels=MAX_PIXELS).thumbhash for p in jpegs]
+    hashes = [found[i % len(found)] for i in range(PLACEHOLDERS)]
+    python = types.SimpleNamespace(thumb_hash_to_rgba=python_thumbhash_to_rgba)
+    with_it, without = [], []
+    with pinned_to_one_core():
+        for _ in range(runs):
+            with_it.append(placeholders(hashes))
+            with patched(thumbhash=python):
+                without.append(placeholders(hashes))
+    derivatives.placeholder_data_url.cache_clear()
+    share = 1 - statistics.median(with_it) / statistics.median(without)
+    print(f"  {'thumbhash-rs':<14} saves {share:>4.0%} rendering {PLACEHOLDERS} placeholders "
+          f"(a library page, uncached): {median_ms(with_it):.0f} ms, {median_ms(without):.0f} ms "
+          "with ThumbHash's reference decoder in Python")
+    return share
+
+
+@contextlib.contextmanager
+def patched(**replacements: object) -> Iterator[None]:
+    """The pipeline with some of its parts replaced while the block runs."""
+    originals = {name: getattr(derivatives, name) for name in replacements}
+    try:
+        for name, value in replacements.items():
+            setattr(derivatives, name, value)
+        yield
+    finally:
+        for name, value in originals.items():
+            setattr(derivatives, name, value)
+
+
+def ours_without(**replacements: object) -> Callable[[Path], float]:
+    def run(path: Path) -> float:
+        with patched(**replacements):
+            return ours(path)
+    return run
+
+
+WITHOUT: dict[str, tuple[str, dict[str, object], tuple[str, ...]]] = {
+    # library: (what does the work without it, what is patched, the groups it is timed on)
+    "cykooz-resizer": ("Pillow's resampler, same kernels",
+                       {"_resize": pillow_resize}, ("JPEG 12 MP",)),
+    "pyvips": ("Pillow decoding PNG and WebP at full size",
+               {"_libvips_reduced": lambda *a, **k: None}, ("PNG 12 MP", "WebP 12 MP")),
+    "thumbhash-rs": ("ThumbHash's reference encoder in Python",
+                     {"thumbhash": types.SimpleNamespace(rgba_to_thumb_hash=python_thumbhash)},
+                     ("JPEG 12 MP",)),
+}
+
+
+def bench_libraries(groups: dict[str, list[Path]], formats: dict[str, dict[str, float]],
+                    runs: int) -> dict[str, float]:
+    """Print what each library saves (1 - with / without, medians of the same run)."""
+    print(f"\nWhat each library saves, one core, median CPU ms per image over {runs} runs of each "
+          "file (with it and without it, taking turns):")
+    saved: dict[str, float] = {}
+    with pinned_to_one_core():
+        for library, (instead, replacements, labels) in WITHOUT.items():
+            for label in labels:
+                if label not in groups:
+                    continue
+                timings = interleaved(
+                    {"with": ours, "without": ours_without(**replacements)}, groups[label], runs)
+                with_ms, without_ms = median_ms(timings["with"]), median_ms(timings["without"])
+                saved[f"{library} {label}"] = share = 1 - with_ms / without_ms
+                print(f"  {library:<14} saves {share:>4.0%} on {label}: {with_ms:.0f} ms, "
+                      f"{without_ms:.0f} ms with {instead}")
+    if (share := bench_placeholders(groups, runs)) is not None:
+        saved["thumbhash-rs placeholders"] = share
+    for label in ("JPEG 12 MP",):
+        if label in formats and not math.isnan(formats[label]["same"]):
+            row = formats[label]
+            saved[f"Pillow {label}"] = share = 1 - row["ours"] / row["same"]
+            print(f"  {'Pillow':<14} saves {share:>4.0%} on {label}: {row['ours']:.0f} ms, "
+                  f"{row['same']:.0f} ms with libvips doing the same work (table above)")
+    heic = [label for label in formats if label.startswith(("HEIC", "HEIF"))]
+    if heic:
+        vips_reads = not math.isnan(formats[heic[0]]["vips"])
+        print(f"  {'pillow-heif':<14} {'decodes' if vips_reads else 'is the only decoder of'} "
+              f"{', '.join(heic)} ({formats[heic[0]]['ours']:.0f} ms): "
+              + ("libvips reads it too" if vips_reads else
+                 "the pyvips-binary wheel has no HEVC decoder, so without it every HEIC upload "
+                 "is refused"))
+    return saved
 
 
 def current_rss() -> int:
@@ -433,7 +714,7 @@ def rss_probe(path: Path) -> None:
     print(peak - baseline)
 
 
-def bench_memory(path: Path, runs: int) -> None:
+def bench_memory(path: Path, runs: int) -> float:
     growths = []
     for _ in range(runs):
         out = subprocess.run(
@@ -445,7 +726,8 @@ def bench_memory(path: Path, runs: int) -> None:
         size = f"{im.width}x{im.height}"
     print(f"\nPeak RSS growth while analysing one {size} JPEG ({path.stat().st_size / 1e6:.1f} MB)"
           f", fresh process each, {runs} runs: median {statistics.median(growths):.1f} MiB, "
-          f"max {max(growths):.1f} MiB (goal < 40 MiB)")
+          f"max {max(growths):.1f} MiB (goal < {RSS_GOAL_MIB} MiB)")
+    return statistics.median(growths)
 
 
 def ingest_batch(paths: list[Path], workdir: Path, workers: int) -> tuple[float, float]:
@@ -500,6 +782,52 @@ def bench_throughput(jpegs: list[Path], batch: int) -> None:
                   f"CPU busy {cpu:.2f} cores")
 
 
+GOALS = (
+    # (label, measured against, most)
+    ("JPEG 12 MP", "vips", 1.15),
+    ("JPEG 12 MP", "same", 0.6),
+    ("PNG 12 MP", "vips", 1.3),
+    ("WebP 12 MP", "vips", 1.3),
+    (PHONE_JPEG, "vips", 1.5),
+)
+RSS_GOAL_MIB = 40
+SAVING_GOAL = 0.10
+"""A library that saves less than this share of the pipeline's time is not worth keeping."""
+REFERENCES = {"vips": "libvips' thumbnail alone", "same": "libvips doing the same work"}
+
+
+def print_goals(formats: dict[str, dict[str, float]], rss_mib: float | None,
+                saved: dict[str, float]) -> bool:
+    """Print each goal with the figure measured and whether it is met; True when all are."""
+    print("\nGoals (one core, this run):")
+    met_all = True
+    for label, reference, most in GOALS:
+        if label not in formats or math.isnan(formats[label][reference]):
+            continue
+        ratio = formats[label]["ours"] / formats[label][reference]
+        met = ratio <= most
+        met_all &= met
+        print(f"  {label}: ImgStream {formats[label]['ours']:.0f} ms, {REFERENCES[reference]} "
+              f"{formats[label][reference]:.0f} ms, {ratio:.2f}x (goal <= {most}x): "
+              f"{'met' if met else 'MISSED'}")
+    if rss_mib is not None:
+        met = rss_mib < RSS_GOAL_MIB
+        met_all &= met
+        print(f"  peak RSS per 24 MP JPEG: +{rss_mib:.1f} MiB (goal < +{RSS_GOAL_MIB} MiB): "
+              f"{'met' if met else 'MISSED'}")
+    best: dict[str, tuple[str, float]] = {}
+    for name, share in saved.items():
+        library = name.split(" ", 1)[0]
+        if library not in best or share > best[library][1]:
+            best[library] = (name, share)
+    for library, (name, share) in best.items():
+        met = share >= SAVING_GOAL
+        met_all &= met
+        print(f"  {library}: saves {share:.0%} at best ({name.split(' ', 1)[1]}; goal >= "
+              f"{SAVING_GOAL:.0%}): {'met' if met else 'MISSED'}")
+    return met_all
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, help="directory of images (default: generated)")
@@ -511,13 +839,12 @@ def main() -> None:
     )
     parser.add_argument("--rss-probe", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    imaging.configure(max_pixels=MAX_PIXELS)
     if args.rss_probe:
         rss_probe(args.rss_probe)
         return
-    webp = imaging._webp_decoder()
-    print(f"Pillow {Image.__version__ if hasattr(Image, '__version__') else ''}, libvips "
-          f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}, libwebp "
-          f"{webp.version if webp else 'not callable'}, {os.cpu_count()} cores")
+    print(f"Pillow {Image.__version__}, libvips {pyvips.version(0)}.{pyvips.version(1)}."
+          f"{pyvips.version(2)}, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
         corpus = args.corpus
         if corpus is None:
@@ -525,16 +852,20 @@ def main() -> None:
             print("Generating a photo-like corpus…", file=sys.stderr)
             generate_corpus(corpus, camera_weight=args.camera_weight)
         files = [p for p in corpus.iterdir() if p.is_file()]
-        groups = bench_formats(files, args.runs)
+        groups = group_files(files)
+        formats = bench_formats(files, args.runs)
         bench_stages(groups, args.runs)
+        saved = bench_libraries(groups, formats, args.runs)
         jpegs = sorted(
             (p for label, paths in groups.items() if label.startswith("JPEG") for p in paths),
             key=lambda p: Image.open(p).width * Image.open(p).height,
         )
+        rss = None
         if jpegs:
-            bench_memory(jpegs[-1], 3)
+            rss = bench_memory(jpegs[-1], 3)
             twelve = [p for p in jpegs if 10e6 < Image.open(p).width * Image.open(p).height < 14e6]
             bench_throughput(twelve or jpegs, args.batch)
+        print_goals(formats, rss, saved)
 
 
 if __name__ == "__main__":

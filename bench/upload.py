@@ -24,7 +24,7 @@ from PIL import Image
 from sqlmodel import Session, SQLModel
 
 from imgstream.runtime import create_engine
-from imgstream.services import identity, ingest
+from imgstream.services import identity, imaging, ingest
 from imgstream.services.spooling import IncomingFile
 from imgstream.services.storage import LocalStorage
 
@@ -175,6 +175,7 @@ def main() -> None:
     parser.add_argument("--memory-runs", type=int, default=3)
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
+    imaging.configure()
     bench_pipeline(args.runs)
     if not args.skip_memory:
         bench_memory(args.memory_runs)

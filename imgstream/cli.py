@@ -27,7 +27,7 @@ from imgstream import models
 from imgstream.config import get_settings
 from imgstream.presentation import format_bytes
 from imgstream.runtime import db_session, storage
-from imgstream.services import identity, ingest, renditions, trash
+from imgstream.services import identity, imaging, ingest, renditions, trash
 from imgstream.services.reconcile import describe, reconcile
 from imgstream.services.spooling import FileTooLarge, IncomingFile
 
@@ -200,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     upload.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    imaging.configure(max_pixels=get_settings().max_image_pixels)
     if args.command == "regenerate-renditions":
         return regenerate_renditions()
     if args.command == "empty-expired-trash":

@@ -9,6 +9,7 @@ from imgstream.config import SignIn, get_settings
 from imgstream.pages import library, photo, settings, trash  # noqa: F401 - registers the pages
 from imgstream.pages.admin import admin_page
 from imgstream.pages.sign_in import sign_in_page
+from imgstream.services import imaging
 
 PAGE_CSS = """
 .imgstream-visually-hidden {
@@ -18,6 +19,8 @@ PAGE_CSS = """
 [data-drop-zone]:focus-within { outline: 2px solid var(--accent-8); outline-offset: 2px; }
 [data-drop-zone][data-dragging] { background: var(--accent-a3); }
 """
+
+imaging.configure(max_pixels=get_settings().max_image_pixels)
 
 # Identity wraps everything, socket and API routes included, so it comes last.
 app = rx.App(

@@ -4,8 +4,13 @@ import pytest
 from sqlmodel import Session, SQLModel
 
 from imgstream.runtime import create_engine
-from imgstream.services import identity
+from imgstream.services import identity, imaging
 from imgstream.services.storage import LocalStorage
+
+
+def pytest_configure(config):
+    """The image libraries are set up as the app sets them up at start-up."""
+    imaging.configure()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from imgstream.services import media_urls
-from imgstream.services.imaging import MIME_BY_EXTENSION
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +28,16 @@ _KEY = re.compile(
     rf"|incoming/{_ID}/{_ID}/[0-9]{{12}})"
 )
 INCOMING_PREFIX = "incoming/"
+MIME_BY_EXTENSION = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    "heic": "image/heic",
+    "heif": "image/heif",
+    "avif": "image/avif",
+}
+"""The content type of each extension a key can end with (a test checks it against imaging's)."""
 
 
 class ObjectExists(Exception):  # noqa: N818

@@ -98,3 +98,15 @@ def test_upload_for_an_unknown_user_changes_nothing(run, session, tmp_path, caps
     assert run(["upload", "--user", "nobody@example.com", str(beach)]) == 2
     assert "no user with the email nobody@example.com" in capsys.readouterr().err
     assert session.exec(select(Photo)).all() == []
+
+
+def test_the_image_libraries_are_set_up_before_a_command_runs(run, owner, tmp_path, monkeypatch,
+                                                              capsys):
+    from imgstream.services import imaging
+
+    configured = []
+    monkeypatch.setattr(imaging, "configure", lambda **kwargs: configured.append(kwargs))
+    beach = tmp_path / "beach.jpg"
+    beach.write_bytes(images.jpeg(size=(800, 600)))
+    assert run(["upload", "--user", "ada@example.com", str(beach)]) == 0
+    assert configured == [{"max_pixels": config.get_settings().max_image_pixels}]

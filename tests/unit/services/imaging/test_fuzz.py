@@ -16,11 +16,11 @@ SEEDS = {
     "JPEG": images.encode(images.photo_like((96, 64)), "JPEG", quality=80,
                           exif=images.exif_bytes(date_original="2021:05:01 10:30:00",
                                                  make="Canon", gps=(48.85, 2.29))),
-    # A phone's JPEG: a wide-gamut profile converted to sRGB through Little CMS, and turned.
+    # A phone's JPEG: a wide-gamut profile converted to sRGB, and turned.
     "JPEG-P3": images.encode(images.photo_like((96, 64)), "JPEG", quality=80,
                              icc_profile=images.display_p3_profile(),
                              exif=images.exif_bytes(orientation=6)),
-    # Made from its YCbCr planes: decoded at half scale, progressive, turned.
+    # Decoded at half scale (DCT scaling), progressive, turned.
     "JPEG-planes": images.encode(images.photo_like((300, 200)), "JPEG", quality=80,
                                  progressive=True, exif=images.exif_bytes(orientation=8)),
     "JPEG-422": images.encode(images.photo_like((150, 100)), "JPEG", quality=80,
