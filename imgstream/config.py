@@ -242,7 +242,12 @@ def get_settings() -> Settings:
 
 
 def settings_or_exit() -> Settings:
-    """The settings, or a clear message and exit status 1 when they do not allow starting."""
+    """The settings read afresh, or a clear message and exit status 1 when they forbid starting.
+
+    `reflex run` loads rxconfig.py again once it has settled the ports it serves on, before it
+    forks its workers; reading the settings again there keeps the app's own origins in step.
+    """
+    get_settings.cache_clear()
     try:
         return get_settings()
     except ValidationError as exc:

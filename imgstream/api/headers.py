@@ -23,9 +23,11 @@ def _socket_origin(origin: str) -> str:
 def content_security_policy(settings: Settings) -> str:
     """The Content-Security-Policy for the app under these settings.
 
-    The compiled Reflex frontend needs inline scripts (its hydration data) and inline styles (its
-    CSS-in-JS), the socket to the backend, and images from the backend's /media route, from
-    Cloud Storage signed URLs and from thumbhash placeholders (data: URLs).
+    The compiled Reflex frontend needs inline scripts (its hydration data), string evaluation
+    (Reflex runs `rx.call_script` code with `eval`), inline styles (its CSS-in-JS), the socket to
+    the backend, and images from the backend's /media route, from Cloud Storage signed URLs and
+    from thumbhash placeholders (data: URLs). What the policy adds is where the page may connect,
+    load images from, post forms to and be framed by.
     """
     backend = list(dict.fromkeys([*settings.backend_origins, *settings.cors_origins]))
     sockets = [_socket_origin(origin) for origin in backend]
@@ -37,7 +39,7 @@ def content_security_policy(settings: Settings) -> str:
         images.append(f"{emulator.scheme or 'http'}://{emulator.netloc or emulator.path}")
     directives = {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'unsafe-inline'"],
+        "script-src": ["'self'", "'unsafe-inline'", "'unsafe-eval'"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": images,
         "font-src": ["'self'", "data:"],

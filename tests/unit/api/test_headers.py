@@ -58,7 +58,7 @@ def test_a28_policy_allows_the_backend_socket_and_photo_sources(monkeypatch):
     assert {"data:", "https://storage.googleapis.com", "http://127.0.0.1:4443",
             "http://localhost:8000"} <= set(policy["img-src"])
     assert "http://localhost:8000" in policy["form-action"]
-    assert "'unsafe-eval'" not in policy["script-src"]
+    assert policy["frame-ancestors"] == ["'none'"]
     assert "*" not in " ".join(source for sources in policy.values() for source in sources)
 
 
