@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -84,6 +84,32 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None, description="The origin people use, e.g. https://photos.example.com."
     )
+    frontend_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("IMGSTREAM_FRONTEND_URL", "REFLEX_DEPLOY_URL"),
+        description="Where the frontend is served when no public URL is set (Reflex's "
+        "deploy_url); by default http://localhost on the frontend port.",
+    )
+    frontend_port: int = Field(
+        default=3000, validation_alias=AliasChoices("REFLEX_FRONTEND_PORT"),
+        description="The frontend port `reflex run` serves on (it sets this itself).",
+    )
+    api_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("IMGSTREAM_API_URL", "REFLEX_API_URL"),
+        description="Where the browser reaches the backend (Reflex's api_url); by default "
+        "http://localhost on the backend port.",
+    )
+    backend_port: int = Field(
+        default=8000, validation_alias=AliasChoices("REFLEX_BACKEND_PORT"),
+        description="The backend port `reflex run` serves on (it sets this itself).",
+    )
+    storage_emulator_host: str | None = Field(
+        default=None, validation_alias=AliasChoices("STORAGE_EMULATOR_HOST"),
+        description="A Cloud Storage emulator the browser loads signed URLs from (tests).",
+    )
+    dev_sign_in_max_age_seconds: int = Field(
+        default=7 * 24 * 3600, ge=60,
+        description="How long a development sign-in lasts before signing in again.",
+    )
     cloud_run_service: str | None = Field(default=None, validation_alias="K_SERVICE")
     storage_backend: StorageBackend | None = Field(
         default=None, description="local or gcs; gcs when a bucket is set."
@@ -132,11 +158,22 @@ class Settings(BaseSettings):
 
     @property
     def cors_origins(self) -> list[str]:
-        """Origins allowed to open the app's socket and call its endpoints."""
-        if self.public_url:
-            parts = urlsplit(self.public_url)
-            return [f"{parts.scheme}://{parts.netloc}"]
-        return ["*"]
+        """Origins allowed to open the app's socket and call its endpoints: the app's own.
+
+        That is the public URL when set, else the frontend's URL; a frontend on a loopback
+        name is also reachable under the other one (localhost and 127.0.0.1).
+        """
+        url = self.public_url or self.frontend_url or f"http://localhost:{self.frontend_port}"
+        return _with_loopback_twin(_origin(url))
+
+    @property
+    def backend_origins(self) -> list[str]:
+        """Origins the browser reaches the backend at (its socket and routes)."""
+        if self.public_url and not self.api_url:
+            return _with_loopback_twin(_origin(self.public_url))
+        return _with_loopback_twin(
+            _origin(self.api_url or f"http://localhost:{self.backend_port}")
+        )
 
     @property
     def resolved_database_url(self) -> str:
@@ -181,6 +218,23 @@ class Settings(BaseSettings):
         return key_file.read_text().strip().encode()
 
 
+_LOOPBACK_NAMES = ("localhost", "127.0.0.1")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _with_loopback_twin(origin: str) -> list[str]:
+    parts = urlsplit(origin)
+    if parts.hostname not in _LOOPBACK_NAMES:
+        return [origin]
+    port = f":{parts.port}" if parts.port else ""
+    twins = [f"{parts.scheme}://{name}{port}" for name in _LOOPBACK_NAMES]
+    return [origin, *(twin for twin in twins if twin != origin)]
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
@@ -188,7 +242,12 @@ def get_settings() -> Settings:
 
 
 def settings_or_exit() -> Settings:
-    """The settings, or a clear message and exit status 1 when they do not allow starting."""
+    """The settings read afresh, or a clear message and exit status 1 when they forbid starting.
+
+    `reflex run` loads rxconfig.py again once it has settled the ports it serves on, before it
+    forks its workers; reading the settings again there keeps the app's own origins in step.
+    """
+    get_settings.cache_clear()
     try:
         return get_settings()
     except ValidationError as exc:

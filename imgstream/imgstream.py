@@ -3,6 +3,7 @@
 import reflex as rx
 
 from imgstream.api import http_api
+from imgstream.api.headers import security_headers
 from imgstream.api.identity import request_identity
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
 from imgstream.config import SignIn, get_settings
@@ -22,9 +23,10 @@ PAGE_CSS = """
 
 imaging.configure(max_pixels=get_settings().max_image_pixels)
 
-# Identity wraps everything, socket and API routes included, so it comes last.
+# Identity wraps everything, socket and API routes included; the security headers wrap that too,
+# so refusals carry them as well.
 app = rx.App(
-    api_transformer=[http_api(), request_identity],
+    api_transformer=[http_api(), request_identity, security_headers],
     head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.el.style(PAGE_CSS)],
 )
 

@@ -6,7 +6,8 @@ signed cookie set by the sign-in page, and requests without one continue anonymo
 
 The verified user id is put in the ASGI scope and in a request header only this middleware can
 set, which Reflex hands to event handlers from the socket handshake. The Reflex client token is
-namespaced by the user, so a client presenting someone else's token gets a state of its own.
+namespaced by the user, or marked anonymous, so a client presenting someone else's token gets a
+state of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -26,13 +27,18 @@ from starlette.routing import Route
 from imgstream.config import SignIn, get_settings
 from imgstream.runtime import db_session
 from imgstream.services import identity
+from imgstream.services.identity import (
+    DEV_COOKIE,
+    IAP_HEADER,
+    KNOWN_EMAILS_COOKIE,
+    USER_HEADER,
+    cookie_value,
+)
 
-USER_HEADER = "x-imgstream-user"
-IAP_HEADER = "x-goog-iap-jwt-assertion"
-DEV_COOKIE = "imgstream_dev_user"
 SCOPE_USER = "imgstream.user_id"
 UNAUTHENTICATED_PATHS = frozenset({"/ping", "/_health", "/health"})
 _TOKEN_HEADER = b"reflex-client-token"
+KNOWN_EMAILS_MAX_AGE_SECONDS = 365 * 24 * 3600
 
 
 @lru_cache(maxsize=1)
@@ -84,40 +90,41 @@ def resolve_user(headers: Headers) -> uuid.UUID | None:
     if settings.sign_in is SignIn.IAP:
         who = iap_verifier().verify(headers.get(IAP_HEADER, ""))
         return _provisioned(who.subject, who.email)
-    cookie = _cookie(headers, DEV_COOKIE)
+    cookie = cookie_value(headers.get("cookie", ""), DEV_COOKIE)
     if not cookie:
         return None
-    return identity.verify_development_user(secret=settings.signing_key(), cookie=cookie)
+    return identity.verify_development_user(
+        secret=settings.signing_key(), cookie=cookie,
+        max_age_seconds=settings.dev_sign_in_max_age_seconds,
+    )
 
 
-def _cookie(headers: Headers, name: str) -> str:
-    for part in headers.get("cookie", "").split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name:
-            return value
-    return ""
-
-
-def namespaced_token(user_id: uuid.UUID, token: str) -> str:
-    """A Reflex client token that only this user's requests map to."""
-    prefix = f"{user_id.hex}-"
-    return token if token.startswith(prefix) else prefix + token
+def _namespace(scope: dict, user_id: uuid.UUID | None) -> str:
+    browser_key = ""
+    if user_id is None and get_settings().sign_in is SignIn.DEVELOPMENT:
+        raw = Headers(scope=scope).get("cookie", "")
+        browser_key = cookie_value(raw, KNOWN_EMAILS_COOKIE)
+    return identity.state_namespace(secret=get_settings().signing_key() if browser_key else b"",
+                                    user_id=user_id, browser_key=browser_key)
 
 
 def _with_identity(scope: dict, user_id: uuid.UUID | None) -> dict:
     headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != USER_HEADER.encode()]
     scope = {**scope, SCOPE_USER: user_id}
-    if user_id is None:
-        return {**scope, "headers": headers}
-    headers.append((USER_HEADER.encode(), str(user_id).encode()))
+    if user_id is not None:
+        headers.append((USER_HEADER.encode(), str(user_id).encode()))
+    # Anonymous clients get a namespace too: a token of a signed-in person's closed tab
+    # presented without their sign-in must not reach that person's state.
+    namespace = _namespace(scope, user_id)
     headers = [
-        (k, namespaced_token(user_id, v.decode()).encode()) if k.lower() == _TOKEN_HEADER
-        else (k, v)
+        (k, identity.namespaced_token(namespace, v.decode("latin-1")).encode("latin-1"))
+        if k.lower() == _TOKEN_HEADER else (k, v)
         for k, v in headers
     ]
-    query = parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True)
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     if any(k == "token" for k, _ in query):
-        query = [(k, namespaced_token(user_id, v) if k == "token" else v) for k, v in query]
+        query = [(k, identity.namespaced_token(namespace, v) if k == "token" else v)
+                 for k, v in query]
         scope["query_string"] = urlencode(query).encode()
     return {**scope, "headers": headers}
 
@@ -154,13 +161,24 @@ def request_identity(app: Callable) -> Callable:
     return with_identity
 
 
+def _foreign(request: Request) -> bool:
+    # A form on another site could sign the browser in as someone else (login CSRF) or out;
+    # browsers send Origin with every POST, and Sec-Fetch-Site where Origin is withheld.
+    origin = request.headers.get("origin")
+    if origin is None:
+        return request.headers.get("sec-fetch-site", "same-origin") not in (
+            "same-origin", "same-site", "none")
+    return origin.lower() not in get_settings().cors_origins
+
+
+def _refused_origin() -> Response:
+    return PlainTextResponse("Requests from another site are refused.", status_code=403)
+
+
 def _back_to_app(request: Request, path: str) -> str:
     # The sign-in page may be served from another port than the backend (development).
-    origin = request.headers.get("origin", "")
-    host = urlsplit(origin).hostname
-    if host in ("localhost", "127.0.0.1", request.url.hostname):
-        return origin + path
-    return path
+    origin = request.headers.get("origin", "").lower()
+    return origin + path if origin in get_settings().cors_origins else path
 
 
 async def development_sign_in(request: Request) -> Response:
@@ -168,6 +186,8 @@ async def development_sign_in(request: Request) -> Response:
     settings = get_settings()
     if settings.sign_in is not SignIn.DEVELOPMENT:
         return PlainTextResponse("not found", status_code=404)
+    if _foreign(request):
+        return _refused_origin()
     form = await request.form()
     email = str(form.get("email", "")).strip().lower()
     if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
@@ -176,23 +196,32 @@ async def development_sign_in(request: Request) -> Response:
     def provision() -> uuid.UUID:
         with db_session() as session:
             return identity.provision_user(
-            session=session, email=email, page_size=settings.default_page_size
-        ).id
+                session=session, email=email, page_size=settings.default_page_size
+            ).id
 
     user_id = await asyncio.to_thread(provision)
+    secret = settings.signing_key()
+    known = identity.verify_known_emails(
+        secret=secret, cookie=request.cookies.get(KNOWN_EMAILS_COOKIE, ""))
     response = RedirectResponse(_back_to_app(request, "/"), status_code=303)
     response.set_cookie(
-        DEV_COOKIE,
-        identity.sign_development_user(secret=settings.signing_key(), user_id=user_id),
-        httponly=True, samesite="lax", path="/", max_age=30 * 24 * 3600,
+        DEV_COOKIE, identity.sign_development_user(secret=secret, user_id=user_id),
+        httponly=True, samesite="lax", path="/", max_age=settings.dev_sign_in_max_age_seconds,
+    )
+    response.set_cookie(
+        KNOWN_EMAILS_COOKIE,
+        identity.sign_known_emails(secret=secret, emails=identity.remember_email(known, email)),
+        httponly=True, samesite="lax", path="/", max_age=KNOWN_EMAILS_MAX_AGE_SECONDS,
     )
     return response
 
 
 async def development_sign_out(request: Request) -> Response:
-    """GET or POST /auth/dev-sign-out: forget the development sign-in."""
+    """POST /auth/dev-sign-out: forget the development sign-in."""
+    if _foreign(request):
+        return _refused_origin()
     response = RedirectResponse(_back_to_app(request, "/signin"), status_code=303)
-    response.delete_cookie(DEV_COOKIE, path="/")
+    response.delete_cookie(DEV_COOKIE, path="/", httponly=True, samesite="lax")
     return response
 
 
@@ -200,5 +229,5 @@ def sign_in_routes() -> list[Route]:
     """The development sign-in form targets."""
     return [
         Route("/auth/dev-sign-in", development_sign_in, methods=["POST"]),
-        Route("/auth/dev-sign-out", development_sign_out, methods=["GET", "POST"]),
+        Route("/auth/dev-sign-out", development_sign_out, methods=["POST"]),
     ]

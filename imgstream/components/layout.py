@@ -5,19 +5,35 @@ from __future__ import annotations
 import reflex as rx
 
 from imgstream.components.media import backend_src
+from imgstream.components.native_form import native_form
 from imgstream.components.theme_preference import theme_preference
 from imgstream.state.session import SessionState
 
 IAP_SIGN_OUT = "/?gcp-iap-mode=CLEAR_LOGIN_COOKIE"
+SIGN_OUT_FORM = "imgstream-sign-out"
 
 
 def _sign_out() -> rx.Component:
-    href = rx.cond(SessionState.iap_sign_in, IAP_SIGN_OUT,
-                   backend_src(rx.Var.create("/auth/dev-sign-out")))
-    return rx.menu.item(
-        rx.link("Sign out", href=href, reload_document=True, color="inherit", underline="none",
-                custom_attrs={"data-testid": "sign-out"}),
+    # Development sign-out is a POST from this page, so a link elsewhere cannot sign anyone out.
+    return rx.cond(
+        SessionState.iap_sign_in,
+        rx.menu.item(
+            rx.link("Sign out", href=IAP_SIGN_OUT, reload_document=True, color="inherit",
+                    underline="none", custom_attrs={"data-testid": "sign-out"}),
+        ),
+        rx.menu.item(
+            rx.el.button("Sign out", type="submit", form=SIGN_OUT_FORM, width="100%",
+                         text_align="start", custom_attrs={"data-testid": "sign-out"}),
+            as_child=True,
+        ),
     )
+
+
+def _sign_out_form() -> rx.Component:
+    # The menu lives in a portal where a form cannot wrap its item; the item's button names
+    # this form instead.
+    return native_form(id=SIGN_OUT_FORM, action=backend_src(rx.Var.create("/auth/dev-sign-out")),
+                       method="post", display="none")
 
 
 def account_menu() -> rx.Component:
@@ -56,6 +72,7 @@ def header() -> rx.Component:
         ),
         rx.spacer(),
         account_menu(),
+        _sign_out_form(),
         align="center",
         width="100%",
         padding_x="1.5em",

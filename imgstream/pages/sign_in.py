@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from imgstream.components.media import backend_src
 from imgstream.components.native_form import native_form
-from imgstream.config import get_settings
-from imgstream.runtime import db_session
-from imgstream.services import identity
-
-
-def _known_emails() -> list[str]:
-    with db_session() as session:
-        return [user.email for user in identity.known_users(session=session)]
-
-
-class SignInState(rx.State):
-    """People who signed in on this machine before."""
-
-    known_emails: list[str] = []
-    default_email: str = ""
-
-    @rx.event
-    async def load_known_users(self) -> None:
-        """Read the list for the page."""
-        self.default_email = get_settings().dev_user_email
-        self.known_emails = await asyncio.to_thread(_known_emails)
+from imgstream.state.sign_in import SignInState
 
 
 def _form(*children: rx.Component) -> rx.Component:
@@ -93,4 +71,4 @@ def _page() -> rx.Component:
 def sign_in_page(app: rx.App) -> None:
     """Add the development sign-in page to the app."""
     app.add_page(_page, route="/signin", title="Sign in · ImgStream",
-                 on_load=SignInState.load_known_users)
+                 on_load=SignInState.load_known_emails)

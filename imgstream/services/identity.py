@@ -24,6 +24,14 @@ from imgstream.models import CollisionChoice, User, utcnow
 IAP_ISSUER = "https://cloud.google.com/iap"
 CLOCK_SKEW_SECONDS = 30
 
+USER_HEADER = "x-imgstream-user"
+"""The request header carrying the verified user id; only the identity middleware sets it."""
+IAP_HEADER = "x-goog-iap-jwt-assertion"
+DEV_COOKIE = "imgstream_dev_user"
+KNOWN_EMAILS_COOKIE = "imgstream_dev_known"
+ANONYMOUS_NAMESPACE = "anon"
+MAX_KNOWN_EMAILS = 10
+
 
 class InvalidIdentity(Exception):  # noqa: N818
     """The request does not prove who it comes from (answer 401)."""
@@ -201,21 +209,137 @@ def _iap_email(email: str) -> str:
     return email.rsplit(":", 1)[-1].strip().lower()
 
 
-def sign_development_user(*, secret: bytes, user_id: uuid.UUID) -> str:
-    """The development sign-in cookie value for a user: their id with an HMAC."""
-    mac = hmac.new(secret, f"dev-sign-in:{user_id}".encode(), hashlib.sha256).hexdigest()
-    return f"{user_id}.{mac}"
+def _mac(secret: bytes, purpose: str, value: str) -> str:
+    return hmac.new(secret, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def verify_development_user(*, secret: bytes, cookie: str) -> uuid.UUID | None:
-    """The user id in a development sign-in cookie, if its signature holds."""
-    raw_id, _, mac = cookie.partition(".")
+def sign_development_user(*, secret: bytes, user_id: uuid.UUID, issued_at: int | None = None
+                          ) -> str:
+    """The development sign-in cookie value for a user: their id and the issue time, signed.
+
+    Args:
+        secret: The app's signing key.
+        user_id: Who signed in.
+        issued_at: When, in Unix seconds (now by default).
+
+    Returns:
+        `{user id}.{issued at}.{HMAC}`.
+    """
+    issued = int(time.time()) if issued_at is None else issued_at
+    value = f"{user_id}.{issued}"
+    return f"{value}.{_mac(secret, 'dev-sign-in', value)}"
+
+
+def verify_development_user(*, secret: bytes, cookie: str, max_age_seconds: int,
+                            now: float | None = None) -> uuid.UUID | None:
+    """The user id in a development sign-in cookie, if its signature holds and it is fresh.
+
+    Only the canonical spelling of the id (lowercase, hyphenated) and of the time is accepted,
+    so one sign-in has exactly one cookie value.
+
+    Args:
+        secret: The app's signing key.
+        cookie: The cookie value.
+        max_age_seconds: How long after its issue a sign-in holds.
+        now: The current Unix time (now by default).
+
+    Returns:
+        The user id, or None for a forged, altered, expired or future cookie.
+    """
+    raw_id, _, rest = cookie.partition(".")
+    raw_issued, _, mac = rest.partition(".")
     try:
         user_id = uuid.UUID(raw_id)
     except ValueError:
         return None
-    expected = sign_development_user(secret=secret, user_id=user_id).partition(".")[2]
-    return user_id if hmac.compare_digest(mac, expected) else None
+    if str(user_id) != raw_id or not raw_issued.isascii() or not raw_issued.isdigit():
+        return None
+    issued = int(raw_issued)
+    if str(issued) != raw_issued:
+        return None
+    expected = _mac(secret, "dev-sign-in", f"{raw_id}.{raw_issued}")
+    if not hmac.compare_digest(mac, expected):
+        return None
+    age = (time.time() if now is None else now) - issued
+    if age > max_age_seconds or age < -CLOCK_SKEW_SECONDS:
+        return None
+    return user_id
+
+
+def sign_known_emails(*, secret: bytes, emails: list[str]) -> str:
+    """A cookie value listing the addresses a browser signed in as, most recent first, signed.
+
+    Args:
+        secret: The app's signing key.
+        emails: The addresses; only the first MAX_KNOWN_EMAILS are kept.
+
+    Returns:
+        The cookie value (base64url JSON and its HMAC).
+    """
+    payload = base64.urlsafe_b64encode(
+        json.dumps(emails[:MAX_KNOWN_EMAILS], separators=(",", ":")).encode()
+    ).decode().rstrip("=")
+    return f"{payload}.{_mac(secret, 'dev-known-emails', payload)}"
+
+
+def verify_known_emails(*, secret: bytes, cookie: str) -> list[str]:
+    """The addresses in a known-emails cookie; none when it is missing, altered or unreadable."""
+    payload, _, mac = cookie.partition(".")
+    if not payload or not hmac.compare_digest(mac, _mac(secret, "dev-known-emails", payload)):
+        return []
+    try:
+        emails = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return []
+    if not isinstance(emails, list):
+        return []
+    return [email for email in emails if isinstance(email, str)][:MAX_KNOWN_EMAILS]
+
+
+def cookie_value(cookie_header: str, name: str) -> str:
+    """One cookie's value from a Cookie request header ("" when absent)."""
+    for part in cookie_header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return ""
+
+
+def remember_email(emails: list[str], email: str) -> list[str]:
+    """The known addresses with `email` moved to the front."""
+    return [email, *(known for known in emails if known != email)][:MAX_KNOWN_EMAILS]
+
+
+def state_namespace(*, secret: bytes, user_id: uuid.UUID | None, browser_key: str = "") -> str:
+    """The namespace of Reflex client tokens for this user, or for an anonymous browser.
+
+    A signed-in user's tokens live under their id; anonymous ones under `anon`, or under a
+    digest of a browser-only secret (its signed known-emails cookie) when it has one, so one
+    browser's sign-in page state is not another's.
+
+    Args:
+        secret: The app's signing key.
+        user_id: The verified user, or None.
+        browser_key: A value only this browser holds (empty when none).
+
+    Returns:
+        The namespace (no hyphen inside, so it cannot be mistaken for a longer one).
+    """
+    if user_id is not None:
+        return user_id.hex
+    if not browser_key:
+        return ANONYMOUS_NAMESPACE
+    return ANONYMOUS_NAMESPACE + _mac(secret, "anonymous-browser", browser_key)[:32]
+
+
+def namespaced_token(namespace: str, token: str) -> str:
+    """A Reflex client token that only requests of this namespace map to.
+
+    A token already carrying this namespace stays as it is; any other token, including one
+    carrying another identity's namespace, is put under this one, so it names a state of its own.
+    """
+    prefix = f"{namespace}-"
+    return token if token.startswith(prefix) else prefix + token
 
 
 def provision_user(
@@ -259,13 +383,6 @@ def get_user(*, session: Session, user_id: uuid.UUID) -> User | None:
 def find_user(*, session: Session, email: str) -> User | None:
     """The user with this email (any case), if they have signed in before."""
     return session.exec(select(User).where(User.email == email.strip().lower())).first()
-
-
-def known_users(*, session: Session, limit: int = 20) -> list[User]:
-    """Users who signed in before, most recent first (for the development sign-in page)."""
-    return list(
-        session.exec(select(User).order_by(User.last_login_at.desc()).limit(limit))
-    )
 
 
 PAGE_SIZES = (30, 60, 120, 240)

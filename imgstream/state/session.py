@@ -8,10 +8,10 @@ import uuid
 
 import reflex as rx
 
-from imgstream.api.identity import USER_HEADER
 from imgstream.config import SignIn, get_settings
 from imgstream.runtime import db_session
 from imgstream.services import identity
+from imgstream.services.identity import USER_HEADER
 
 
 class NotSignedIn(Exception):  # noqa: N818

@@ -2,17 +2,22 @@
 
 In development the page (port 3000) and the backend (port 8000) are different origins, so every
 call is cross-origin with the sign-in cookie: Reflex's CORS middleware must answer the preflight
-of a PUT and let credentialed answers through, for ImgStream's own routes too.
+of a PUT and let credentialed answers through, for ImgStream's own routes too, and only for the
+app's own frontend origin.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error
 
 from tests import images
 from tests.e2e.conftest import MAX_UPLOAD_BYTES, unavailable
@@ -54,27 +59,59 @@ async ([backend, bytes, chunk]) => {
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def frontend_port() -> int:
+    """The port of the app's own frontend when it is served apart from the backend."""
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, frontend_port):
     try:
         with running_app(tmp_path_factory.mktemp("data"),
                          {"IMGSTREAM_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
-                          "IMGSTREAM_UPLOAD_CHUNK_BYTES": str(CHUNK)}) as app:
+                          "IMGSTREAM_UPLOAD_CHUNK_BYTES": str(CHUNK),
+                          "IMGSTREAM_FRONTEND_URL": f"http://localhost:{frontend_port}"}) as app:
             yield app
     except AppDidNotStart as exc:
         unavailable(str(exc))
 
 
-@pytest.fixture
-def other_origin(tmp_path):
-    """A page served from another port than the app: another origin, the same site."""
-    (tmp_path / "index.html").write_text("<!doctype html><title>elsewhere</title>")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+@contextmanager
+def page_server(directory: Path, port: int) -> Iterator[str]:
+    """Serve a blank page on a port of localhost: another origin than the backend's."""
+    (directory / "index.html").write_text("<!doctype html><title>elsewhere</title>")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://localhost:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://localhost:{port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def other_origin(tmp_path, frontend_port):
+    """The app's frontend origin on another port than the backend (as in development)."""
+    with page_server(tmp_path, frontend_port) as url:
+        yield url
+
+
+def test_a22_a_page_on_any_other_origin_cannot_call_the_api(browser, app, tmp_path):
+    """Another port of localhost is the same site, but not the app: its calls are refused."""
+    context = browser.new_context()
+    try:
+        with page_server(tmp_path, free_port()) as url:
+            page = context.new_page()
+            page.goto(url)
+            with pytest.raises(Error, match="Failed to fetch"):
+                page.evaluate(UPLOAD, [app.url, [1, 2, 3], CHUNK])
+    finally:
+        context.close()
+    assert not list(Path(app.data_dir, "library").rglob("*.jpg"))
+    with sqlite3.connect(app.data_dir / "imgstream.db") as db:
+        assert db.execute("SELECT count(*) FROM user").fetchone() == (0,)
 
 
 def test_a_page_on_another_origin_uploads_in_chunks_with_credentials(browser, app,

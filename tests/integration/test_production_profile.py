@@ -162,3 +162,20 @@ def test_the_app_refuses_to_start(tmp_path, env, message):
     assert result.returncode != 0
     assert "ImgStream cannot start" in result.stderr + result.stdout
     assert message in result.stderr + result.stdout
+
+
+def test_a28_production_answers_carry_the_security_headers(app, key):
+    for path, headers in (("/", {IAP: key.token()}), ("/health", {}), ("/ping", {}),
+                          ("/", {})):
+        request = urllib.request.Request(f"{app.url}{path}", headers=headers)
+        try:
+            response = urllib.request.urlopen(request, timeout=20)
+        except urllib.error.HTTPError as refused:
+            response = refused
+        policy = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy, path
+        assert "https://storage.googleapis.com" in policy
+        assert os.environ["STORAGE_EMULATOR_HOST"].rstrip("/") in policy
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["x-content-type-options"] == "nosniff"
+

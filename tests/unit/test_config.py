@@ -82,3 +82,26 @@ def test_development_secret_is_made_once_even_when_threads_race(tmp_path):
     assert len(set(keys)) == 1 and len(keys[0]) == 64
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["secret.key"]
     assert (tmp_path / "data" / "secret.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_a22_development_allows_only_its_own_frontend_origin(monkeypatch):
+    for name in ("REFLEX_FRONTEND_PORT", "REFLEX_DEPLOY_URL", "IMGSTREAM_FRONTEND_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.cors_origins == ["http://localhost:3000", "http://127.0.0.1:3000"]
+    assert settings.backend_origins == ["http://localhost:8000", "http://127.0.0.1:8000"]
+
+
+def test_a22_the_frontend_origin_follows_reflex_ports_and_urls(monkeypatch):
+    monkeypatch.setenv("REFLEX_FRONTEND_PORT", "4100")
+    monkeypatch.setenv("REFLEX_BACKEND_PORT", "4100")
+    settings = Settings(_env_file=None)
+    assert settings.cors_origins == ["http://localhost:4100", "http://127.0.0.1:4100"]
+    assert settings.backend_origins == settings.cors_origins
+    monkeypatch.setenv("REFLEX_DEPLOY_URL", "https://Photos.Example.com/app/")
+    assert Settings(_env_file=None).cors_origins == ["https://photos.example.com"]
+
+
+def test_a22_no_profile_allows_every_origin():
+    for settings in (Settings(_env_file=None), Settings(_env_file=None, **PRODUCTION)):
+        assert "*" not in settings.cors_origins

@@ -1,3 +1,4 @@
+import time
 import uuid
 
 import pytest
@@ -164,27 +165,128 @@ def test_client_tokens_are_namespaced_by_user(production, key):
     assert alice.json()["token_header"].endswith("-shared")
 
 
-def test_development_sign_in_route(monkeypatch, tmp_path):
+FRONTEND = "http://localhost:3000"
+
+
+@pytest.fixture
+def sign_in_client(monkeypatch, tmp_path):
     configure(monkeypatch, tmp_path)
     from imgstream.api import http_api
 
-    client = TestClient(api_identity.request_identity(http_api()))
+    yield TestClient(api_identity.request_identity(http_api()))
+    clear_caches()
+
+
+def test_development_sign_in_route(sign_in_client):
+    client = sign_in_client
     response = client.post("/auth/dev-sign-in", data={"email": "Dev@Example.com"},
-                           headers={"origin": "http://localhost:3000"}, follow_redirects=False)
+                           headers={"origin": FRONTEND}, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "http://localhost:3000/"
     cookie = response.cookies[api_identity.DEV_COOKIE]
     [user] = users()
     assert user.email == "dev@example.com"
-    assert identity.verify_development_user(secret=config.get_settings().signing_key(),
-                                            cookie=cookie) == user.id
+    settings = config.get_settings()
+    assert identity.verify_development_user(
+        secret=settings.signing_key(), cookie=cookie,
+        max_age_seconds=settings.dev_sign_in_max_age_seconds) == user.id
     bad = client.post("/auth/dev-sign-in", data={"email": "not an email"},
-                      follow_redirects=False)
-    assert bad.headers["location"].endswith("/signin?error=email")
-    foreign = client.post("/auth/dev-sign-in", data={"email": "x@example.com"},
-                          headers={"origin": "https://evil.example"}, follow_redirects=False)
-    assert foreign.headers["location"] == "/"
-    clear_caches()
+                      headers={"origin": FRONTEND}, follow_redirects=False)
+    assert bad.headers["location"] == "http://localhost:3000/signin?error=email"
+
+
+@pytest.mark.parametrize("headers", [
+    {"origin": "https://evil.example"},
+    {"origin": "null"},
+    {"origin": "http://localhost:3001"},
+    {"sec-fetch-site": "cross-site"},
+])
+def test_a23_sign_in_from_another_site_is_refused(sign_in_client, headers):
+    """A page elsewhere cannot sign the browser in as the attacker (login CSRF)."""
+    response = sign_in_client.post("/auth/dev-sign-in", data={"email": "mallory@example.com"},
+                                   headers=headers, follow_redirects=False)
+    assert response.status_code == 403
+    assert "set-cookie" not in response.headers
+    assert users() == []
+
+
+def test_a23_sign_out_is_a_post_from_the_app_only(sign_in_client):
+    client = sign_in_client
+    signed_in = client.post("/auth/dev-sign-in", data={"email": "ada@example.com"},
+                            headers={"origin": FRONTEND}, follow_redirects=False)
+    assert signed_in.status_code == 303
+    assert client.get("/auth/dev-sign-out", follow_redirects=False).status_code == 405
+    foreign = client.post("/auth/dev-sign-out", headers={"origin": "https://evil.example"},
+                          follow_redirects=False)
+    assert foreign.status_code == 403
+    assert "set-cookie" not in foreign.headers
+    response = client.post("/auth/dev-sign-out", headers={"origin": FRONTEND},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{FRONTEND}/signin"
+    assert f'{api_identity.DEV_COOKIE}=""' in response.headers["set-cookie"]
+
+
+def test_a30_sign_in_remembers_the_addresses_of_this_browser_only(sign_in_client):
+    client = sign_in_client
+    for email in ("ada@example.com", "bob@example.com"):
+        client.post("/auth/dev-sign-in", data={"email": email}, headers={"origin": FRONTEND},
+                    follow_redirects=False)
+    secret = config.get_settings().signing_key()
+    known = client.cookies[identity.KNOWN_EMAILS_COOKIE]
+    assert identity.verify_known_emails(secret=secret, cookie=known) == [
+        "bob@example.com", "ada@example.com"]
+    stranger = TestClient(client.app)
+    stranger.post("/auth/dev-sign-in", data={"email": "eve@example.com"},
+                  headers={"origin": FRONTEND}, follow_redirects=False)
+    assert identity.verify_known_emails(
+        secret=secret, cookie=stranger.cookies[identity.KNOWN_EMAILS_COOKIE]
+    ) == ["eve@example.com"]
+
+
+def test_a29_expired_development_cookie_signs_nobody_in(development):
+    settings = config.get_settings()
+    user_id = uuid.uuid4()
+    old = identity.sign_development_user(
+        secret=settings.signing_key(), user_id=user_id,
+        issued_at=int(time.time()) - settings.dev_sign_in_max_age_seconds - 1)
+    fresh = identity.sign_development_user(secret=settings.signing_key(), user_id=user_id)
+    assert development.get("/", cookies={api_identity.DEV_COOKIE: old}).json()["user"] == "None"
+    assert development.get("/", cookies={api_identity.DEV_COOKIE: fresh}).json()["user"] == str(
+        user_id)
+
+
+def test_a21_anonymous_client_cannot_take_over_a_signed_in_token(development):
+    """Someone without the sign-in cookie presenting `{id}-{token}` gets a state of their own."""
+    settings = config.get_settings()
+    user_id = uuid.uuid4()
+    cookie = identity.sign_development_user(secret=settings.signing_key(), user_id=user_id)
+    owner = development.post("/_upload", headers={"reflex-client-token": "tab"},
+                             cookies={api_identity.DEV_COOKIE: cookie})
+    owner_token = owner.json()["token_header"]
+    assert owner_token == f"{user_id.hex}-tab"
+    development.cookies.clear()
+    anonymous = development.post("/_upload", headers={"reflex-client-token": owner_token})
+    assert anonymous.json()["token_header"] not in (owner_token, "tab")
+    assert anonymous.json()["token_header"].startswith("anon-")
+    with development.websocket_connect(
+        f"/_event/?EIO=4&transport=websocket&token={owner_token}"
+    ) as ws:
+        seen = ws.receive_json()
+    assert f"token=anon-{owner_token}" in seen["query"]
+    assert seen["user_header"] is None
+
+
+def test_a21_anonymous_browsers_with_remembered_addresses_are_apart(development):
+    secret = config.get_settings().signing_key()
+    known = identity.sign_known_emails(secret=secret, emails=["ada@example.com"])
+    mine = development.post("/_upload", headers={"reflex-client-token": "tab"},
+                            cookies={identity.KNOWN_EMAILS_COOKIE: known})
+    development.cookies.clear()
+    theirs = development.post("/_upload",
+                              headers={"reflex-client-token": mine.json()["token_header"]})
+    assert mine.json()["token_header"].startswith("anon")
+    assert theirs.json()["token_header"] != mine.json()["token_header"]
 
 
 def test_development_sign_in_route_is_gone_in_production(production):

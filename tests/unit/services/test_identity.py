@@ -203,11 +203,101 @@ def test_real_http_certs_fetch_failure_is_unavailable():
         verifier.verify(SigningKey().token())
 
 
+DAY = 24 * 3600
+
+
 def test_development_cookie_round_trip():
     user_id = uuid.uuid4()
     cookie = identity.sign_development_user(secret=b"s", user_id=user_id)
-    assert identity.verify_development_user(secret=b"s", cookie=cookie) == user_id
-    assert identity.verify_development_user(secret=b"t", cookie=cookie) is None
+    assert identity.verify_development_user(secret=b"s", cookie=cookie,
+                                            max_age_seconds=DAY) == user_id
+    assert identity.verify_development_user(secret=b"t", cookie=cookie,
+                                            max_age_seconds=DAY) is None
     forged = f"{uuid.uuid4()}.{cookie.partition('.')[2]}"
-    assert identity.verify_development_user(secret=b"s", cookie=forged) is None
-    assert identity.verify_development_user(secret=b"s", cookie="garbage") is None
+    assert identity.verify_development_user(secret=b"s", cookie=forged,
+                                            max_age_seconds=DAY) is None
+    assert identity.verify_development_user(secret=b"s", cookie="garbage",
+                                            max_age_seconds=DAY) is None
+
+
+def test_a29_development_cookie_expires_after_its_maximum_age():
+    user_id = uuid.uuid4()
+    issued = 1_800_000_000
+    cookie = identity.sign_development_user(secret=b"s", user_id=user_id, issued_at=issued)
+    assert cookie.split(".")[1] == str(issued), "the issue time is inside the signed value"
+
+    def verify(now, value=cookie):
+        return identity.verify_development_user(secret=b"s", cookie=value,
+                                                max_age_seconds=DAY, now=now)
+
+    assert verify(issued + DAY) == user_id
+    assert verify(issued + DAY + 1) is None
+    assert verify(issued - 3600) is None, "a cookie from the future is refused"
+    younger = cookie.replace(str(issued), str(issued + DAY), 1)
+    assert verify(issued + DAY + 1, younger) is None, "the issue time cannot be moved"
+
+
+@pytest.mark.parametrize("spelling", [
+    lambda u: str(u).upper(),
+    lambda u: u.hex,
+    lambda u: "{" + str(u) + "}",
+    lambda u: "urn:uuid:" + str(u),
+])
+def test_a29_development_cookie_accepts_only_the_canonical_user_id(spelling):
+    user_id = uuid.uuid4()
+    issued = int(time.time())
+    secret = b"s"
+    value = f"{spelling(user_id)}.{issued}"
+    # A cookie signed over another spelling of the id (as an old signer could have made).
+    mac = identity._mac(secret, "dev-sign-in", value)
+    assert identity.verify_development_user(secret=secret, cookie=f"{value}.{mac}",
+                                            max_age_seconds=DAY) is None
+    canonical = f"{user_id}.{issued}"
+    mac = identity._mac(secret, "dev-sign-in", canonical)
+    assert identity.verify_development_user(secret=secret, cookie=f"{canonical}.{mac}",
+                                            max_age_seconds=DAY) == user_id
+
+
+@pytest.mark.parametrize("issued", ["0017", "+17", "١٧", "17 "])
+def test_a29_development_cookie_accepts_only_canonical_time(issued):
+    user_id = uuid.uuid4()
+    value = f"{user_id}.{issued}"
+    mac = identity._mac(b"s", "dev-sign-in", value)
+    assert identity.verify_development_user(secret=b"s", cookie=f"{value}.{mac}",
+                                            max_age_seconds=10**12, now=20) is None
+
+
+def test_a30_known_emails_cookie_round_trip_and_forgery():
+    cookie = identity.sign_known_emails(secret=b"s", emails=["b@x.com", "a@x.com"])
+    assert identity.verify_known_emails(secret=b"s", cookie=cookie) == ["b@x.com", "a@x.com"]
+    assert identity.verify_known_emails(secret=b"t", cookie=cookie) == []
+    payload, _, mac = cookie.partition(".")
+    other = identity.sign_known_emails(secret=b"s", emails=["victim@x.com"]).partition(".")[0]
+    assert identity.verify_known_emails(secret=b"s", cookie=f"{other}.{mac}") == []
+    assert identity.verify_known_emails(secret=b"s", cookie="") == []
+    assert identity.verify_known_emails(secret=b"s", cookie="!!!.xyz") == []
+
+
+def test_a30_remembered_emails_are_most_recent_first_and_bounded():
+    emails: list[str] = []
+    for n in range(identity.MAX_KNOWN_EMAILS + 5):
+        emails = identity.remember_email(emails, f"p{n}@x.com")
+    emails = identity.remember_email(emails, "p7@x.com")
+    assert emails[0] == "p7@x.com"
+    assert len(emails) == identity.MAX_KNOWN_EMAILS
+    assert emails.count("p7@x.com") == 1
+
+
+def test_a21_state_namespaces_keep_people_and_anonymous_browsers_apart():
+    alice = uuid.uuid4()
+    alice_token = identity.namespaced_token(
+        identity.state_namespace(secret=b"s", user_id=alice), "tab")
+    assert alice_token == f"{alice.hex}-tab"
+    anonymous = identity.state_namespace(secret=b"s", user_id=None)
+    assert identity.namespaced_token(anonymous, alice_token) == f"anon-{alice.hex}-tab"
+    assert identity.namespaced_token(anonymous, "anon-tab") == "anon-tab"
+    browser = identity.state_namespace(secret=b"s", user_id=None, browser_key="cookie")
+    assert browser.startswith("anon") and "-" not in browser and browser != anonymous
+    assert identity.namespaced_token(anonymous, f"{browser}-tab") != f"{browser}-tab"
+    bob = identity.state_namespace(secret=b"s", user_id=uuid.uuid4())
+    assert identity.namespaced_token(bob, alice_token) != alice_token
