@@ -382,8 +382,9 @@ class GcsStorage:
                         )
                     except (OSError, ValueError, google.auth.exceptions.GoogleAuthError) as exc:
                         raise UrlUnavailable(
-                            f"the key file {self._signing_key_file} cannot sign URLs, it is not "
-                            f"a readable service-account key ({type(exc).__name__}: {exc})"
+                            f"GOOGLE_APPLICATION_CREDENTIALS names {self._signing_key_file}, "
+                            "which is not a readable service-account key "
+                            f"({type(exc).__name__}: {exc})"
                         ) from exc
             return self._key_file_credentials
         return client._credentials
