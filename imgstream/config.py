@@ -115,6 +115,11 @@ class Settings(BaseSettings):
         default=None, description="local or gcs; gcs when a bucket is set."
     )
     gcs_bucket: str | None = None
+    google_application_credentials: Path | None = Field(
+        default=None, validation_alias="GOOGLE_APPLICATION_CREDENTIALS",
+        description="A service-account key file; with it Cloud Storage URLs are signed by that "
+        "key (needed with STORAGE_EMULATOR_HOST, whose client is anonymous).",
+    )
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=5, ge=0)
     db_pool_recycle_seconds: int = Field(default=1800, ge=60)

@@ -70,7 +70,8 @@ def storage() -> Storage:
         from imgstream.services.storage_gcs import GcsStorage
 
         return GcsStorage(bucket=settings.gcs_bucket or "",
-                          url_ttl_seconds=settings.media_url_ttl_seconds)
+                          url_ttl_seconds=settings.media_url_ttl_seconds,
+                          signing_key_file=settings.google_application_credentials)
     return LocalStorage(
         settings.photos_dir,
         secret=settings.signing_key(),

@@ -5,8 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.server
 import json
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -57,3 +61,26 @@ def unsigned_token(header: dict, claims: dict, signature: bytes = b"") -> str:
 def hs256_token(secret: bytes, header: dict, claims: dict) -> str:
     head = b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode())
     return head + "." + b64(hmac.new(secret, head.encode(), hashlib.sha256).digest())
+
+
+@contextmanager
+def serving_certs(key: SigningKey) -> Iterator[str]:
+    """Serve a key's public certificate where IAP serves its keys; yields the URL."""
+    body = key.certs()
+
+    class Certs(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Certs)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/iap/verify/public_key"
+    finally:
+        server.shutdown()

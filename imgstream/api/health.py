@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from imgstream import __version__
 from imgstream.runtime import engine, storage
+from imgstream.services import photo_urls
 
 CHECK_TIMEOUT_SECONDS = 5.0
 
@@ -26,6 +27,10 @@ def _storage() -> None:
     storage().check()
 
 
+def _signing() -> None:
+    photo_urls.check_signing(storage=storage())
+
+
 async def _run(check) -> str:  # noqa: ANN001
     try:
         await asyncio.wait_for(asyncio.to_thread(check), CHECK_TIMEOUT_SECONDS)
@@ -37,10 +42,12 @@ async def _run(check) -> str:  # noqa: ANN001
 
 
 async def health(request: Request) -> JSONResponse:
-    """Database and storage checks; 200 when all pass, 503 naming the failing ones."""
+    """Database, storage and URL signing checks; 200 when all pass, 503 naming the failing ones."""
     started = time.perf_counter()
-    database, store = await asyncio.gather(_run(_database), _run(_storage))
-    checks = {"database": database, "storage": store}
+    database, store, signing = await asyncio.gather(
+        _run(_database), _run(_storage), _run(_signing)
+    )
+    checks = {"database": database, "storage": store, "signing": signing}
     healthy = all(result == "ok" for result in checks.values())
     return JSONResponse(
         {

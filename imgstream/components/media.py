@@ -29,7 +29,10 @@ def backend_src(path: Var[str]) -> Var[str]:
 
 def square_thumbnail(url: Var[str], filename: Var[str], placeholder: Var[str],
                      **props) -> rx.Component:
-    """A photo's thumbnail cropped to a square, over its blurred placeholder until it loads."""
+    """A photo's thumbnail cropped to a square, over its blurred placeholder until it loads.
+
+    Without a URL (it could not be signed) the placeholder stays, or a neutral tile without one.
+    """
     style = {
         "aspect_ratio": "1",
         "width": "100%",
@@ -41,7 +44,12 @@ def square_thumbnail(url: Var[str], filename: Var[str], placeholder: Var[str],
         "background_color": rx.color("gray", 4),
     }
     return rx.box(
-        rx.image(src=backend_src(url), alt=filename, loading="lazy", width="100%",
-                 height="100%", object_fit="cover"),
+        rx.cond(
+            url != "",
+            rx.image(src=backend_src(url), alt=filename, loading="lazy", width="100%",
+                     height="100%", object_fit="cover"),
+            rx.box(role="img", aria_label=filename, width="100%", height="100%",
+                   custom_attrs={"data-testid": "thumbnail-unavailable"}),
+        ),
         **{**style, **props},
     )

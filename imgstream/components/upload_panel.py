@@ -140,8 +140,12 @@ def _collision_body(item: CollisionItem) -> rx.Component:
     return rx.hstack(
         _side(
             "In your library",
-            rx.image(src=backend_src(item.existing_thumbnail_url), alt=item.existing_name,
-                     **fit),
+            rx.cond(
+                item.existing_thumbnail_url != "",
+                rx.image(src=backend_src(item.existing_thumbnail_url), alt=item.existing_name,
+                         **fit),
+                rx.icon("image", size=40, color=rx.color("gray", 9)),
+            ),
             rx.text(item.existing_name, weight="medium", class_name="truncate"),
             rx.text("Taken ", item.existing_taken_label, size="1"),
             rx.text("Uploaded ", item.existing_uploaded_label, size="1"),

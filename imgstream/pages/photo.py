@@ -45,13 +45,23 @@ def _detail() -> rx.Component:
             # The frame has the photo's shape before the preview arrives, so the blurred
             # thumbhash placeholder fills exactly the space the preview will take.
             rx.box(
-                rx.image(
-                    src=backend_src(detail.image_url),
-                    alt=detail.filename,
-                    width="100%",
-                    height="100%",
-                    object_fit="contain",
-                    custom_attrs={"data-testid": "photo-preview"},
+                rx.cond(
+                    detail.image_url != "",
+                    rx.image(
+                        src=backend_src(detail.image_url),
+                        alt=detail.filename,
+                        width="100%",
+                        height="100%",
+                        object_fit="contain",
+                        custom_attrs={"data-testid": "photo-preview"},
+                    ),
+                    rx.center(
+                        rx.callout("This photo can't be shown right now. Try again later.",
+                                   icon="image-off", color_scheme="gray", variant="surface"),
+                        width="100%",
+                        height="100%",
+                        custom_attrs={"data-testid": "photo-unavailable"},
+                    ),
                 ),
                 width=detail.image_frame_width,
                 aspect_ratio=detail.image_aspect,
@@ -78,17 +88,23 @@ def _detail() -> rx.Component:
                 _fact("Format", detail.format, "fact-format"),
                 orientation="vertical",
             ),
-            rx.button(
-                rx.link(
-                    rx.icon("download", size=16),
-                    "Download original",
-                    href=backend_src(detail.download_url),
-                    # A real document request, so the browser saves the attachment.
-                    reload_document=True,
-                    download=detail.filename,
-                    custom_attrs={"data-testid": "download-original"},
+            rx.cond(
+                detail.download_url != "",
+                rx.button(
+                    rx.link(
+                        rx.icon("download", size=16),
+                        "Download original",
+                        href=backend_src(detail.download_url),
+                        # A real document request, so the browser saves the attachment.
+                        reload_document=True,
+                        download=detail.filename,
+                        custom_attrs={"data-testid": "download-original"},
+                    ),
+                    as_child=True,
                 ),
-                as_child=True,
+                rx.button(rx.icon("download", size=16), "Download original", disabled=True,
+                          type="button", title="The original can't be downloaded right now.",
+                          custom_attrs={"data-testid": "download-unavailable"}),
             ),
             _move_to_trash_button(),
             flex="1",

@@ -52,6 +52,13 @@ class StorageUnavailable(Exception):  # noqa: N818
     """The store could not be reached, even after retrying for a while; try again later."""
 
 
+class UrlUnavailable(Exception):  # noqa: N818
+    """No URL for the browser can be signed now; the photo shows its placeholder instead.
+
+    The message says what is missing, such as the permission to grant.
+    """
+
+
 class Storage(Protocol):
     """Stores photo originals and renditions by key."""
 
@@ -83,7 +90,11 @@ class Storage(Protocol):
         """Keys under a prefix."""
 
     def url_for(self, key: str, *, download_name: str = "") -> str:
-        """A short-lived URL the browser can fetch the object from."""
+        """A short-lived URL the browser can fetch the object from.
+
+        Raises:
+            UrlUnavailable: The URL cannot be signed now.
+        """
 
 
 def check_key(key: str) -> str:

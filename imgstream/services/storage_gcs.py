@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 import google.auth.credentials
+import google.auth.exceptions
 import google_crc32c
 import requests
 from google.api_core import exceptions as api_exceptions
@@ -28,12 +30,14 @@ from google.cloud.storage.retry import (
     ConditionalRetryPolicy,
     is_generation_specified,
 )
+from google.oauth2 import service_account
 
 from imgstream.services import media_urls
 from imgstream.services.storage import (
     ObjectExists,
     ObjectMissing,
     StorageUnavailable,
+    UrlUnavailable,
     check_key,
     content_type_for,
 )
@@ -49,6 +53,10 @@ PROBE_TIMEOUT_SECONDS = 5.0
 # Signed URLs minted for the current expiry window; a gallery page asks for the same thumbnails
 # again and again, and on Cloud Run every new URL costs an IAM signBlob call.
 _URL_CACHE_LIMIT = 20_000
+# After a refused signature no URL is signed for this long: a page of sixty thumbnails would
+# otherwise wait for sixty refused IAM calls.
+SIGNING_RETRY_SECONDS = 30.0
+_REFUSAL_CHARS = 300
 
 _TRANSIENT = (
     api_exceptions.TooManyRequests,
@@ -74,6 +82,7 @@ class GcsStorage:
         client: gcs.Client | None = None,
         credentials: google.auth.credentials.Credentials | None = None,
         retry: Retry | None = None,
+        signing_key_file: Path | None = None,
     ):
         """Create a store for a bucket.
 
@@ -86,6 +95,9 @@ class GcsStorage:
                 own (application default credentials).
             retry: How transient errors are retried; by default exponential backoff for at most
                 RETRY_DEADLINE_SECONDS.
+            signing_key_file: A service-account key file (GOOGLE_APPLICATION_CREDENTIALS) that
+                signs URLs when `credentials` is None; the emulator's client is anonymous, so
+                against it this key is the only way to sign.
         """
         self.bucket_name = bucket
         self._ttl = url_ttl_seconds
@@ -100,6 +112,10 @@ class GcsStorage:
         self._token_lock = threading.Lock()
         self._urls: dict[tuple[str, str, int], str] = {}
         self._window = 0
+        self._signing_key_file = signing_key_file
+        self._key_file_credentials: service_account.Credentials | None = None
+        self._refused: tuple[float, str] | None = None
+        """Until when signing is not tried again, and why it was refused."""
 
     def _bucket(self) -> gcs.Bucket:
         if self._client is None:
@@ -290,6 +306,10 @@ class GcsStorage:
 
         Returns:
             The URL; valid for at least the store's TTL.
+
+        Raises:
+            UrlUnavailable: The URL cannot be signed (no signing identity, IAM refused); the
+                message names what is missing. Not tried again for SIGNING_RETRY_SECONDS.
         """
         check_key(key)
         now = time.time()
@@ -297,9 +317,17 @@ class GcsStorage:
         cache_key = (key, download_name, expires_at)
         with self._lock:
             url = self._urls.get(cache_key)
+            refused = self._refused
         if url is not None:
             return url
-        url = self._sign(key, download_name, expires_in=expires_at - int(now))
+        if refused is not None and now < refused[0]:
+            raise UrlUnavailable(refused[1])
+        try:
+            url = self._sign(key, download_name, expires_in=expires_at - int(now))
+        except UrlUnavailable as exc:
+            with self._lock:
+                self._refused = (now + SIGNING_RETRY_SECONDS, str(exc))
+            raise
         with self._lock:
             if expires_at > self._window:
                 # A new window: URLs of earlier windows are never handed out again.
@@ -313,36 +341,85 @@ class GcsStorage:
 
     def _sign(self, key: str, download_name: str, *, expires_in: int) -> str:
         bucket = self._bucket()
-        credentials = self._credentials or bucket.client._credentials
-        iam: dict[str, str] = {}
-        if not isinstance(credentials, google.auth.credentials.Signing):
-            # Compute credentials (Cloud Run) hold no private key: the signature comes from the
-            # IAM signBlob API, called as the service account with its access token.
-            iam = self._iam_signer(credentials)
-        return bucket.blob(key).generate_signed_url(
-            version="v4",
-            method="GET",
-            expiration=expires_in,
-            credentials=credentials,
-            # The client's endpoint: storage.googleapis.com, or the emulator a browser can reach.
-            api_access_endpoint=bucket.client.api_endpoint,
-            response_disposition=(
-                media_urls.content_disposition(download_name) if download_name else None
-            ),
-            **iam,
-        )
+        credentials = self._signing_credentials(bucket.client)
+        try:
+            iam: dict[str, str] = {}
+            if not isinstance(credentials, google.auth.credentials.Signing):
+                # Compute credentials (Cloud Run) hold no private key: the signature comes from
+                # the IAM signBlob API, called as the service account with its access token.
+                iam = self._iam_signer(credentials)
+            return bucket.blob(key).generate_signed_url(
+                version="v4",
+                method="GET",
+                expiration=expires_in,
+                credentials=credentials,
+                # The client's endpoint: storage.googleapis.com, or the emulator a browser can
+                # reach.
+                api_access_endpoint=bucket.client.api_endpoint,
+                response_disposition=(
+                    media_urls.content_disposition(download_name) if download_name else None
+                ),
+                **iam,
+            )
+        except (google.auth.exceptions.GoogleAuthError, requests.exceptions.RequestException,
+                OSError, ValueError) as exc:
+            account = getattr(credentials, "service_account_email", None)
+            raise UrlUnavailable(_refusal(exc, account)) from exc
+
+    def _signing_credentials(
+        self, client: gcs.Client
+    ) -> google.auth.credentials.Credentials:
+        if self._credentials is not None:
+            return self._credentials
+        if self._signing_key_file is not None:
+            with self._token_lock:
+                if self._key_file_credentials is None:
+                    try:
+                        self._key_file_credentials = (
+                            service_account.Credentials.from_service_account_file(
+                                str(self._signing_key_file)
+                            )
+                        )
+                    except (OSError, ValueError, google.auth.exceptions.GoogleAuthError) as exc:
+                        raise UrlUnavailable(
+                            f"GOOGLE_APPLICATION_CREDENTIALS names {self._signing_key_file}, "
+                            "which is not a readable service-account key "
+                            f"({type(exc).__name__}: {exc})"
+                        ) from exc
+            return self._key_file_credentials
+        return client._credentials
 
     def _iam_signer(self, credentials: google.auth.credentials.Credentials) -> dict[str, str]:
         if isinstance(credentials, google.auth.credentials.AnonymousCredentials):
-            raise RuntimeError("signed URLs need a service account's credentials, not anonymous")
+            raise UrlUnavailable(
+                "signed URLs need a service account, and the storage client has none: set "
+                "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, or run as a "
+                "service account"
+            )
         with self._token_lock:
             email = getattr(credentials, "service_account_email", None)
             if not credentials.valid or not credentials.token or email in (None, "default"):
                 credentials.refresh(AuthRequest())
                 email = getattr(credentials, "service_account_email", None)
             if not email or email == "default":
-                raise RuntimeError("the credentials name no service account to sign URLs with")
+                raise UrlUnavailable(
+                    "signed URLs need a service account, and the credentials name none: run as "
+                    "a service account or set GOOGLE_APPLICATION_CREDENTIALS to its key file"
+                )
             return {"service_account_email": email, "access_token": credentials.token}
+
+
+def _refusal(exc: Exception, account: str | None) -> str:
+    """What to tell the operator when signing a URL failed, naming what to grant or enable."""
+    text = str(exc)
+    if "SERVICE_DISABLED" in text:
+        return ("signed URLs need the IAM Service Account Credentials API: enable "
+                "iamcredentials.googleapis.com in the project")
+    if "PERMISSION_DENIED" in text or re.search(r"\"code\":\s*403", text):
+        who = account or "the service account"
+        return (f"iam.serviceAccounts.signBlob on {who}: grant {who} "
+                "roles/iam.serviceAccountTokenCreator on itself")
+    return f"signing a URL failed ({type(exc).__name__}: {text[:_REFUSAL_CHARS]})"
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from imgstream import presentation
 from imgstream.config import get_settings
 from imgstream.models import Photo, Rendition, RenditionKind
 from imgstream.runtime import db_session, storage
-from imgstream.services import imaging, renditions, timeline
+from imgstream.services import photo_urls, renditions, timeline
 from imgstream.state.session import SessionState, signed_in_user
 
 
@@ -23,18 +23,20 @@ class PhotoCard:
     id: str
     filename: str
     thumbnail_url: str
+    """Empty when it cannot be signed now: the placeholder stands in for it."""
     taken_label: str
     placeholder: str
     """A data URL of the blurred thumbhash image, shown until the thumbnail has loaded."""
 
 
 def _card(photo: Photo, thumb: Rendition | None) -> PhotoCard:
+    image = photo_urls.thumbnail(storage=storage(), photo=photo, rendition=thumb)
     return PhotoCard(
         id=str(photo.id),
         filename=photo.filename,
-        thumbnail_url=storage().url_for(renditions.thumbnail_of(photo, thumb)),
+        thumbnail_url=image.url,
         taken_label=presentation.taken_at_local(photo).strftime("%-d %b %Y"),
-        placeholder=imaging.placeholder_data_url(photo.thumbhash) if photo.thumbhash else "",
+        placeholder=image.placeholder,
     )
 
 

@@ -12,7 +12,7 @@ from imgstream import presentation
 from imgstream.config import get_settings
 from imgstream.models import RenditionKind
 from imgstream.runtime import db_session, storage
-from imgstream.services import imaging, object_keys, renditions, timeline, trash
+from imgstream.services import photo_urls, renditions, timeline, trash
 from imgstream.state import trash as trash_state
 from imgstream.state.gallery import GalleryState
 from imgstream.state.session import SessionState, signed_in_user
@@ -25,12 +25,14 @@ class PhotoDetail:
     id: str
     filename: str
     image_url: str
+    """Empty when it cannot be signed now: the view says the image cannot be shown."""
     image_aspect: str
     """CSS aspect-ratio of the preview ("1440 / 960")."""
     image_frame_width: str
     """CSS width that fits the preview in the column and in 80% of the window height."""
     placeholder: str
     download_url: str
+    """Empty when it cannot be signed now."""
     taken_label: str
     taken_source: str
     dimensions: str
@@ -63,17 +65,17 @@ def load_detail(owner_id: uuid.UUID, raw_photo_id: str) -> PhotoDetail | None:
             (photo.id, RenditionKind.PREVIEW)
         )
     store = storage()
-    original = object_keys.original_of(photo)
+    image = photo_urls.preview(storage=store, photo=photo, rendition=preview)
     taken = presentation.taken_at_local(photo)
     offset = presentation.utc_offset_label(photo)
     return PhotoDetail(
         id=str(photo.id),
         filename=photo.filename,
-        image_url=store.url_for(renditions.preview_of(photo, preview)),
+        image_url=image.url,
         image_aspect=f"{photo.width} / {photo.height}",
         image_frame_width=f"min(100%, calc(80vh * {photo.width / photo.height:.5f}))",
-        placeholder=imaging.placeholder_data_url(photo.thumbhash) if photo.thumbhash else "",
-        download_url=store.url_for(original, download_name=photo.filename),
+        placeholder=image.placeholder,
+        download_url=photo_urls.download_url(storage=store, photo=photo),
         taken_label=taken.strftime("%-d %B %Y, %H:%M") + (f" ({offset})" if offset else ""),
         taken_source=_DATE_SOURCES.get(photo.taken_at_source, ""),
         dimensions=f"{photo.width} × {photo.height}",

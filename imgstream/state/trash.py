@@ -15,7 +15,7 @@ from imgstream.config import get_settings
 from imgstream.models import Photo, Rendition, RenditionKind, utcnow
 from imgstream.presentation import format_bytes
 from imgstream.runtime import db_session, storage
-from imgstream.services import identity, imaging, renditions, timeline, trash
+from imgstream.services import identity, photo_urls, renditions, timeline, trash
 from imgstream.state.session import SessionState, signed_in_user
 
 
@@ -61,11 +61,12 @@ def days_left_label(expires_at: datetime, *, now: datetime) -> str:
 def _card(photo: Photo, thumb: Rendition | None, *, days: int, now: datetime) -> TrashCard:
     deleted = models.as_utc(photo.deleted_at or now)
     expires = trash.trash_expiry(photo, days=days)
+    image = photo_urls.thumbnail(storage=storage(), photo=photo, rendition=thumb)
     return TrashCard(
         id=str(photo.id),
         filename=photo.filename,
-        thumbnail_url=storage().url_for(renditions.thumbnail_of(photo, thumb)),
-        placeholder=imaging.placeholder_data_url(photo.thumbhash) if photo.thumbhash else "",
+        thumbnail_url=image.url,
+        placeholder=image.placeholder,
         deleted_label="Deleted " + deleted.strftime("%-d %b %Y"),
         days_left_label=days_left_label(expires, now=now),
         ending_soon=expires - now <= ENDING_SOON,

@@ -24,6 +24,7 @@ from imgstream.runtime import db_session, storage
 from imgstream.services import collisions, identity, renditions, timeline, trash
 from imgstream.services.collisions import CollisionOutcome
 from imgstream.services.filenames import display_name
+from imgstream.services.photo_urls import url_or_none
 from imgstream.services.spooling import FileTooLarge
 from imgstream.state.gallery import GalleryState
 from imgstream.state.session import signed_in_user
@@ -115,7 +116,7 @@ def _existing_side(key: str, new_name: str, size: int, preview: str,
         new_preview=preview,
         existing_id=str(photo.id),
         existing_name=photo.filename,
-        existing_thumbnail_url=storage().url_for(thumb_key),
+        existing_thumbnail_url=url_or_none(storage=storage(), key=thumb_key) or "",
         existing_taken_label=presentation.taken_at_local(photo).strftime("%-d %b %Y, %H:%M"),
         existing_uploaded_label=models.as_utc(photo.uploaded_at).strftime("%-d %b %Y"),
         existing_size_label=format_bytes(photo.size_bytes),

@@ -34,7 +34,12 @@ from imgstream.services import (
     trash,
 )
 from imgstream.services.spooling import IncomingFile
-from imgstream.services.storage import ObjectExists, ObjectMissing, StorageUnavailable
+from imgstream.services.storage import (
+    ObjectExists,
+    ObjectMissing,
+    StorageUnavailable,
+    UrlUnavailable,
+)
 from imgstream.services.storage_gcs import GcsStorage
 from tests import gcs, images
 
@@ -254,7 +259,7 @@ def test_a_client_is_made_on_first_use(storage):
     store.put_bytes(k, b"lazy")
     assert read(storage, k) == b"lazy"
     assert store._client.api_endpoint == gcs.emulator_url(), "STORAGE_EMULATOR_HOST is honoured"
-    with pytest.raises(RuntimeError, match="service account"):
+    with pytest.raises(UrlUnavailable, match="service account"):
         store.url_for(k)
 
 

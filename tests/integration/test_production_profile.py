@@ -20,6 +20,7 @@ import pytest
 from tests.e2e.running_app import ROOT, AppDidNotStart, free_port, running_app
 from tests.gcs import gcs_storage
 from tests.iap import AUDIENCE, SigningKey
+from tests.service_account import write_key_file
 
 IAP = "x-goog-iap-jwt-assertion"
 
@@ -63,6 +64,7 @@ def _serve(data_dir, port, bucket, key, certs_url):
         "IMGSTREAM_DATABASE_URL": f"sqlite:///{data_dir / 'imgstream.db'}",
         "IMGSTREAM_GCS_BUCKET": bucket.bucket_name,
         "STORAGE_EMULATOR_HOST": os.environ["STORAGE_EMULATOR_HOST"],
+        "GOOGLE_APPLICATION_CREDENTIALS": str(write_key_file(data_dir / "signer.json")),
         "IMGSTREAM_ENV": "production",
         "IMGSTREAM_SECRET": "p" * 64,
         "IMGSTREAM_IAP_AUDIENCE": AUDIENCE,
@@ -94,11 +96,11 @@ def users(app) -> list[str]:
         return [row[0] for row in db.execute("select email from user order by email")]
 
 
-def test_health_checks_the_database_and_the_bucket_without_sign_in(app):
+def test_health_checks_the_database_the_bucket_and_signing_without_sign_in(app):
     with urllib.request.urlopen(f"{app.url}/health", timeout=20) as response:
         body = json.loads(response.read())
     assert response.status == 200
-    assert body["checks"] == {"database": "ok", "storage": "ok"}
+    assert body["checks"] == {"database": "ok", "storage": "ok", "signing": "ok"}
 
 
 def test_without_the_header_everything_is_401(app):

@@ -75,6 +75,13 @@ def test_storage_backend_follows_the_bucket():
         Settings(_env_file=None, storage_backend="gcs")
 
 
+def test_a_service_account_key_file_is_read_from_google_application_credentials(monkeypatch,
+                                                                              tmp_path):
+    assert Settings(_env_file=None).google_application_credentials is None
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "key.json"))
+    assert Settings(_env_file=None).google_application_credentials == tmp_path / "key.json"
+
+
 def test_development_secret_is_made_once_even_when_threads_race(tmp_path):
     settings = Settings(data_dir=tmp_path / "data")
     with concurrent.futures.ThreadPoolExecutor(8) as pool:

@@ -24,7 +24,7 @@ def test_healthy(client):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert body["checks"] == {"database": "ok", "storage": "ok"}
+    assert body["checks"] == {"database": "ok", "storage": "ok", "signing": "ok"}
     assert body["version"]
     assert body["timestamp"]
     assert "sqlite" not in response.text and "secret" not in response.text
@@ -40,7 +40,7 @@ def test_a_failing_database_is_named(client, monkeypatch):
     response = client.get("/health")
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "failing: ConnectionError",
-                                          "storage": "ok"}
+                                          "storage": "ok", "signing": "ok"}
     assert "pw@host" not in response.text
 
 
@@ -55,3 +55,32 @@ def test_a_failing_store_is_named(client, monkeypatch):
     response = client.get("/health")
     assert response.status_code == 503
     assert response.json()["checks"]["storage"] == "failing: OSError"
+
+
+def test_a_store_that_cannot_sign_urls_fails_the_signing_check(client, monkeypatch, caplog):
+    import imgstream.api.health as health
+    from imgstream.services import photo_urls
+    from imgstream.services.storage import UrlUnavailable
+
+    reason = "iam.serviceAccounts.signBlob on run@p.iam.gserviceaccount.com: grant ..."
+
+    class CannotSign:
+        def check(self):
+            pass
+
+        def url_for(self, key, *, download_name=""):
+            raise UrlUnavailable(reason)
+
+    monkeypatch.setattr(health, "storage", lambda: CannotSign())
+    monkeypatch.setattr(photo_urls, "_reported", set())
+    for _ in range(2):
+        response = client.get("/health")
+        assert response.status_code == 503
+        body = response.json()
+        assert body["status"] == "failing"
+        assert body["checks"] == {"database": "ok", "storage": "ok",
+                                  "signing": "failing: UrlUnavailable"}
+        assert "run@p" not in response.text, "the reason goes to the log, not to anyone asking"
+    assert [r.getMessage() for r in caplog.records if reason in r.getMessage()] == [
+        f"Photos show placeholders because their URLs cannot be signed: {reason}"
+    ]

@@ -1,0 +1,34 @@
+"""The library's cards load even when no thumbnail URL can be signed."""
+
+import logging
+
+from imgstream.state import gallery
+from tests.unit.state.signing import LOG_LINE, add_photos, log_lines, use_runtime
+
+
+def test_cards_load_with_signed_thumbnails(monkeypatch, engine, session, storage, owner,
+                                           tmp_path):
+    add_photos(session, storage, owner, tmp_path, 2)
+    use_runtime(monkeypatch, gallery, engine, storage)
+    cards, _ = gallery.load_cards(owner.id, 10)
+    assert all(card.thumbnail_url.startswith("/media/thumbnails/") for card in cards)
+
+
+def test_cards_load_with_placeholders_when_urls_cannot_be_signed(
+    monkeypatch, engine, session, storage, owner, tmp_path, cannot_sign, caplog
+):
+    photos = add_photos(session, storage, owner, tmp_path, 3)
+    use_runtime(monkeypatch, gallery, engine, cannot_sign)
+
+    with caplog.at_level(logging.INFO):
+        first, cursor = gallery.load_cards(owner.id, 2)
+        rest, _ = gallery.load_cards(owner.id, 2, cursor)
+    cards = {card.filename: card for card in [*first, *rest]}
+
+    assert sorted(cards) == ["p0.jpg", "p1.jpg", "p2.jpg"]
+    assert cannot_sign.refusals == 3
+    assert {card.thumbnail_url for card in cards.values()} == {""}
+    assert cards["p0.jpg"].placeholder.startswith("data:image/png;base64,")
+    assert cards["p1.jpg"].placeholder.startswith("data:image/png;base64,")
+    assert cards[photos[-1].filename].placeholder == "", "no thumbhash: a neutral tile"
+    assert log_lines(caplog) == [LOG_LINE], "said once, not once per photo"
