@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import math
+import re
 import uuid
 from typing import Any
 
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 PREFIX = "/api/v1/uploads"
 MAX_JSON_BYTES = 16 * 1024
 _NO_STORE = {"Cache-Control": "no-store"}
+_OFFSET = re.compile(r"[0-9]{1,18}")
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -88,7 +90,8 @@ async def _json_body(request: Request, *, optional: bool = False) -> dict[str, A
         return {}
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: thousands of nested brackets.
         raise _Refusal(_error(400, "the body must be a JSON object")) from None
     if not isinstance(body, dict):
         raise _Refusal(_error(400, "the body must be a JSON object"))
@@ -170,7 +173,9 @@ async def put_chunk(request: Request) -> Response:
     """PUT /api/v1/uploads/{id}/chunks?offset=N with the chunk's bytes as the body."""
     user_id, upload_id = _user(request), _upload_id(request)
     raw_offset = request.query_params.get("offset", "")
-    if not raw_offset.isdigit():
+    # ASCII digits only: str.isdigit() also passes "²" and "①", which int() refuses, and int()
+    # reads other scripts' digits ("٣").
+    if not _OFFSET.fullmatch(raw_offset):
         return _error(400, "offset (a number of bytes) is required")
     settings = get_settings()
     with db_session() as session:
