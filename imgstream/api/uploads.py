@@ -14,6 +14,7 @@ import logging
 import math
 import re
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -82,7 +83,7 @@ async def _json_body(request: Request, *, optional: bool = False) -> dict[str, A
         # Only JSON, which browsers never send across sites without a preflight.
         raise _Refusal(_error(415, "the body must be JSON (Content-Type: application/json)"))
     raw = bytearray()
-    async for data in request.stream():
+    async for data in _within_deadline(request):
         raw += data
         if len(raw) > MAX_JSON_BYTES:
             raise _Refusal(_error(413, f"the body may be at most {MAX_JSON_BYTES} bytes"))
@@ -96,6 +97,26 @@ async def _json_body(request: Request, *, optional: bool = False) -> dict[str, A
     if not isinstance(body, dict):
         raise _Refusal(_error(400, "the body must be a JSON object"))
     return body
+
+
+class _BodyTooSlow(Exception):  # noqa: N818
+    """The request body did not arrive within `request_body_seconds`."""
+
+
+async def _within_deadline(request: Request) -> AsyncIterator[bytes]:
+    """The request body as it arrives, refused once it has taken longer than the setting."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + get_settings().request_body_seconds
+    stream = request.stream()
+    while True:
+        try:
+            async with asyncio.timeout_at(deadline):
+                data = await anext(stream)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise _BodyTooSlow from None
+        yield data
 
 
 def _check_origin(request: Request) -> None:
@@ -116,6 +137,11 @@ def _endpoint(handler):  # noqa: ANN001, ANN202
             return refusal.response
         except UploadNotFound:
             return _error(404, "no such upload")
+        except _BodyTooSlow:
+            # The rest of the body is not read: the connection cannot be used again.
+            response = _error(408, "the request body arrived too slowly; send it again")
+            response.headers["Connection"] = "close"
+            return response
         except StorageUnavailable:
             log.warning("storage unavailable during %s", request.url.path, exc_info=True)
             return _error(503, "storage is unavailable right now; try again in a minute")
@@ -178,24 +204,23 @@ async def put_chunk(request: Request) -> Response:
     if not _OFFSET.fullmatch(raw_offset):
         return _error(400, "offset (a number of bytes) is required")
     settings = get_settings()
-    with db_session() as session:
-        try:
-            received = await chunked_uploads.receive_chunk(
-                session=session,
-                storage=storage(),
-                owner_id=user_id,
-                upload_id=upload_id,
-                offset=int(raw_offset),
-                body=request.stream(),
-                spool_dir=settings.incoming_dir,
-                chunk_bytes=settings.upload_chunk_bytes,
-            )
-        except OffsetMismatch as mismatch:
-            return _error(409, str(mismatch), received=mismatch.received)
-        except ChunkRefused as refused:
-            return _error(413 if refused.too_large else 400, refused.message)
-        except ClientDisconnect:
-            return Response(status_code=400)
+    try:
+        received = await chunked_uploads.receive_chunk(
+            sessions=db_session,
+            storage=storage(),
+            owner_id=user_id,
+            upload_id=upload_id,
+            offset=int(raw_offset),
+            body=_within_deadline(request),
+            spool_dir=settings.incoming_dir,
+            chunk_bytes=settings.upload_chunk_bytes,
+        )
+    except OffsetMismatch as mismatch:
+        return _error(409, str(mismatch), received=mismatch.received)
+    except ChunkRefused as refused:
+        return _error(413 if refused.too_large else 400, refused.message)
+    except ClientDisconnect:
+        return Response(status_code=400)
     return _json({"received": received})
 
 

@@ -16,7 +16,8 @@ import hashlib
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -188,15 +189,18 @@ def upload_status(
         UploadNotFound: No such upload of this owner.
     """
     upload = _find(session, owner_id, upload_id)
+    # Read before the rollback: it expires the row, and reading an expired row would begin a
+    # new transaction that keeps the connection checked out.
+    progress = None if upload is None else _progress(upload)
     session.rollback()
-    if upload is None:
+    if progress is None:
         raise UploadNotFound(upload_id)
-    return _progress(upload)
+    return progress
 
 
 async def receive_chunk(
     *,
-    session: Session,
+    sessions: Callable[[], AbstractContextManager[Session]],
     storage: Storage,
     owner_id: uuid.UUID,
     upload_id: uuid.UUID,
@@ -209,10 +213,11 @@ async def receive_chunk(
 
     The body is spooled to a temporary file with the chunk limit and the announced size
     enforced while reading, then stored as the chunk's object and committed. Database and
-    storage work runs in worker threads.
+    storage work runs in worker threads, each in a session of its own: no session (and no
+    pooled connection) is held while the body arrives, however slowly.
 
     Args:
-        session: Database session (used by one call at a time).
+        sessions: Opens a database session (such as `runtime.db_session`).
         storage: Where chunks are kept.
         owner_id: The signed-in user.
         upload_id: Their upload.
@@ -229,9 +234,15 @@ async def receive_chunk(
         OffsetMismatch: The upload continues elsewhere (its `received` says where).
         ChunkRefused: An empty chunk, or one over the chunk limit or past the announced size.
     """
-    before = await asyncio.to_thread(
-        upload_status, session=session, owner_id=owner_id, upload_id=upload_id
-    )
+    def status() -> UploadProgress:
+        with sessions() as session:
+            return upload_status(session=session, owner_id=owner_id, upload_id=upload_id)
+
+    def commit(chunk: IncomingFile, sha256: str) -> int:
+        with sessions() as session:
+            return _commit_chunk(session, storage, owner_id, upload_id, offset, chunk, sha256)
+
+    before = await asyncio.to_thread(status)
     if offset != before.received:
         raise OffsetMismatch(before.received)
     remaining = before.size - offset
@@ -253,9 +264,7 @@ async def receive_chunk(
         sha256 = chunk.finish()
         if chunk.size == 0:
             raise ChunkRefused("empty chunk")
-        return await asyncio.to_thread(
-            _commit_chunk, session, storage, owner_id, upload_id, offset, chunk, sha256
-        )
+        return await asyncio.to_thread(commit, chunk, sha256)
     finally:
         chunk.discard()
 

@@ -16,6 +16,7 @@ from imgstream.api import uploads as api_uploads
 from imgstream.models import Photo, Upload, utcnow
 from imgstream.services import chunked_uploads, identity, object_keys
 from tests import aio, gcs, images
+from tests.db import sessions_like
 from tests.unit.api.test_media import as_user
 
 storage = gcs.storage_fixture()
@@ -95,7 +96,7 @@ async def _body(data):
 
 def _send(session, storage, owner, upload_id, offset, data, tmp_path):
     return aio.run(chunked_uploads.receive_chunk(
-        session=session, storage=storage, owner_id=owner.id, upload_id=upload_id,
+        sessions=sessions_like(session), storage=storage, owner_id=owner.id, upload_id=upload_id,
         offset=offset, body=_body(data), spool_dir=tmp_path / "spool", chunk_bytes=1000,
     ))
 

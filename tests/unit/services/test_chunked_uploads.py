@@ -19,6 +19,7 @@ from imgstream.services.chunked_uploads import (
 )
 from imgstream.services.storage import LocalStorage, ObjectExists
 from tests import aio, images
+from tests.db import sessions_like
 
 CHUNK = 1000
 MAX = 10**8
@@ -38,7 +39,7 @@ def begin(session, owner, size, name="photo.jpg"):
 def send(session, storage, owner, upload_id, offset, data, tmp_path, *, body=None,
          chunk_bytes=CHUNK):
     return aio.run(chunked_uploads.receive_chunk(
-        session=session, storage=storage, owner_id=owner.id, upload_id=upload_id,
+        sessions=sessions_like(session), storage=storage, owner_id=owner.id, upload_id=upload_id,
         offset=offset, body=body if body is not None else stream(data),
         spool_dir=tmp_path / "spool", chunk_bytes=chunk_bytes,
     ))
