@@ -1,7 +1,10 @@
 """The Reflex app: pages, states and ImgStream's own routes wired together."""
 
+from datetime import timedelta
+
 import reflex as rx
 
+from imgstream import runtime
 from imgstream.api import http_api
 from imgstream.api.identity import request_identity
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
@@ -9,6 +12,7 @@ from imgstream.config import SignIn, get_settings
 from imgstream.pages import library, photo, settings, trash  # noqa: F401 - registers the pages
 from imgstream.pages.admin import admin_page
 from imgstream.pages.sign_in import sign_in_page
+from imgstream.services import upload_sweep
 
 PAGE_CSS = """
 .imgstream-visually-hidden {
@@ -23,6 +27,16 @@ PAGE_CSS = """
 app = rx.App(
     api_transformer=[http_api(), request_identity],
     head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.el.style(PAGE_CSS)],
+)
+
+# Abandoned uploads give their reservation back to the quota without anyone running reconcile.
+app.register_lifespan_task(
+    upload_sweep.sweep_on_schedule,
+    sessions=runtime.db_session,
+    storage=runtime.storage,
+    spool_dir=get_settings().incoming_dir,
+    every=timedelta(minutes=get_settings().upload_sweep_minutes),
+    expiry=timedelta(hours=get_settings().upload_expiry_hours),
 )
 
 if get_settings().sign_in is SignIn.DEVELOPMENT:

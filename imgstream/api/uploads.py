@@ -168,12 +168,14 @@ async def begin(request: Request) -> Response:
                 return None
             return chunked_uploads.begin_upload(
                 session=session, owner=owner, filename=filename, size=size,
-                max_bytes=settings.max_upload_bytes,
+                max_bytes=settings.max_upload_bytes, max_open=settings.max_open_uploads,
             )
 
     try:
         progress = await asyncio.to_thread(start)
     except UploadRefused as refused:
+        if refused.too_many:
+            return _error(429, refused.message)
         return _error(413 if refused.too_large else 400, refused.message)
     if progress is None:
         return _error(401, "sign-in required")

@@ -14,7 +14,7 @@ from imgstream import config
 from imgstream.api import http_api
 from imgstream.api import uploads as api_uploads
 from imgstream.models import Photo, Upload, utcnow
-from imgstream.services import chunked_uploads, identity, object_keys
+from imgstream.services import chunked_uploads, identity, object_keys, upload_sweep
 from tests import aio, gcs, images
 from tests.db import sessions_like
 from tests.unit.api.test_media import as_user
@@ -121,7 +121,7 @@ def test_on_gcs_a_chunk_left_by_a_lost_commit_is_replaced_and_sweeps_find_orphan
     orphan = chunked_uploads.chunk_key(owner.id, uuid.uuid4(), 0)
     storage.put_bytes(orphan, b"o")
     later = utcnow() + timedelta(hours=1)
-    report = chunked_uploads.sweep(session=session, storage=storage, spool_dir=None,
+    report = upload_sweep.sweep(session=session, storage=storage, spool_dir=None,
                                    fix=True, now=later)
     assert report.orphan_chunks == [orphan] and report.stale_uploads == []
     assert not storage.exists(orphan) and storage.exists(key)

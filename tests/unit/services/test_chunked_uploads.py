@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from imgstream import models
 from imgstream.models import Photo, Upload, User, utcnow
-from imgstream.services import chunked_uploads, identity, ingest, object_keys, quota
+from imgstream.services import chunked_uploads, identity, ingest, object_keys, quota, upload_sweep
 from imgstream.services.chunked_uploads import (
     ChunkRefused,
     OffsetMismatch,
@@ -483,14 +483,14 @@ def test_sweep_removes_what_unfinished_uploads_left(session, storage, owner, tmp
     in_use.write_bytes(b"y")
     os.utime(left_over, (time.time() - 7200, time.time() - 7200))
 
-    report = chunked_uploads.sweep(session=session, storage=storage, spool_dir=spool, fix=False)
+    report = upload_sweep.sweep(session=session, storage=storage, spool_dir=spool, fix=False)
     assert report.stale_uploads == [stale.id]
     assert sorted(report.orphan_chunks) == sorted([orphan, foreign])
     assert report.stale_spool_files == [left_over]
     assert session.get(Upload, stale.id) is not None and storage.exists(orphan)
     assert left_over.exists()
 
-    report = chunked_uploads.sweep(session=session, storage=storage, spool_dir=spool, fix=True)
+    report = upload_sweep.sweep(session=session, storage=storage, spool_dir=spool, fix=True)
     assert not report.clean
     assert session.get(Upload, stale.id) is None
     assert chunk_keys(storage, owner, stale.id) == []
@@ -499,7 +499,7 @@ def test_sweep_removes_what_unfinished_uploads_left(session, storage, owner, tmp
     assert not left_over.exists() and in_use.exists()
     assert session.get(Upload, live.id).received_bytes == 1000
     assert len(chunk_keys(storage, owner, live.id)) == 1
-    assert chunked_uploads.sweep(session=session, storage=storage, spool_dir=spool,
+    assert upload_sweep.sweep(session=session, storage=storage, spool_dir=spool,
                                  fix=False).clean
 
 
