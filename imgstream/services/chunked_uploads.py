@@ -432,6 +432,10 @@ def assemble(
 ) -> tuple[IncomingFile, str]:
     """Read a fully received upload's chunks, in order, into one temporary file.
 
+    The bytes are read once, for the image pipeline, and hashed on the way; the file's
+    `stored_parts` name the chunks, so the original is joined from them in the store instead
+    of being sent there again.
+
     When the stored chunks do not add up (one was lost), the upload is moved back to the first
     missing byte and its chunks from there are removed, so the client sends them again.
 
@@ -465,9 +469,11 @@ def assemble(
                 break
             if offset != incoming.size:
                 raise UploadIncomplete(incoming.size, progress.size)
-            with storage.open(chunk_key(owner_id, upload_id, offset)) as stored:
+            key = chunk_key(owner_id, upload_id, offset)
+            with storage.open(key) as stored:
                 while block := stored.read(READ_BLOCK_BYTES):
                     incoming.write(block)
+            incoming.stored_parts.append(key)
         sha256 = incoming.finish()
         if incoming.size != progress.size:
             raise UploadIncomplete(incoming.size, progress.size)
