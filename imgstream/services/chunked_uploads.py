@@ -166,6 +166,9 @@ def begin_upload(
         raise UploadRefused(str(FileTooLarge(max_bytes)), too_large=True)
     if owner.used_bytes + owner.reserved_bytes + size > owner.quota_bytes:
         raise UploadRefused(_quota_message(owner, size), too_large=True)
+    # A read transaction that turns into a write fails at once on SQLite when another write came
+    # in between: the reservation starts a transaction of its own.
+    session.commit()
     # The check and the reservation are one statement, and its row lock makes parallel begins
     # of one person take turns, so the count of open uploads below is exact too.
     reserved = session.execute(

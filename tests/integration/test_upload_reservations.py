@@ -22,9 +22,9 @@ def begin_at_once(engine, owner_id, size, *, max_open=500):
 
     def start(i: int) -> None:
         with Session(engine, expire_on_commit=False) as session:
-            owner = session.get(User, owner_id)
-            session.commit()
             barrier.wait()
+            # Read in the same transaction as the begin, as the API does.
+            owner = session.get(User, owner_id)
             try:
                 chunked_uploads.begin_upload(session=session, owner=owner, filename=f"{i}.jpg",
                                              size=size, max_bytes=10**9, max_open=max_open)
