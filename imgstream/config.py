@@ -60,6 +60,20 @@ class Settings(BaseSettings):
     upload_expiry_hours: float = Field(
         default=24, gt=0, description="Unfinished uploads not touched for this long are removed."
     )
+    upload_sweep_minutes: float = Field(
+        default=30, gt=0,
+        description="How often the app removes expired uploads and what they left behind.",
+    )
+    max_open_uploads: int = Field(
+        default=500, ge=1,
+        description="Unfinished uploads one person may have at once (each counts against the "
+        "quota with its announced size until it is finished, cancelled or expired).",
+    )
+    request_body_seconds: float = Field(
+        default=120, gt=0,
+        description="Time a client has to send a request body (a chunk of up to "
+        "upload_chunk_bytes); slower requests are answered 408 and the chunk is sent again.",
+    )
     thumbnail_size: int = Field(default=400, ge=32, le=4096)
     preview_size: int = Field(default=1440, ge=256, le=8192)
     max_image_pixels: int = Field(default=100_000_000, gt=0)

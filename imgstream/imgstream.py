@@ -1,7 +1,10 @@
 """The Reflex app: pages, states and ImgStream's own routes wired together."""
 
+from datetime import timedelta
+
 import reflex as rx
 
+from imgstream import runtime
 from imgstream.api import http_api
 from imgstream.api.headers import security_headers
 from imgstream.api.identity import request_identity
@@ -10,7 +13,7 @@ from imgstream.config import SignIn, get_settings
 from imgstream.pages import library, photo, settings, trash  # noqa: F401 - registers the pages
 from imgstream.pages.admin import admin_page
 from imgstream.pages.sign_in import sign_in_page
-from imgstream.services import imaging
+from imgstream.services import imaging, upload_sweep
 
 PAGE_CSS = """
 .imgstream-visually-hidden {
@@ -28,6 +31,16 @@ imaging.configure(max_pixels=get_settings().max_image_pixels)
 app = rx.App(
     api_transformer=[http_api(), request_identity, security_headers],
     head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.el.style(PAGE_CSS)],
+)
+
+# Abandoned uploads give their reservation back to the quota without anyone running reconcile.
+app.register_lifespan_task(
+    upload_sweep.sweep_on_schedule,
+    sessions=runtime.db_session,
+    storage=runtime.storage,
+    spool_dir=get_settings().incoming_dir,
+    every=timedelta(minutes=get_settings().upload_sweep_minutes),
+    expiry=timedelta(hours=get_settings().upload_expiry_hours),
 )
 
 if get_settings().sign_in is SignIn.DEVELOPMENT:

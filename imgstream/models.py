@@ -41,6 +41,12 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     quota_bytes: int = Field(default=1024**3, sa_type=sa.BigInteger, nullable=False)
     used_bytes: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
+    reserved_bytes: int = Field(
+        default=0, sa_column_kwargs={"server_default": "0"}, sa_type=sa.BigInteger,
+        nullable=False,
+    )
+    """Announced sizes of the person's unfinished uploads, held against the quota until each
+    upload is finished, cancelled or expired."""
     page_size: int = Field(default=60, nullable=False)
     theme: str = Field(default="system", max_length=16, nullable=False)
     collision_choice: str = Field(default="ask", max_length=16, nullable=False)

@@ -12,7 +12,9 @@ import asyncio
 import json
 import logging
 import math
+import re
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 PREFIX = "/api/v1/uploads"
 MAX_JSON_BYTES = 16 * 1024
 _NO_STORE = {"Cache-Control": "no-store"}
+_OFFSET = re.compile(r"[0-9]{1,18}")
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -80,7 +83,7 @@ async def _json_body(request: Request, *, optional: bool = False) -> dict[str, A
         # Only JSON, which browsers never send across sites without a preflight.
         raise _Refusal(_error(415, "the body must be JSON (Content-Type: application/json)"))
     raw = bytearray()
-    async for data in request.stream():
+    async for data in _within_deadline(request):
         raw += data
         if len(raw) > MAX_JSON_BYTES:
             raise _Refusal(_error(413, f"the body may be at most {MAX_JSON_BYTES} bytes"))
@@ -88,11 +91,32 @@ async def _json_body(request: Request, *, optional: bool = False) -> dict[str, A
         return {}
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: thousands of nested brackets.
         raise _Refusal(_error(400, "the body must be a JSON object")) from None
     if not isinstance(body, dict):
         raise _Refusal(_error(400, "the body must be a JSON object"))
     return body
+
+
+class _BodyTooSlow(Exception):  # noqa: N818
+    """The request body did not arrive within `request_body_seconds`."""
+
+
+async def _within_deadline(request: Request) -> AsyncIterator[bytes]:
+    """The request body as it arrives, refused once it has taken longer than the setting."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + get_settings().request_body_seconds
+    stream = request.stream()
+    while True:
+        try:
+            async with asyncio.timeout_at(deadline):
+                data = await anext(stream)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise _BodyTooSlow from None
+        yield data
 
 
 def _check_origin(request: Request) -> None:
@@ -113,6 +137,11 @@ def _endpoint(handler):  # noqa: ANN001, ANN202
             return refusal.response
         except UploadNotFound:
             return _error(404, "no such upload")
+        except _BodyTooSlow:
+            # The rest of the body is not read: the connection cannot be used again.
+            response = _error(408, "the request body arrived too slowly; send it again")
+            response.headers["Connection"] = "close"
+            return response
         except StorageUnavailable:
             log.warning("storage unavailable during %s", request.url.path, exc_info=True)
             return _error(503, "storage is unavailable right now; try again in a minute")
@@ -139,12 +168,14 @@ async def begin(request: Request) -> Response:
                 return None
             return chunked_uploads.begin_upload(
                 session=session, owner=owner, filename=filename, size=size,
-                max_bytes=settings.max_upload_bytes,
+                max_bytes=settings.max_upload_bytes, max_open=settings.max_open_uploads,
             )
 
     try:
         progress = await asyncio.to_thread(start)
     except UploadRefused as refused:
+        if refused.too_many:
+            return _error(429, refused.message)
         return _error(413 if refused.too_large else 400, refused.message)
     if progress is None:
         return _error(401, "sign-in required")
@@ -170,27 +201,28 @@ async def put_chunk(request: Request) -> Response:
     """PUT /api/v1/uploads/{id}/chunks?offset=N with the chunk's bytes as the body."""
     user_id, upload_id = _user(request), _upload_id(request)
     raw_offset = request.query_params.get("offset", "")
-    if not raw_offset.isdigit():
+    # ASCII digits only: str.isdigit() also passes "²" and "①", which int() refuses, and int()
+    # reads other scripts' digits ("٣").
+    if not _OFFSET.fullmatch(raw_offset):
         return _error(400, "offset (a number of bytes) is required")
     settings = get_settings()
-    with db_session() as session:
-        try:
-            received = await chunked_uploads.receive_chunk(
-                session=session,
-                storage=storage(),
-                owner_id=user_id,
-                upload_id=upload_id,
-                offset=int(raw_offset),
-                body=request.stream(),
-                spool_dir=settings.incoming_dir,
-                chunk_bytes=settings.upload_chunk_bytes,
-            )
-        except OffsetMismatch as mismatch:
-            return _error(409, str(mismatch), received=mismatch.received)
-        except ChunkRefused as refused:
-            return _error(413 if refused.too_large else 400, refused.message)
-        except ClientDisconnect:
-            return Response(status_code=400)
+    try:
+        received = await chunked_uploads.receive_chunk(
+            sessions=db_session,
+            storage=storage(),
+            owner_id=user_id,
+            upload_id=upload_id,
+            offset=int(raw_offset),
+            body=_within_deadline(request),
+            spool_dir=settings.incoming_dir,
+            chunk_bytes=settings.upload_chunk_bytes,
+        )
+    except OffsetMismatch as mismatch:
+        return _error(409, str(mismatch), received=mismatch.received)
+    except ChunkRefused as refused:
+        return _error(413 if refused.too_large else 400, refused.message)
+    except ClientDisconnect:
+        return Response(status_code=400)
     return _json({"received": received})
 
 

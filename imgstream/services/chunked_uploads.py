@@ -16,9 +16,9 @@ import hashlib
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterable, Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 
 from imgstream import models
 from imgstream.models import Upload, User, utcnow
+from imgstream.presentation import format_bytes
 from imgstream.services import ingest, quota
 from imgstream.services.filenames import display_name
 from imgstream.services.spooling import FileTooLarge, IncomingFile
@@ -40,12 +41,7 @@ from imgstream.services.storage import (
 log = logging.getLogger(__name__)
 
 READ_BLOCK_BYTES = 1024 * 1024
-UPLOAD_EXPIRY = timedelta(hours=24)
-# Chunk objects without an upload row younger than this may belong to a request still running.
-ORPHAN_GRACE = timedelta(minutes=15)
-# Spool files are written to continuously while a request runs; one untouched this long was left
-# by a process that was killed.
-SPOOL_GRACE = timedelta(hours=1)
+MAX_OPEN_UPLOADS = 500
 _CHUNK_KEY = re.compile(
     r"incoming/(?P<owner>[0-9a-f-]{36})/(?P<upload>[0-9a-f-]{36})/(?P<offset>[0-9]{12})"
 )
@@ -54,16 +50,18 @@ _CHUNK_KEY = re.compile(
 class UploadRefused(Exception):  # noqa: N818
     """An upload cannot start (empty, too large, or over the owner's quota)."""
 
-    def __init__(self, message: str, *, too_large: bool = False):
+    def __init__(self, message: str, *, too_large: bool = False, too_many: bool = False):
         """Record why, for people.
 
         Args:
             message: The reason.
             too_large: Whether the file is too large (for the limit or the quota).
+            too_many: Whether the person has as many unfinished uploads as allowed.
         """
         super().__init__(message)
         self.message = message
         self.too_large = too_large
+        self.too_many = too_many
 
 
 class UploadNotFound(Exception):  # noqa: N818
@@ -138,9 +136,13 @@ def _progress(upload: Upload) -> UploadProgress:
 
 
 def begin_upload(
-    *, session: Session, owner: User, filename: str, size: int, max_bytes: int
+    *, session: Session, owner: User, filename: str, size: int, max_bytes: int,
+    max_open: int = MAX_OPEN_UPLOADS,
 ) -> UploadProgress:
-    """Start an upload of a file of announced size.
+    """Start an upload of a file of announced size, holding that size against the quota.
+
+    Until the upload is finished, cancelled or expired, its announced size counts with the
+    owner's used bytes: uploads under way cannot together promise more than the quota.
 
     Args:
         session: Database session.
@@ -148,24 +150,58 @@ def begin_upload(
         filename: The name the browser gave the file (cleaned for display).
         size: The file's size in bytes.
         max_bytes: The largest file accepted.
+        max_open: How many unfinished uploads one person may have.
 
     Returns:
         The new upload, nothing received yet.
 
     Raises:
-        UploadRefused: An empty file, one over `max_bytes`, or one the owner's quota cannot hold.
+        UploadRefused: An empty file, one over `max_bytes`, one the owner's quota cannot hold
+            beside their unfinished uploads, or one more than `max_open` unfinished uploads.
     """
     name = display_name(filename)
     if size <= 0:
         raise UploadRefused("empty file")
     if size > max_bytes:
         raise UploadRefused(str(FileTooLarge(max_bytes)), too_large=True)
-    if owner.used_bytes + size > owner.quota_bytes:
-        raise UploadRefused(quota.quota_message(owner, size), too_large=True)
+    if owner.used_bytes + owner.reserved_bytes + size > owner.quota_bytes:
+        raise UploadRefused(_quota_message(owner, size), too_large=True)
+    # A read transaction that turns into a write fails at once on SQLite when another write came
+    # in between: the reservation starts a transaction of its own.
+    session.commit()
+    # The check and the reservation are one statement, and its row lock makes parallel begins
+    # of one person take turns, so the count of open uploads below is exact too.
+    reserved = session.execute(
+        sa.update(User)
+        .where(User.id == owner.id,
+               User.used_bytes + User.reserved_bytes + size <= User.quota_bytes)
+        .values(reserved_bytes=User.reserved_bytes + size)
+    )
+    if reserved.rowcount != 1:
+        session.rollback()
+        session.refresh(owner)
+        raise UploadRefused(_quota_message(owner, size), too_large=True)
+    open_uploads = session.exec(
+        select(sa.func.count()).select_from(Upload).where(Upload.owner_id == owner.id)
+    ).one()
+    if open_uploads >= max_open:
+        session.rollback()
+        raise UploadRefused(
+            f"you have {open_uploads} unfinished uploads: finish or cancel some first",
+            too_many=True,
+        )
     upload = Upload(owner_id=owner.id, filename=name, size_bytes=size)
     session.add(upload)
     session.commit()
     return _progress(upload)
+
+
+def _quota_message(owner: User, size: int) -> str:
+    if owner.reserved_bytes <= 0:
+        return quota.quota_message(owner, size)
+    return (f"your library is full: {format_bytes(owner.used_bytes)} of "
+            f"{format_bytes(owner.quota_bytes)} used, {format_bytes(owner.reserved_bytes)} held "
+            f"by unfinished uploads, and this photo needs {format_bytes(size)}")
 
 
 def _find(session: Session, owner_id: uuid.UUID, upload_id: uuid.UUID) -> Upload | None:
@@ -188,15 +224,18 @@ def upload_status(
         UploadNotFound: No such upload of this owner.
     """
     upload = _find(session, owner_id, upload_id)
+    # Read before the rollback: it expires the row, and reading an expired row would begin a
+    # new transaction that keeps the connection checked out.
+    progress = None if upload is None else _progress(upload)
     session.rollback()
-    if upload is None:
+    if progress is None:
         raise UploadNotFound(upload_id)
-    return _progress(upload)
+    return progress
 
 
 async def receive_chunk(
     *,
-    session: Session,
+    sessions: Callable[[], AbstractContextManager[Session]],
     storage: Storage,
     owner_id: uuid.UUID,
     upload_id: uuid.UUID,
@@ -209,10 +248,11 @@ async def receive_chunk(
 
     The body is spooled to a temporary file with the chunk limit and the announced size
     enforced while reading, then stored as the chunk's object and committed. Database and
-    storage work runs in worker threads.
+    storage work runs in worker threads, each in a session of its own: no session (and no
+    pooled connection) is held while the body arrives, however slowly.
 
     Args:
-        session: Database session (used by one call at a time).
+        sessions: Opens a database session (such as `runtime.db_session`).
         storage: Where chunks are kept.
         owner_id: The signed-in user.
         upload_id: Their upload.
@@ -229,9 +269,15 @@ async def receive_chunk(
         OffsetMismatch: The upload continues elsewhere (its `received` says where).
         ChunkRefused: An empty chunk, or one over the chunk limit or past the announced size.
     """
-    before = await asyncio.to_thread(
-        upload_status, session=session, owner_id=owner_id, upload_id=upload_id
-    )
+    def status() -> UploadProgress:
+        with sessions() as session:
+            return upload_status(session=session, owner_id=owner_id, upload_id=upload_id)
+
+    def commit(chunk: IncomingFile, sha256: str) -> int:
+        with sessions() as session:
+            return _commit_chunk(session, storage, owner_id, upload_id, offset, chunk, sha256)
+
+    before = await asyncio.to_thread(status)
     if offset != before.received:
         raise OffsetMismatch(before.received)
     remaining = before.size - offset
@@ -253,9 +299,7 @@ async def receive_chunk(
         sha256 = chunk.finish()
         if chunk.size == 0:
             raise ChunkRefused("empty chunk")
-        return await asyncio.to_thread(
-            _commit_chunk, session, storage, owner_id, upload_id, offset, chunk, sha256
-        )
+        return await asyncio.to_thread(commit, chunk, sha256)
     finally:
         chunk.discard()
 
@@ -339,6 +383,14 @@ def _holds(storage: Storage, key: str, size: int, sha256: str) -> bool:
     return digest.hexdigest() == sha256
 
 
+def parse_chunk_key(key: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """The owner and upload a chunk object belongs to; None for any other key."""
+    match = _CHUNK_KEY.fullmatch(key)
+    if match is None:
+        return None
+    return uuid.UUID(match["owner"]), uuid.UUID(match["upload"])
+
+
 def _chunk_offsets(storage: Storage, owner_id: uuid.UUID, upload_id: uuid.UUID) -> list[int]:
     offsets = []
     for key in storage.list(chunk_prefix(owner_id, upload_id)):
@@ -383,6 +435,10 @@ def assemble(
 ) -> tuple[IncomingFile, str]:
     """Read a fully received upload's chunks, in order, into one temporary file.
 
+    The bytes are read once, for the image pipeline, and hashed on the way; the file's
+    `stored_parts` name the chunks, so the original is joined from them in the store instead
+    of being sent there again.
+
     When the stored chunks do not add up (one was lost), the upload is moved back to the first
     missing byte and its chunks from there are removed, so the client sends them again.
 
@@ -416,9 +472,11 @@ def assemble(
                 break
             if offset != incoming.size:
                 raise UploadIncomplete(incoming.size, progress.size)
-            with storage.open(chunk_key(owner_id, upload_id, offset)) as stored:
+            key = chunk_key(owner_id, upload_id, offset)
+            with storage.open(key) as stored:
                 while block := stored.read(READ_BLOCK_BYTES):
                     incoming.write(block)
+            incoming.stored_parts.append(key)
         sha256 = incoming.finish()
         if incoming.size != progress.size:
             raise UploadIncomplete(incoming.size, progress.size)
@@ -518,88 +576,20 @@ def cancel_upload(
 def _remove_upload(session: Session, storage: Storage, owner_id: uuid.UUID,
                    upload_id: uuid.UUID) -> bool:
     # The row goes first: a crash after it leaves chunks the sweep finds without a row.
+    size = session.exec(
+        select(Upload.size_bytes).where(Upload.id == upload_id, Upload.owner_id == owner_id)
+    ).first()
     removed = session.execute(
         sa.delete(Upload).where(Upload.id == upload_id, Upload.owner_id == owner_id)
     )
+    if removed.rowcount == 1 and size is not None:
+        # Only the request that removed the row gives its reservation back.
+        session.execute(
+            sa.update(User).where(User.id == owner_id)
+            .values(reserved_bytes=sa.case((User.reserved_bytes > size,
+                                            User.reserved_bytes - size), else_=0))
+        )
     session.commit()
     for key in list(storage.list(chunk_prefix(owner_id, upload_id))):
         delete_quietly(storage, [key])
     return removed.rowcount == 1
-
-
-@dataclass
-class SweepReport:
-    """Uploads nobody finished, chunks without an upload, and spool files left by a crash."""
-
-    stale_uploads: list[uuid.UUID] = field(default_factory=list)
-    orphan_chunks: list[str] = field(default_factory=list)
-    stale_spool_files: list[Path] = field(default_factory=list)
-
-    @property
-    def clean(self) -> bool:
-        """Whether nothing needed removing."""
-        return not (self.stale_uploads or self.orphan_chunks or self.stale_spool_files)
-
-
-def sweep(
-    *,
-    session: Session,
-    storage: Storage,
-    spool_dir: Path | None,
-    fix: bool,
-    now: datetime | None = None,
-    expiry: timedelta = UPLOAD_EXPIRY,
-    grace: timedelta = ORPHAN_GRACE,
-    spool_grace: timedelta = SPOOL_GRACE,
-) -> SweepReport:
-    """Find (and with `fix`, remove) what unfinished uploads left behind.
-
-    Args:
-        session: Database session.
-        storage: Where chunks are.
-        spool_dir: Where temporary upload files go; None to leave them alone.
-        fix: Remove, rather than only report.
-        now: The current time (for tests).
-        expiry: Uploads not updated for this long are abandoned.
-        grace: Chunk objects without an upload younger than this are left alone.
-        spool_grace: Temporary files not written for this long are left over.
-
-    Returns:
-        The report.
-    """
-    report = SweepReport()
-    moment = now or utcnow()
-    stale = session.exec(select(Upload).where(Upload.updated_at < moment - expiry)).all()
-    for upload in stale:
-        report.stale_uploads.append(upload.id)
-        if fix:
-            _remove_upload(session, storage, upload.owner_id, upload.id)
-    live = {upload_id: owner_id for upload_id, owner_id in
-            session.exec(select(Upload.id, Upload.owner_id)).all()}
-    session.rollback()
-    for key in list(storage.list(INCOMING_PREFIX.rstrip("/"))):
-        match = _CHUNK_KEY.fullmatch(key)
-        if match is None:
-            continue
-        if live.get(uuid.UUID(match["upload"])) == uuid.UUID(match["owner"]):
-            continue
-        written = storage.modified(key)
-        if written is not None and moment - written < grace:
-            continue
-        report.orphan_chunks.append(key)
-        if fix:
-            delete_quietly(storage, [key])
-    if spool_dir is not None and spool_dir.is_dir():
-        for path in sorted(spool_dir.iterdir()):
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                continue
-            written = datetime.fromtimestamp(stat.st_mtime, UTC)
-            if not path.is_file() or moment - written < spool_grace:
-                continue
-            report.stale_spool_files.append(path)
-            if fix:
-                path.unlink(missing_ok=True)
-    return report
-

@@ -237,7 +237,7 @@ def _store(
     written: list[str] = []
     try:
         key = original_key(owner_id, photo_id, analysis.format.extension)
-        storage.put_file(key, upload.path)
+        upload.store(storage, key)
         written.append(key)
         renditions = rendition_rows(photo, analysis, original=key, original_bytes=upload.size)
         for rendition, data in renditions:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import re
 import time
 from urllib.parse import quote, urlencode
 
@@ -65,6 +66,9 @@ def sign(
     return f"/media/{quote(key)}?{urlencode(params, quote_via=quote)}"
 
 
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
 def verify(
     *, secret: bytes, key: str, expires: str, signature: str, download_name: str = "",
     now: float | None = None,
@@ -74,10 +78,11 @@ def verify(
     Raises:
         InvalidSignature: When the signature does not match or the URL has expired.
     """
-    try:
-        expires_at = int(expires)
-    except ValueError as exc:
-        raise InvalidSignature("malformed expiry") from exc
+    # int() also reads other scripts' digits and surrounding spaces: only the spelling the app
+    # signs is accepted.
+    if not _DIGITS.fullmatch(expires):
+        raise InvalidSignature("malformed expiry")
+    expires_at = int(expires)
     expected = _mac(secret, key, expires_at, download_name)
     if not hmac.compare_digest(expected, signature):
         raise InvalidSignature("bad signature")

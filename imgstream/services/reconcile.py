@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from imgstream.models import Photo, Rendition, User, utcnow
-from imgstream.services import chunked_uploads, renditions, trash
+from imgstream.services import renditions, trash, upload_sweep
 from imgstream.services.storage import Storage
 
 # Where photo objects live. Chunks of uploads (`incoming/`) are not photo objects: no photo ever
@@ -40,7 +40,7 @@ class ReconcileReport:
     usage_corrections: list[tuple[str, int, int]] = field(default_factory=list)
     expired_trash: list[uuid.UUID] = field(default_factory=list)
     """Photos in the trash for longer than it keeps them: routine clean-up, not a disagreement."""
-    uploads: chunked_uploads.SweepReport = field(default_factory=chunked_uploads.SweepReport)
+    uploads: upload_sweep.SweepReport = field(default_factory=upload_sweep.SweepReport)
     fixed: bool = False
 
     @property
@@ -54,7 +54,7 @@ class ReconcileReport:
 def reconcile(
     *, session: Session, storage: Storage, fix: bool, now: datetime | None = None,
     grace: timedelta = UNCLAIMED_GRACE, trash_days: int | None = None,
-    spool_dir: Path | None = None, upload_expiry: timedelta = chunked_uploads.UPLOAD_EXPIRY,
+    spool_dir: Path | None = None, upload_expiry: timedelta = upload_sweep.UPLOAD_EXPIRY,
 ) -> ReconcileReport:
     """Compare rows with stored objects and storage use; repair what differs when `fix`.
 
@@ -85,7 +85,7 @@ def reconcile(
         if fix:
             trash.empty_expired_trash(session=session, storage=storage, days=trash_days,
                                        now=moment)
-    report.uploads = chunked_uploads.sweep(
+    report.uploads = upload_sweep.sweep(
         session=session, storage=storage, spool_dir=spool_dir, fix=fix, now=moment,
         expiry=upload_expiry, grace=grace,
     )

@@ -60,7 +60,7 @@ def replace_original(
     written: list[str] = []
     try:
         key = original_key(owner_id, photo_id, analysis.format.extension, revision)
-        storage.put_file(key, upload.path)
+        upload.store(storage, key)
         written.append(key)
         staged = Photo(id=photo_id, owner_id=owner_id, filename=staged.filename,
                        revision=revision, uploaded_at=staged.uploaded_at, sha256=sha256,

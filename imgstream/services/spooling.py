@@ -6,9 +6,13 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imgstream.presentation import format_bytes
 from imgstream.services.filenames import display_name
+
+if TYPE_CHECKING:
+    from imgstream.services.storage import Storage
 
 
 class FileTooLarge(Exception):  # noqa: N818
@@ -41,6 +45,9 @@ class IncomingFile:
         self.max_bytes = max_bytes
         self.size = 0
         self.too_large = False
+        self.stored_parts: list[str] = []
+        """Storage keys of objects already holding these bytes, in order (a chunked upload's
+        chunks); empty when the bytes are only here."""
         self._sha256 = hashlib.sha256()
         fd, name = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=spool_dir)
         self.path = Path(name)
@@ -70,6 +77,24 @@ class IncomingFile:
         """
         self._fh.close()
         return self._sha256.hexdigest()
+
+    def store(self, storage: Storage, key: str) -> None:
+        """Put these bytes at key, create-only.
+
+        They are joined in the store from `stored_parts` when there are some (nothing is sent
+        again), otherwise sent from the temporary file.
+
+        Args:
+            storage: The store.
+            key: Storage key.
+
+        Raises:
+            ObjectExists: An object is already stored at key.
+        """
+        if self.stored_parts:
+            storage.put_joined(key, self.stored_parts, self.path)
+        else:
+            storage.put_file(key, self.path)
 
     def discard(self) -> None:
         """Remove the temporary file."""

@@ -20,12 +20,12 @@ _ID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _REVISION = "(?:-[0-9]{1,9})?"
 # The only keys the app makes: originals, thumbnails and previews, named by owner and photo id
 # (and the revision, once a photo was replaced), and the chunks of uploads in progress, named by
-# owner, upload id and offset.
+# owner, upload id and offset (and the temporary objects chunks are composed into, on GCS).
 _KEY = re.compile(
     rf"(?:photos/{_ID}/{_ID}{_REVISION}\.(?:jpg|png|webp|gif|heic|heif|avif)"
     rf"|thumbnails/{_ID}/{_ID}{_REVISION}_thumb\.webp"
     rf"|previews/{_ID}/{_ID}{_REVISION}_preview\.(?:jpg|webp)"
-    rf"|incoming/{_ID}/{_ID}/[0-9]{{12}})"
+    rf"|incoming/{_ID}/{_ID}/[0-9]{{12}}(?:\.compose-[0-9a-f]{{12}}-[0-9]{{1,6}})?)"
 )
 INCOMING_PREFIX = "incoming/"
 MIME_BY_EXTENSION = {
@@ -67,6 +67,14 @@ class Storage(Protocol):
 
     def put_bytes(self, key: str, data: bytes) -> None:
         """Store bytes at key; create-only (raises ObjectExists)."""
+
+    def put_joined(self, key: str, parts: list[str], copy: Path) -> None:
+        """Store at key the objects at `parts` one after the other, joined where they lie.
+
+        Nothing is sent to the store again. Create-only (raises ObjectExists); the parts stay.
+        `copy` is a local file holding the same bytes: it tells a retried write that did
+        happen apart from another object at the key.
+        """
 
     def open(self, key: str) -> BinaryIO:
         """Open an object for reading (raises ObjectMissing)."""
@@ -171,6 +179,30 @@ class LocalStorage:
     def put_bytes(self, key: str, data: bytes) -> None:
         """Write bytes into the store, create-only."""
         self._write(key, lambda dst: dst.write(data))
+
+    def put_joined(self, key: str, parts: list[str], copy: Path) -> None:
+        """Append the parts' files to one new file at key, create-only.
+
+        Args:
+            key: Storage key of the new object.
+            parts: Keys of the objects whose bytes it holds, in order.
+            copy: Unused here (a write is never retried).
+
+        Raises:
+            ObjectExists: An object is already stored at key.
+            ObjectMissing: A part is missing.
+        """
+        sources = [self.path_of(part) for part in parts]
+
+        def fill(dst: BinaryIO) -> None:
+            for source in sources:
+                try:
+                    with source.open("rb") as src:
+                        shutil.copyfileobj(src, dst, 1024 * 1024)
+                except FileNotFoundError as exc:
+                    raise ObjectMissing(source.name) from exc
+
+        self._write(key, fill)
 
     def _write(self, key: str, fill) -> None:  # noqa: ANN001
         target = self.path_of(key)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import logging
 import re
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -42,10 +44,14 @@ from imgstream.services.storage import (
     content_type_for,
 )
 
+log = logging.getLogger(__name__)
+
 # Objects larger than the library's 8 MiB multipart limit go up as a resumable session in chunks
 # of this size (a multiple of 256 KiB), so a failed chunk is re-sent, not the whole file.
 UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024
 READ_CHUNK_BYTES = 1024 * 1024
+# The most objects one compose request takes.
+MAX_COMPOSE_SOURCES = 32
 # Transient errors (429, 5xx, dropped connections) are retried with exponential backoff for at
 # most this long in total, then the call fails with StorageUnavailable.
 RETRY_DEADLINE_SECONDS = 30.0
@@ -152,6 +158,66 @@ class GcsStorage:
         """
         check_key(key)
         self._upload(key, io.BytesIO(data), len(data))
+
+    def put_joined(self, key: str, parts: list[str], copy: Path) -> None:
+        """Compose the part objects into a new object at key, in the bucket; create-only.
+
+        Compose takes at most MAX_COMPOSE_SOURCES objects: beyond that, groups of parts are
+        composed into temporary objects first, which are removed afterwards.
+
+        Args:
+            key: Storage key of the new object.
+            parts: Keys of the objects whose bytes it holds, in order.
+            copy: A local file with the same bytes, to recognise a retried compose.
+
+        Raises:
+            ObjectExists: Another object (different bytes) is already stored at key.
+            ObjectMissing: A part is missing.
+            StorageUnavailable: GCS kept failing until the retry deadline.
+        """
+        check_key(key)
+        bucket = self._bucket()
+        sources = [bucket.blob(check_key(part)) for part in parts]
+        staged: list[gcs.Blob] = []
+        try:
+            while len(sources) > MAX_COMPOSE_SOURCES:
+                # Beside the first part, so whatever removes the parts' folder removes them;
+                # unique per call: two completes of one upload may compose at once.
+                stage = f"{parts[0]}.compose-{secrets.token_hex(6)}"
+                grouped = []
+                for start in range(0, len(sources), MAX_COMPOSE_SOURCES):
+                    group = bucket.blob(check_key(f"{stage}-{start // MAX_COMPOSE_SOURCES}"))
+                    self._compose(group, sources[start:start + MAX_COMPOSE_SOURCES], key)
+                    staged.append(group)
+                    grouped.append(group)
+                sources = grouped
+            target = bucket.blob(key)
+            target.content_type = content_type_for(key)
+            try:
+                # ifGenerationMatch=0 makes the compose create-only; the check before it also
+                # holds where a server ignores that condition on compose (fake-gcs-server).
+                if self.exists(key):
+                    raise api_exceptions.PreconditionFailed(f"{key} exists")
+                self._compose(target, sources, key, if_generation_match=0)
+            except api_exceptions.PreconditionFailed as exc:
+                with copy.open("rb") as stream:
+                    if not self._holds(key, cast(BinaryIO, stream)):
+                        raise ObjectExists(key) from exc
+        finally:
+            for blob in staged:
+                try:
+                    self.delete(blob.name)
+                except Exception:  # noqa: BLE001 - removed with the upload's folder
+                    log.warning("could not remove the temporary object %s", blob.name)
+
+    def _compose(self, target: gcs.Blob, sources: list[gcs.Blob], key: str,
+                 **precondition: int) -> None:
+        try:
+            with _unavailable_on_transient():
+                target.compose(sources, retry=self._upload_retry if precondition
+                               else self._retry, **precondition)
+        except api_exceptions.NotFound as exc:
+            raise ObjectMissing(key) from exc
 
     def _upload(self, key: str, stream: BinaryIO, size: int) -> None:
         blob = self._bucket().blob(key, chunk_size=UPLOAD_CHUNK_BYTES)

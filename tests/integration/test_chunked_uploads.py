@@ -14,8 +14,9 @@ from imgstream import config
 from imgstream.api import http_api
 from imgstream.api import uploads as api_uploads
 from imgstream.models import Photo, Upload, utcnow
-from imgstream.services import chunked_uploads, identity, object_keys
+from imgstream.services import chunked_uploads, identity, object_keys, upload_sweep
 from tests import aio, gcs, images
+from tests.db import sessions_like
 from tests.unit.api.test_media import as_user
 
 storage = gcs.storage_fixture()
@@ -95,7 +96,7 @@ async def _body(data):
 
 def _send(session, storage, owner, upload_id, offset, data, tmp_path):
     return aio.run(chunked_uploads.receive_chunk(
-        session=session, storage=storage, owner_id=owner.id, upload_id=upload_id,
+        sessions=sessions_like(session), storage=storage, owner_id=owner.id, upload_id=upload_id,
         offset=offset, body=_body(data), spool_dir=tmp_path / "spool", chunk_bytes=1000,
     ))
 
@@ -120,7 +121,7 @@ def test_on_gcs_a_chunk_left_by_a_lost_commit_is_replaced_and_sweeps_find_orphan
     orphan = chunked_uploads.chunk_key(owner.id, uuid.uuid4(), 0)
     storage.put_bytes(orphan, b"o")
     later = utcnow() + timedelta(hours=1)
-    report = chunked_uploads.sweep(session=session, storage=storage, spool_dir=None,
+    report = upload_sweep.sweep(session=session, storage=storage, spool_dir=None,
                                    fix=True, now=later)
     assert report.orphan_chunks == [orphan] and report.stale_uploads == []
     assert not storage.exists(orphan) and storage.exists(key)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from imgstream import models
 from imgstream.models import Photo, Upload, User, utcnow
-from imgstream.services import chunked_uploads, identity, ingest, object_keys, quota
+from imgstream.services import chunked_uploads, identity, ingest, object_keys, quota, upload_sweep
 from imgstream.services.chunked_uploads import (
     ChunkRefused,
     OffsetMismatch,
@@ -19,6 +19,7 @@ from imgstream.services.chunked_uploads import (
 )
 from imgstream.services.storage import LocalStorage, ObjectExists
 from tests import aio, images
+from tests.db import sessions_like
 
 CHUNK = 1000
 MAX = 10**8
@@ -38,7 +39,7 @@ def begin(session, owner, size, name="photo.jpg"):
 def send(session, storage, owner, upload_id, offset, data, tmp_path, *, body=None,
          chunk_bytes=CHUNK):
     return aio.run(chunked_uploads.receive_chunk(
-        session=session, storage=storage, owner_id=owner.id, upload_id=upload_id,
+        sessions=sessions_like(session), storage=storage, owner_id=owner.id, upload_id=upload_id,
         offset=offset, body=body if body is not None else stream(data),
         spool_dir=tmp_path / "spool", chunk_bytes=chunk_bytes,
     ))
@@ -482,14 +483,14 @@ def test_sweep_removes_what_unfinished_uploads_left(session, storage, owner, tmp
     in_use.write_bytes(b"y")
     os.utime(left_over, (time.time() - 7200, time.time() - 7200))
 
-    report = chunked_uploads.sweep(session=session, storage=storage, spool_dir=spool, fix=False)
+    report = upload_sweep.sweep(session=session, storage=storage, spool_dir=spool, fix=False)
     assert report.stale_uploads == [stale.id]
     assert sorted(report.orphan_chunks) == sorted([orphan, foreign])
     assert report.stale_spool_files == [left_over]
     assert session.get(Upload, stale.id) is not None and storage.exists(orphan)
     assert left_over.exists()
 
-    report = chunked_uploads.sweep(session=session, storage=storage, spool_dir=spool, fix=True)
+    report = upload_sweep.sweep(session=session, storage=storage, spool_dir=spool, fix=True)
     assert not report.clean
     assert session.get(Upload, stale.id) is None
     assert chunk_keys(storage, owner, stale.id) == []
@@ -498,7 +499,7 @@ def test_sweep_removes_what_unfinished_uploads_left(session, storage, owner, tmp
     assert not left_over.exists() and in_use.exists()
     assert session.get(Upload, live.id).received_bytes == 1000
     assert len(chunk_keys(storage, owner, live.id)) == 1
-    assert chunked_uploads.sweep(session=session, storage=storage, spool_dir=spool,
+    assert upload_sweep.sweep(session=session, storage=storage, spool_dir=spool,
                                  fix=False).clean
 
 

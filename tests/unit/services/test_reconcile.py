@@ -12,6 +12,7 @@ from imgstream.models import Photo, Rendition, Upload, User, utcnow
 from imgstream.services import chunked_uploads, object_keys, renditions, trash
 from imgstream.services.reconcile import reconcile
 from tests import aio, images
+from tests.db import sessions_like
 from tests.unit.services.test_ingest import add_photo
 
 
@@ -151,7 +152,8 @@ def upload_with_a_chunk(session, storage, owner, tmp_path):
     upload = chunked_uploads.begin_upload(session=session, owner=owner, filename="a.jpg",
                                           size=2000, max_bytes=10**8)
     aio.run(chunked_uploads.receive_chunk(
-        session=session, storage=storage, owner_id=owner.id, upload_id=upload.id, offset=0,
+        sessions=sessions_like(session), storage=storage, owner_id=owner.id,
+        upload_id=upload.id, offset=0,
         body=_body(b"x" * 1000), spool_dir=tmp_path / "spool", chunk_bytes=1000,
     ))
     key = chunked_uploads.chunk_key(owner.id, upload.id, 0)
