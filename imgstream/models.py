@@ -168,11 +168,11 @@ class Rendition(SQLModel, table=True):
 
 
 class Upload(SQLModel, table=True):
-    """A file uploaded in chunks: what was announced, how much has arrived, what was decided
-    about it and, once completed, what became of it.
+    """A file uploaded in chunks, from its announcement to what became of it.
 
-    The row is the upload for every client: the upload page and the REST API read progress,
-    the collision choice, the decision time and the outcome here.
+    It holds how much has arrived, what was decided about a taken name and the outcome. The
+    row is the upload for every client: the upload page and the REST API read progress, the
+    collision choice, the decision time and the outcome here.
     """
 
     __table_args__ = (sa.Index("ix_upload_owner_created", "owner_id", "created_at"),)
