@@ -155,10 +155,21 @@ def upload_files(*, email: str, paths: list[Path], on_collision: models.Collisio
                 print(f"{path}: failed: {exc}")
                 status = 1
                 continue
-            print(f"{path}: {result.status.value}: {result.message}")
+            print(f"{path}: {_outcome_line(result)}")
             if result.status is ingest.IngestStatus.REJECTED:
                 status = 1
     return status
+
+
+def _outcome_line(result: ingest.IngestResult) -> str:
+    # These messages already say what happened ("added", "skipped: ...", "replaced ...").
+    if result.status in _SELF_DESCRIBING:
+        return result.message
+    return f"{result.status.value}: {result.message}"
+
+
+_SELF_DESCRIBING = frozenset({ingest.IngestStatus.ADDED, ingest.IngestStatus.SKIPPED,
+                              ingest.IngestStatus.KEPT_BOTH, ingest.IngestStatus.REPLACED})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,9 +39,9 @@ def test_upload_ingests_files_and_folders_one_line_each(run, session, owner, tmp
     assert run(["upload", "--user", "ADA@example.com", str(beach), str(notes), str(folder)]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
-        f"{beach}: added: added",
+        f"{beach}: added",
         f"{notes}: rejected: {lines[1].split(': ', 2)[2]}",
-        f"{folder / 'day 1' / 'sea.png'}: added: added",
+        f"{folder / 'day 1' / 'sea.png'}: added",
     ]
     assert lines[1].startswith(f"{notes}: rejected: not a supported image")
     names = sorted(p.filename for p in session.exec(select(Photo)).all())
@@ -77,7 +77,7 @@ def test_upload_passes_the_collision_choice(run, owner, tmp_path, monkeypatch, c
     def fake_ingest(**kwargs):
         seen.append(kwargs["on_collision"])
         kwargs["upload"].discard()
-        return ingest.IngestResult(ingest.IngestStatus.SKIPPED, "kept the photo already there")
+        return ingest.IngestResult(ingest.IngestStatus.SKIPPED, "skipped: kept the photo already there")
 
     monkeypatch.setattr(ingest, "ingest", fake_ingest)
     beach = tmp_path / "beach.jpg"
