@@ -75,13 +75,14 @@ def accept_batch(
     owner: User,
     files: list[PickedFile],
     max_bytes: int,
-    held: frozenset[uuid.UUID] = frozenset(),
+    resumable: frozenset[uuid.UUID] = frozenset(),
     now: datetime | None = None,
 ) -> list[AcceptedFile]:
     """Begin the uploads of a picked batch, with its names checked in one query.
 
-    A file picked again (same name, size and modification time as an unfinished upload of the
-    owner that is not `held`) takes its upload up again, from the bytes that arrived. A new
+    A file picked again (same name, size and modification time as one of the `resumable`
+    uploads) takes its upload up again, from the bytes that arrived. Only uploads the page
+    offers to resume qualify: another page of the owner may be sending a file just like it. A new
     upload whose name is taken is recorded as a collision; with the owner's default choice to
     ask it waits for a decision, to skip it is skipped at once, else it goes on with that choice.
 
@@ -90,7 +91,7 @@ def accept_batch(
         owner: The signed-in user.
         files: The batch, in the order picked.
         max_bytes: The largest file accepted.
-        held: Uploads the page is sending already (not to be taken up twice).
+        resumable: Unfinished uploads the page offers to resume.
         now: The moment the batch is shown to the person (for tests).
 
     Returns:
@@ -100,7 +101,7 @@ def accept_batch(
     names = [display_name(picked.filename) for picked in files]
     taken = collisions.find_collisions(session=session, owner_id=owner.id, names=names)
     unfinished = [upload for upload in _unfinished_rows(session, owner.id)
-                  if upload.id not in held]
+                  if upload.id in resumable] if resumable else []
     accepted = []
     for picked, name in zip(files, names, strict=True):
         again = next((upload for upload in unfinished

@@ -142,7 +142,7 @@ def _items(session, owner_id: uuid.UUID,
 
 
 def _accept(owner_id: uuid.UUID, files: list[decisions.PickedFile], previews: dict[str, str],
-            held: frozenset[uuid.UUID]
+            resumable: frozenset[uuid.UUID]
             ) -> tuple[list[decisions.AcceptedFile], dict[str, CollisionItem]] | None:
     """Begin the batch's uploads; the dialog items of those waiting for a decision, by key."""
     with db_session() as session:
@@ -150,7 +150,8 @@ def _accept(owner_id: uuid.UUID, files: list[decisions.PickedFile], previews: di
         if owner is None:
             return None
         accepted = decisions.accept_batch(session=session, owner=owner, files=files,
-                                          max_bytes=get_settings().max_upload_bytes, held=held)
+                                          max_bytes=get_settings().max_upload_bytes,
+                                          resumable=resumable)
         asking = [(str(a.upload.id), a.filename, a.size, previews.get(a.key, ""), a.taken_by)
                   for a in accepted if a.upload and a.taken_by is not None
                   and a.upload.status is S.NEEDS_DECISION]
@@ -409,8 +410,10 @@ class UploadState(rx.State):
         if owner_id is None:
             return _call("forget", [p.key for p in picked])
         previews = {str(f.get("id")): str(f.get("preview") or "") for f in files}
-        held = frozenset(uuid.UUID(key) for key in self._sending)
-        found = await asyncio.to_thread(_accept, owner_id, picked, previews, held)
+        resumable = frozenset(uuid.UUID(row.key) for row in self.rows
+                              if row.status in (S.PAUSED, S.FAILED) and _is_upload_id(row.key)
+                              and row.key not in self._sending)
+        found = await asyncio.to_thread(_accept, owner_id, picked, previews, resumable)
         if found is None:
             return _call("forget", [p.key for p in picked])
         accepted, items = found

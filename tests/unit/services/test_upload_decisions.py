@@ -124,14 +124,15 @@ def test_the_same_file_picked_again_takes_up_its_unfinished_upload(session, owne
     first, other = accept(session, owner, PickedFile("a", "lake.jpg", 5000, 111),
                           PickedFile("b", "lake.jpg", 5000, 222))
     assert first.upload.id != other.upload.id
-    again, = accept(session, owner, PickedFile("c", "lake.jpg", 5000, 111))
+    offered = frozenset({first.upload.id, other.upload.id})
+    again, = accept(session, owner, PickedFile("c", "lake.jpg", 5000, 111), resumable=offered)
     assert (again.upload.id, again.resumed) == (first.upload.id, True)
-    # An upload the page is sending already is not taken up twice.
-    held = accept(session, owner, PickedFile("d", "lake.jpg", 5000, 111),
-                  held=frozenset({first.upload.id}))[0]
-    assert held.upload.id not in (first.upload.id, other.upload.id) and not held.resumed
+    # An upload the page does not offer to resume (another page may be sending it) is left.
+    alike = accept(session, owner, PickedFile("d", "lake.jpg", 5000, 222),
+                   resumable=frozenset({first.upload.id}))[0]
+    assert alike.upload.id not in offered and not alike.resumed
     unfinished = upload_decisions.unfinished_uploads(session=session, owner_id=owner.id)
-    assert [u.id for u in unfinished] == [first.upload.id, other.upload.id, held.upload.id]
+    assert [u.id for u in unfinished] == [first.upload.id, other.upload.id, alike.upload.id]
     found = upload_decisions.uploads_of(session=session, owner_id=owner.id,
                                         upload_ids=[first.upload.id])
     assert list(found) == [first.upload.id]
