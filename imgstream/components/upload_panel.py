@@ -72,60 +72,74 @@ def _status_icon(row: UploadRow) -> rx.Component:
 
 def _row(row: UploadRow) -> rx.Component:
     active = rx.Var.create(sorted(s.value for s in ACTIVE_UPLOAD_STATUSES)).contains(row.status)
+    # On a narrow screen what happened wraps under the file's name instead of squeezing it.
     return rx.vstack(
-        rx.hstack(
-            _status_icon(row),
-            rx.text(row.filename, weight="medium", trim="both", class_name="truncate",
-                    max_width="40%"),
-            rx.text(row.received_label, size="1", color_scheme="gray"),
-            rx.spacer(),
-            rx.text(
-                row.message,
-                size="2",
-                color=rx.match(
-                    row.status,
-                    *[(k.value, rx.color(v, 11)) for k, v in _STATUS_COLOR.items()],
-                    rx.color("gray", 11),
-                ),
-                custom_attrs={"data-testid": "upload-message"},
+        rx.flex(
+            rx.hstack(
+                _status_icon(row),
+                rx.text(row.filename, weight="medium", trim="both", class_name="truncate",
+                        min_width="0"),
+                rx.text(row.received_label, size="1", color_scheme="gray", white_space="nowrap"),
+                align="center",
+                min_width="0",
+                max_width="100%",
+                flex="1 1 auto",
             ),
-            rx.cond(
-                row.status == S.DUPLICATE.value,
+            rx.hstack(
+                rx.text(
+                    row.message,
+                    size="2",
+                    color=rx.match(
+                        row.status,
+                        *[(k.value, rx.color(v, 11)) for k, v in _STATUS_COLOR.items()],
+                        rx.color("gray", 11),
+                    ),
+                    custom_attrs={"data-testid": "upload-message"},
+                ),
                 rx.cond(
-                    row.in_trash,
-                    rx.button("Restore it", size="1", variant="soft",
-                              on_click=UploadState.restore_duplicate(row.key),
-                              custom_attrs={"data-testid": "restore-duplicate"}),
-                    rx.link("open it", href="/photo/" + row.photo_id, size="2",
-                            custom_attrs={"data-testid": "open-duplicate"}),
+                    row.status == S.DUPLICATE.value,
+                    rx.cond(
+                        row.in_trash,
+                        rx.button("Restore it", size="1", variant="soft",
+                                  on_click=UploadState.restore_duplicate(row.key),
+                                  custom_attrs={"data-testid": "restore-duplicate"}),
+                        rx.link("open it", href="/photo/" + row.photo_id, size="2",
+                                custom_attrs={"data-testid": "open-duplicate"}),
+                    ),
                 ),
-            ),
-            rx.cond(
-                row.status == S.FAILED.value,
-                rx.button("Retry", size="1", variant="soft",
-                          on_click=UploadState.retry_file(row.key),
-                          custom_attrs={"data-testid": "upload-retry"}),
-            ),
-            rx.cond(
-                row.status == S.PAUSED.value,
-                rx.hstack(
-                    rx.button("Resume", size="1", variant="soft", type="button",
-                              on_click=rx.call_script("window.imgstreamUploads.pick()"),
-                              custom_attrs={"data-testid": "upload-resume"}),
-                    rx.button("Discard", size="1", variant="soft", color_scheme="red",
-                              type="button", on_click=UploadState.discard_file(row.key),
-                              custom_attrs={"data-testid": "upload-discard"}),
-                    spacing="2",
+                rx.cond(
+                    row.status == S.FAILED.value,
+                    rx.button("Retry", size="1", variant="soft",
+                              on_click=UploadState.retry_file(row.key),
+                              custom_attrs={"data-testid": "upload-retry"}),
                 ),
-            ),
-            rx.cond(
-                active,
-                rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost",
-                               color_scheme="gray", aria_label="Cancel this file",
-                               on_click=UploadState.cancel_file(row.key),
-                               custom_attrs={"data-testid": "upload-cancel"}),
+                rx.cond(
+                    row.status == S.PAUSED.value,
+                    rx.hstack(
+                        rx.button("Resume", size="1", variant="soft", type="button",
+                                  on_click=rx.call_script("window.imgstreamUploads.pick()"),
+                                  custom_attrs={"data-testid": "upload-resume"}),
+                        rx.button("Discard", size="1", variant="soft", color_scheme="red",
+                                  type="button", on_click=UploadState.discard_file(row.key),
+                                  custom_attrs={"data-testid": "upload-discard"}),
+                        spacing="2",
+                    ),
+                ),
+                rx.cond(
+                    active,
+                    rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost",
+                                   color_scheme="gray", aria_label="Cancel this file",
+                                   on_click=UploadState.cancel_file(row.key),
+                                   custom_attrs={"data-testid": "upload-cancel"}),
+                ),
+                align="center",
+                justify="end",
+                margin_left="auto",
+                flex_wrap="wrap",
             ),
             align="center",
+            wrap="wrap",
+            gap="0.25em 0.75em",
             width="100%",
         ),
         rx.cond(

@@ -268,7 +268,7 @@ def paused_view(upload: UploadProgress) -> dict:
     return {"status": S.PAUSED.value,
             "progress": round(100 * upload.received / max(1, upload.size)),
             "received_label": _progress_label(upload.received, upload.size),
-            "message": "paused: pick the file again to resume, or discard it"}
+            "message": "paused: pick the file again to resume"}
 
 
 class UploadState(rx.State):
