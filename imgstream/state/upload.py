@@ -378,7 +378,8 @@ class UploadState(rx.State):
         if kind != "status" or status not in REPORTED:
             return None
         if status is S.UPLOADING:
-            sent = min(int(event.get("sent") or 0), row.size)
+            sent = event.get("sent")
+            sent = min(sent, row.size) if isinstance(sent, int) and sent >= 0 else 0
             if row.status in (S.WAITING, S.UPLOADING):
                 self._update(key, status=status.value, message="uploading…",
                              received_label=_progress_label(sent, row.size),
