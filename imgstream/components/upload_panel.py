@@ -9,7 +9,8 @@ import reflex as rx
 
 from imgstream.components.media import backend_src
 from imgstream.models import ACTIVE_UPLOAD_STATUSES, UploadStatus
-from imgstream.state.upload import CollisionItem, SummaryGroup, UploadRow, UploadState
+from imgstream.state.upload import UploadState
+from imgstream.state.upload_rows import CollisionItem, SummaryGroup, UploadRow
 
 S = UploadStatus
 # The page script names statuses as the server does: the values come from the enum.

@@ -19,7 +19,7 @@ from reflex_base.utils.format import format_queue_events
 
 from imgstream import models, presentation
 from imgstream.config import get_settings
-from imgstream.models import CollisionChoice, Photo, RenditionKind, UploadStatus
+from imgstream.models import CollisionChoice, Photo, RenditionKind
 from imgstream.presentation import format_bytes
 from imgstream.runtime import db_session, storage
 from imgstream.services import chunked_uploads, identity, renditions, timeline, trash
@@ -27,92 +27,19 @@ from imgstream.services import upload_decisions as decisions
 from imgstream.services.chunked_uploads import UploadProgress
 from imgstream.state.gallery import GalleryState
 from imgstream.state.session import signed_in_user
-
-S = UploadStatus
-
-# How each final status is summed up, in the order the summary lists them.
-SUMMARY_GROUPS = {
-    S.ADDED: "Added",
-    S.REPLACED: "Replaced",
-    S.KEPT_BOTH: "Kept both",
-    S.SKIPPED: "Skipped",
-    S.DUPLICATE: "Already in your library",
-    S.REJECTED: "Not added",
-    S.FAILED: "Failed",
-    S.CANCELLED: "Cancelled",
-}
-
-CHOICE_LABELS = {
-    CollisionChoice.SKIP: "skip",
-    CollisionChoice.REPLACE: "will replace the photo in your library",
-    CollisionChoice.KEEP_BOTH: "will be kept as a new photo",
-}
-
-# Statuses the browser may report about an upload it sends.
-REPORTED = frozenset({S.UPLOADING, S.PROCESSING, S.FAILED, S.REJECTED})
-
-
-def is_active(status: str) -> bool:
-    """Whether a row's file is still on its way."""
-    return S(status).active
-
-
-@dataclasses.dataclass(frozen=True)
-class UploadRow:
-    """One file in the upload queue."""
-
-    key: str
-    filename: str
-    received_label: str
-    status: str
-    message: str = ""
-    photo_id: str = ""
-    progress: int = 0
-    size: int = 0
-    in_trash: bool = False
-    stored_as: str = ""
-    """The name the photo has in the library, when it differs from the file's."""
-
-
-def summary_line(row: UploadRow) -> str:
-    """How the batch summary lists a file.
-
-    Its name, with what became of it where that says more than the group's heading.
-    """
-    if row.status == S.KEPT_BOTH and row.stored_as:
-        return f"{row.filename} → {row.stored_as}"
-    if row.status in (S.ADDED, S.REPLACED, S.CANCELLED) or not row.message:
-        return row.filename
-    reason = row.message
-    for prefix in ("rejected: ", "skipped: ", "upload stopped: "):
-        reason = reason.removeprefix(prefix)
-    return f"{row.filename}: {reason}"
-
-
-@dataclasses.dataclass(frozen=True)
-class CollisionItem:
-    """A file whose name is taken, beside the photo that has it, for the person to decide."""
-
-    key: str
-    new_name: str
-    new_size_label: str
-    new_preview: str
-    existing_id: str
-    existing_name: str
-    existing_thumbnail_url: str
-    existing_taken_label: str
-    existing_uploaded_label: str
-    existing_size_label: str
-
-
-@dataclasses.dataclass(frozen=True)
-class SummaryGroup:
-    """The files of a finished batch that had one outcome."""
-
-    status: str
-    label: str
-    count: int
-    files: list[str]
+from imgstream.state.upload_rows import (
+    CHOICE_LABELS,
+    REPORTED,
+    CollisionItem,
+    S,
+    SummaryGroup,
+    UploadRow,
+    is_active,
+    paused_view,
+    progress_label,
+    row_view,
+    summarise,
+)
 
 
 def _existing_side(key: str, new_name: str, size: int, preview: str,
@@ -231,46 +158,6 @@ def _call(function: str, *args: object) -> rx.event.EventSpec:
         f"window.imgstreamUploads.{function}({', '.join(json.dumps(a) for a in args)})")
 
 
-def _progress_label(received: int, size: int) -> str:
-    return f"{format_bytes(received)} of {format_bytes(size)}"
-
-
-def row_view(upload: UploadProgress) -> dict:
-    """What an upload's row in the queue shows, from what its server row says.
-
-    An upload on its way is waiting (for its turn in this page) until the page reports sending.
-    """
-    status = upload.status
-    view: dict = {"status": status.value, "photo_id": str(upload.photo_id or ""),
-                  "in_trash": upload.in_trash}
-    if status is S.NEEDS_DECISION:
-        view["message"] = f"{upload.photo_filename} is already in your library"
-    elif status is S.UPLOADING:
-        # A taken name says what will happen to it; the choice holds from now on.
-        taken = upload.photo_id is not None
-        view.update(status=S.WAITING.value,
-                    message=CHOICE_LABELS.get(upload.collision_choice, "waiting…")
-                    if taken else "waiting…")
-    elif status is S.PROCESSING:
-        view["message"] = "processing…"
-    else:
-        message = upload.message
-        if status is S.REJECTED and not message.startswith("rejected"):
-            message = f"rejected: {message}"
-        view.update(message=message, progress=100, received_label=format_bytes(upload.size),
-                    stored_as=upload.photo_filename
-                    if upload.photo_filename != upload.filename else "")
-    return view
-
-
-def paused_view(upload: UploadProgress) -> dict:
-    """What the row of an unfinished upload this page does not hold shows."""
-    return {"status": S.PAUSED.value,
-            "progress": round(100 * upload.received / max(1, upload.size)),
-            "received_label": _progress_label(upload.received, upload.size),
-            "message": "paused: pick the file again to resume"}
-
-
 class UploadState(rx.State):
     """Files being uploaded in this browser tab, and the person's unfinished uploads."""
 
@@ -297,15 +184,7 @@ class UploadState(rx.State):
     @rx.var
     def summary(self) -> list[SummaryGroup]:
         """The finished batch grouped by outcome (empty while anything is on its way)."""
-        if not self.rows or any(is_active(row.status) for row in self.rows):
-            return []
-        groups = []
-        for status, label in SUMMARY_GROUPS.items():
-            rows = [row for row in self.rows if row.status == status]
-            if rows:
-                groups.append(SummaryGroup(status.value, label, len(rows),
-                                           [summary_line(row) for row in rows]))
-        return groups
+        return summarise(self.rows)
 
     @rx.var
     def collision_count(self) -> int:
@@ -382,7 +261,7 @@ class UploadState(rx.State):
             sent = min(sent, row.size) if isinstance(sent, int) and sent >= 0 else 0
             if row.status in (S.WAITING, S.UPLOADING):
                 self._update(key, status=status.value, message="uploading…",
-                             received_label=_progress_label(sent, row.size),
+                             received_label=progress_label(sent, row.size),
                              progress=round(100 * sent / max(1, row.size)))
             return None
         self._sending = [k for k in self._sending if k != key]

@@ -5,7 +5,7 @@ import uuid
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
 from imgstream.models import CollisionChoice, UploadStatus
 from imgstream.services.chunked_uploads import UploadProgress
-from imgstream.state.upload import UploadRow, paused_view, row_view, summary_line
+from imgstream.state.upload_rows import UploadRow, paused_view, row_view, summarise, summary_line
 
 S = UploadStatus
 
@@ -72,3 +72,14 @@ def test_the_page_script_names_statuses_as_the_enum_does():
     # No status is spelled out in the script: every one comes from the constant.
     for status in UploadStatus:
         assert f'"{status.value}"' not in script and f"'{status.value}'" not in script
+
+
+def test_the_summary_waits_for_the_batch_and_groups_it_by_outcome():
+    rows = [UploadRow("a", "a.jpg", "", "added", "added"),
+            UploadRow("b", "b.jpg", "", "paused", "paused: pick the file again to resume"),
+            UploadRow("c", "c.jpg", "", "skipped", "skipped: C.jpg is already in your library"),
+            UploadRow("d", "d.jpg", "", "added", "added")]
+    assert [(g.status, g.count, g.files) for g in summarise(rows)] == [
+        ("added", 2, ["a.jpg", "d.jpg"]),
+        ("skipped", 1, ["c.jpg: C.jpg is already in your library"])]
+    assert summarise([*rows, UploadRow("e", "e.jpg", "", "uploading")]) == []
