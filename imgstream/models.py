@@ -29,6 +29,46 @@ class CollisionChoice(StrEnum):
     KEEP_BOTH = "keep_both"
 
 
+class UploadStatus(StrEnum):
+    """Where an upload is, as its row and the upload queue say (shared with upload_queue.js).
+
+    An `Upload` row is uploading, needs a decision, is being processed, or holds its outcome.
+    The page adds what only it knows: a file waiting for its turn, one whose sending failed,
+    one cancelled, and one the page no longer holds (it was reloaded).
+    """
+
+    WAITING = "waiting"
+    NEEDS_DECISION = "needs_decision"
+    UPLOADING = "uploading"
+    PROCESSING = "processing"
+    PAUSED = "paused"
+    """Sent in part; the file is picked again to resume, or the upload is discarded."""
+    ADDED = "added"
+    REPLACED = "replaced"
+    KEPT_BOTH = "kept_both"
+    SKIPPED = "skipped"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        """Whether the file is still on its way (not finished, failed, paused or cancelled)."""
+        return self in ACTIVE_UPLOAD_STATUSES
+
+    @property
+    def unfinished(self) -> bool:
+        """Whether an upload row with this status has no outcome yet."""
+        return self in UNFINISHED_UPLOAD_STATUSES
+
+
+ACTIVE_UPLOAD_STATUSES = frozenset({UploadStatus.WAITING, UploadStatus.NEEDS_DECISION,
+                                    UploadStatus.UPLOADING, UploadStatus.PROCESSING})
+UNFINISHED_UPLOAD_STATUSES = frozenset({UploadStatus.NEEDS_DECISION, UploadStatus.UPLOADING,
+                                        UploadStatus.PROCESSING})
+
+
 class User(SQLModel, table=True):
     """A person with a photo library."""
 
@@ -134,7 +174,12 @@ class Rendition(SQLModel, table=True):
 
 
 class Upload(SQLModel, table=True):
-    """A file being uploaded in chunks: what was announced and how much has arrived."""
+    """A file uploaded in chunks, from its announcement to what became of it.
+
+    It holds how much has arrived, what was decided about a taken name and the outcome. The
+    row is the upload for every client: the upload page and the REST API read progress, the
+    collision choice, the decision time and the outcome here.
+    """
 
     __table_args__ = (sa.Index("ix_upload_owner_created", "owner_id", "created_at"),)
 
@@ -143,6 +188,26 @@ class Upload(SQLModel, table=True):
     filename: str = Field(max_length=255, nullable=False)
     size_bytes: int = Field(sa_type=sa.BigInteger, nullable=False)
     received_bytes: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
+    file_modified_ms: int | None = Field(default=None, sa_type=sa.BigInteger)
+    """When the file was last changed, as its client said (ms since 1970): with the name and
+    size, it tells the same file picked again, so that its upload resumes."""
+    status: str = Field(default=UploadStatus.UPLOADING.value, max_length=16, nullable=False)
+    """An UploadStatus: uploading, needs_decision, processing, or the outcome."""
+    collision_choice: str = Field(default=CollisionChoice.ASK.value, max_length=16,
+                                  nullable=False)
+    """What happens when the library has a photo of the file's name (a CollisionChoice)."""
+    asked_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    """When the person was shown that the name is taken, while they have not decided."""
+    decision_seconds: float | None = Field(default=None)
+    """How long the person took to choose, measured here between showing and deciding."""
+    message: str = Field(default="", max_length=500, nullable=False)
+    """What became of the file, for people."""
+    photo_id: uuid.UUID | None = Field(default=None)
+    """The photo it became, or the photo whose name or bytes it has."""
+    photo_filename: str = Field(default="", max_length=255, nullable=False)
+    """That photo's name in the library."""
+    in_trash: bool = Field(default=False, nullable=False)
+    """Whether that photo is in the trash."""
     created_at: datetime = Field(
         default_factory=utcnow, sa_type=sa.DateTime(timezone=True), nullable=False
     )

@@ -1,8 +1,11 @@
 """/api/v1/uploads: uploading a file in chunks of at most 8 MiB, resumable after interruption.
 
-A browser begins an upload with the file's name and size, PUTs its bytes chunk by chunk at the
-offset the server reports, and completes it, which ingests the photo. Every answer is JSON;
-errors are `{"error": message}` (with `"received"` when the client has to continue elsewhere).
+A client begins an upload with the file's name and size, PUTs its bytes chunk by chunk at the
+offset the server reports, and completes it, which ingests the photo. The upload page begins its
+uploads through its state instead and sends only bytes and completions here. The upload's row
+holds its progress, collision choice and outcome: every answer about an upload is read from it.
+Every answer is JSON; errors are `{"error": message}` (with `"received"` when the client has to
+continue elsewhere).
 The signed-in user comes from the identity middleware; someone else's upload is not found.
 """
 
@@ -11,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -25,7 +27,7 @@ from imgstream import models
 from imgstream.api.identity import SCOPE_USER
 from imgstream.config import get_settings
 from imgstream.runtime import db_session, storage
-from imgstream.services import chunked_uploads, identity, ingest, ingest_slots
+from imgstream.services import chunked_uploads, identity, ingest_slots, upload_decisions
 from imgstream.services.chunked_uploads import (
     ChunkRefused,
     OffsetMismatch,
@@ -54,7 +56,15 @@ def _json(content: Any, status: int = 200) -> JSONResponse:
 
 def _progress(progress: UploadProgress) -> dict[str, Any]:
     return {"id": str(progress.id), "filename": progress.filename, "size": progress.size,
-            "received": progress.received}
+            "received": progress.received, "status": progress.status.value,
+            "on_collision": progress.collision_choice.value}
+
+
+def _outcome(progress: UploadProgress) -> dict[str, Any]:
+    return {**_progress(progress), "message": progress.message,
+            "photo_id": str(progress.photo_id) if progress.photo_id else None,
+            "photo_filename": progress.photo_filename or None,
+            "in_trash": progress.in_trash}
 
 
 class _Refusal(Exception):  # noqa: N818
@@ -183,8 +193,20 @@ async def begin(request: Request) -> Response:
 
 
 @_endpoint
+async def unfinished(request: Request) -> Response:
+    """GET /api/v1/uploads → {"uploads": [...]} the signed-in user's uploads without an outcome."""
+    user_id = _user(request)
+
+    def read() -> list[UploadProgress]:
+        with db_session() as session:
+            return upload_decisions.unfinished_uploads(session=session, owner_id=user_id)
+
+    return _json({"uploads": [_outcome(upload) for upload in await asyncio.to_thread(read)]})
+
+
+@_endpoint
 async def status(request: Request) -> Response:
-    """GET /api/v1/uploads/{id} → how much has arrived."""
+    """GET /api/v1/uploads/{id} → how much has arrived and, once completed, the outcome."""
     user_id, upload_id = _user(request), _upload_id(request)
 
     def read() -> UploadProgress:
@@ -193,7 +215,7 @@ async def status(request: Request) -> Response:
                 session=session, owner_id=user_id, upload_id=upload_id
             )
 
-    return _json(_progress(await asyncio.to_thread(read)))
+    return _json(_outcome(await asyncio.to_thread(read)))
 
 
 @_endpoint
@@ -237,41 +259,29 @@ def _collision_choice(body: dict[str, Any]) -> models.CollisionChoice | None:
         raise _Refusal(_error(400, f"on_collision must be one of {choices}")) from None
 
 
-def _decision_seconds(body: dict[str, Any]) -> float | None:
-    raw = body.get("decision_seconds")
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw) \
-            or raw < 0:
-        raise _Refusal(_error(400, "decision_seconds must be a number of seconds, or null"))
-    return float(raw)
-
-
 @_endpoint
 async def complete(request: Request) -> Response:
-    """POST /api/v1/uploads/{id}/complete {"on_collision"?, "decision_seconds"?} → the outcome."""
+    """POST /api/v1/uploads/{id}/complete {"on_collision"?} → the upload with its outcome.
+
+    Without `on_collision`, the choice the upload holds applies (the person's decision, or
+    their default setting when the upload began).
+    """
     user_id, upload_id = _user(request), _upload_id(request)
     body = await _json_body(request, optional=True)
     choice = _collision_choice(body)
-    seconds = _decision_seconds(body)
     settings = get_settings()
 
-    def finish() -> ingest.IngestResult | None:
+    def finish() -> UploadProgress | None:
         with db_session() as session:
             owner = identity.get_user(session=session, user_id=user_id)
             if owner is None:
                 return None
-            try:
-                on_collision = choice or models.CollisionChoice(owner.collision_choice)
-            except ValueError:
-                on_collision = models.CollisionChoice.ASK
             return chunked_uploads.complete_upload(
                 session=session,
                 storage=storage(),
                 owner=owner,
                 upload_id=upload_id,
-                on_collision=on_collision,
-                decision_seconds=seconds,
+                on_collision=choice,
                 spool_dir=settings.incoming_dir,
                 max_bytes=settings.max_upload_bytes,
                 thumbnail_size=settings.thumbnail_size,
@@ -292,13 +302,7 @@ async def complete(request: Request) -> Response:
         return _error(500, "it could not be stored, please try again")
     if result is None:
         return _error(401, "sign-in required")
-    return _json({
-        "status": result.status.value,
-        "message": result.message,
-        "photo_id": str(result.photo_id) if result.photo_id else None,
-        "filename": result.filename,
-        "in_trash": result.in_trash,
-    })
+    return _json(_outcome(result))
 
 
 @_endpoint
@@ -321,6 +325,7 @@ def upload_routes() -> list[Route]:
     """The chunked-upload routes."""
     return [
         Route(PREFIX, begin, methods=["POST"]),
+        Route(PREFIX, unfinished, methods=["GET"]),
         Route(f"{PREFIX}/{{upload_id}}", status, methods=["GET"]),
         Route(f"{PREFIX}/{{upload_id}}", cancel, methods=["DELETE"]),
         Route(f"{PREFIX}/{{upload_id}}/chunks", put_chunk, methods=["PUT"]),

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import reflex as rx
 
 from imgstream.components.media import backend_src
-from imgstream.state.upload import CollisionItem, SummaryGroup, UploadRow, UploadState
+from imgstream.models import ACTIVE_UPLOAD_STATUSES, UploadStatus
+from imgstream.state.upload import UploadState
+from imgstream.state.upload_rows import CollisionItem, SummaryGroup, UploadRow
 
-UPLOAD_QUEUE_SCRIPT = (Path(__file__).parent / "upload_queue.js").read_text()
+S = UploadStatus
+# The page script names statuses as the server does: the values come from the enum.
+UPLOAD_QUEUE_SCRIPT = (
+    f"window.imgstreamUploadStatus = Object.freeze("
+    f"{json.dumps({status.name.lower(): status.value for status in UploadStatus})});\n"
+    + (Path(__file__).parent / "upload_queue.js").read_text()
+)
 
-_STATUS_COLOR = {"added": "green", "replaced": "green", "kept_both": "green",
-                 "duplicate": "gray", "skipped": "gray", "rejected": "red", "failed": "red",
-                 "cancelled": "gray", "processing": "amber", "uploading": "blue",
-                 "waiting": "gray", "needs_decision": "amber"}
-_FINAL_ICONS = {"added": "circle-check", "replaced": "refresh-cw", "kept_both": "copy-plus",
-                "duplicate": "copy", "skipped": "skip-forward", "rejected": "circle-x",
-                "failed": "circle-alert", "cancelled": "circle-slash",
-                "needs_decision": "circle-help", "waiting": "clock"}
+_STATUS_COLOR = {S.ADDED: "green", S.REPLACED: "green", S.KEPT_BOTH: "green",
+                 S.DUPLICATE: "gray", S.SKIPPED: "gray", S.REJECTED: "red", S.FAILED: "red",
+                 S.CANCELLED: "gray", S.PROCESSING: "amber", S.UPLOADING: "blue",
+                 S.WAITING: "gray", S.NEEDS_DECISION: "amber", S.PAUSED: "amber"}
+_FINAL_ICONS = {S.ADDED: "circle-check", S.REPLACED: "refresh-cw", S.KEPT_BOTH: "copy-plus",
+                S.DUPLICATE: "copy", S.SKIPPED: "skip-forward", S.REJECTED: "circle-x",
+                S.FAILED: "circle-alert", S.CANCELLED: "circle-slash",
+                S.NEEDS_DECISION: "circle-help", S.WAITING: "clock", S.PAUSED: "circle-pause"}
 
 
 def _drop_zone() -> rx.Component:
@@ -56,61 +65,86 @@ def _drop_zone() -> rx.Component:
 def _status_icon(row: UploadRow) -> rx.Component:
     return rx.match(
         row.status,
-        *[(status, rx.icon(icon, color=rx.color(_STATUS_COLOR[status], 10), size=18))
+        *[(status.value, rx.icon(icon, color=rx.color(_STATUS_COLOR[status], 10), size=18))
           for status, icon in _FINAL_ICONS.items()],
         rx.spinner(size="2"),
     )
 
 
 def _row(row: UploadRow) -> rx.Component:
-    active = rx.Var.create(["waiting", "needs_decision", "uploading", "processing"]).contains(
-        row.status)
+    active = rx.Var.create(sorted(s.value for s in ACTIVE_UPLOAD_STATUSES)).contains(row.status)
+    # On a narrow screen what happened wraps under the file's name instead of squeezing it.
     return rx.vstack(
-        rx.hstack(
-            _status_icon(row),
-            rx.text(row.filename, weight="medium", trim="both", class_name="truncate",
-                    max_width="40%"),
-            rx.text(row.received_label, size="1", color_scheme="gray"),
-            rx.spacer(),
-            rx.text(
-                row.message,
-                size="2",
-                color=rx.match(
-                    row.status,
-                    *[(k, rx.color(v, 11)) for k, v in _STATUS_COLOR.items()],
-                    rx.color("gray", 11),
-                ),
-                custom_attrs={"data-testid": "upload-message"},
+        rx.flex(
+            rx.hstack(
+                _status_icon(row),
+                rx.text(row.filename, weight="medium", trim="both", class_name="truncate",
+                        min_width="0"),
+                rx.text(row.received_label, size="1", color_scheme="gray", white_space="nowrap"),
+                align="center",
+                min_width="0",
+                max_width="100%",
+                flex="1 1 auto",
             ),
-            rx.cond(
-                row.status == "duplicate",
+            rx.hstack(
+                rx.text(
+                    row.message,
+                    size="2",
+                    color=rx.match(
+                        row.status,
+                        *[(k.value, rx.color(v, 11)) for k, v in _STATUS_COLOR.items()],
+                        rx.color("gray", 11),
+                    ),
+                    custom_attrs={"data-testid": "upload-message"},
+                ),
                 rx.cond(
-                    row.in_trash,
-                    rx.button("Restore it", size="1", variant="soft",
-                              on_click=UploadState.restore_duplicate(row.key),
-                              custom_attrs={"data-testid": "restore-duplicate"}),
-                    rx.link("open it", href="/photo/" + row.photo_id, size="2",
-                            custom_attrs={"data-testid": "open-duplicate"}),
+                    row.status == S.DUPLICATE.value,
+                    rx.cond(
+                        row.in_trash,
+                        rx.button("Restore it", size="1", variant="soft",
+                                  on_click=UploadState.restore_duplicate(row.key),
+                                  custom_attrs={"data-testid": "restore-duplicate"}),
+                        rx.link("open it", href="/photo/" + row.photo_id, size="2",
+                                custom_attrs={"data-testid": "open-duplicate"}),
+                    ),
                 ),
-            ),
-            rx.cond(
-                row.status == "failed",
-                rx.button("Retry", size="1", variant="soft",
-                          on_click=UploadState.retry_file(row.key),
-                          custom_attrs={"data-testid": "upload-retry"}),
-            ),
-            rx.cond(
-                active,
-                rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost",
-                               color_scheme="gray", aria_label="Cancel this file",
-                               on_click=UploadState.cancel_file(row.key),
-                               custom_attrs={"data-testid": "upload-cancel"}),
+                rx.cond(
+                    row.status == S.FAILED.value,
+                    rx.button("Retry", size="1", variant="soft",
+                              on_click=UploadState.retry_file(row.key),
+                              custom_attrs={"data-testid": "upload-retry"}),
+                ),
+                rx.cond(
+                    row.status == S.PAUSED.value,
+                    rx.hstack(
+                        rx.button("Resume", size="1", variant="soft", type="button",
+                                  on_click=rx.call_script("window.imgstreamUploads.pick()"),
+                                  custom_attrs={"data-testid": "upload-resume"}),
+                        rx.button("Discard", size="1", variant="soft", color_scheme="red",
+                                  type="button", on_click=UploadState.discard_file(row.key),
+                                  custom_attrs={"data-testid": "upload-discard"}),
+                        spacing="2",
+                    ),
+                ),
+                rx.cond(
+                    active,
+                    rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost",
+                                   color_scheme="gray", aria_label="Cancel this file",
+                                   on_click=UploadState.cancel_file(row.key),
+                                   custom_attrs={"data-testid": "upload-cancel"}),
+                ),
+                align="center",
+                justify="end",
+                margin_left="auto",
+                flex_wrap="wrap",
             ),
             align="center",
+            wrap="wrap",
+            gap="0.25em 0.75em",
             width="100%",
         ),
         rx.cond(
-            row.status == "uploading",
+            (row.status == S.UPLOADING.value) | (row.status == S.PAUSED.value),
             rx.progress(value=row.progress, size="1", width="100%"),
         ),
         key=row.key,

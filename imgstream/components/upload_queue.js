@@ -1,10 +1,13 @@
-// The browser side of the upload queue: picks files, sends them in chunks to /api/v1/uploads,
-// resumes, retries and cancels. What to send and when is decided by UploadState on the server;
-// every change is reported back to it through `report`.
+// The browser side of the upload queue: picks files and sends their bytes in chunks to the
+// uploads the server began for them (/api/v1/uploads), resumes, retries and stops. What to send
+// and when, the collision choices and the outcomes are the server's (UploadState and the upload
+// rows); the browser reports what it did through `report`, never a value the server knows.
 (() => {
   if (window.imgstreamUploads) return;
 
-  const files = new Map(); // id -> {file, endpoint, uploadId, choice, seconds, xhr, cancelled}
+  // The upload statuses, as the server names them (injected before this script).
+  const STATUS = window.imgstreamUploadStatus;
+  const files = new Map(); // picked key, then upload id -> {file, endpoint, preview, xhr, cancelled}
   const queue = [];
   const cancelled = new Set();
   let active = 0;
@@ -15,6 +18,7 @@
   const send = (event) => {
     if (report) report(event);
   };
+  const status = (id, value, extra) => send({ kind: "status", id, status: value, ...extra });
 
   const drop = (id) => {
     const item = files.get(id);
@@ -25,12 +29,14 @@
   const newId = () =>
     Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
 
-  // The same file picked again (same name, size and date) resumes its unfinished upload.
-  const fingerprint = (file) => `imgstream-upload:${file.name}:${file.size}:${file.lastModified}`;
+  const defaultEndpoint = () => {
+    const zone = document.querySelector("[data-upload-endpoint]");
+    return zone ? zone.getAttribute("data-upload-endpoint") : "/api/v1/uploads";
+  };
 
   const endpointOf = (element) => {
     const zone = element.closest("[data-upload-endpoint]");
-    return zone ? zone.getAttribute("data-upload-endpoint") : "/api/v1/uploads";
+    return zone ? zone.getAttribute("data-upload-endpoint") : defaultEndpoint();
   };
 
   const select = (fileList, endpoint) => {
@@ -39,8 +45,8 @@
       const id = newId();
       const browserShows = /^image\/(jpeg|png|webp|gif|avif)$/.test(file.type);
       const preview = browserShows ? URL.createObjectURL(file) : "";
-      files.set(id, { file, endpoint, preview, uploadId: null, choice: "ask", seconds: null });
-      picked.push({ id, name: file.name, size: file.size, preview });
+      files.set(id, { file, endpoint, preview });
+      picked.push({ id, name: file.name, size: file.size, modified: file.lastModified, preview });
     }
     if (picked.length) send({ kind: "selected", files: picked });
   };
@@ -68,7 +74,7 @@
       };
       xhr.onerror = () => reject(new Error("the connection was lost"));
       xhr.ontimeout = () => reject(new Error("the server took too long"));
-      xhr.onabort = () => reject(new Error("cancelled"));
+      xhr.onabort = () => reject(new Error("stopped"));
       if (item) item.xhr = xhr;
       xhr.send(body);
     });
@@ -81,7 +87,7 @@
   // backoff; 4xx answers are final.
   const withRetries = async (id, item, step) => {
     for (let attempt = 0; ; attempt++) {
-      if (item.cancelled) throw new Error("cancelled");
+      if (item.cancelled) throw new Error("stopped");
       try {
         const answer = await step();
         if (answer.status >= 500 || answer.status === 0) {
@@ -97,42 +103,23 @@
     }
   };
 
-  const begin = async (id, item) => {
-    const key = fingerprint(item.file);
-    const known = item.uploadId || localStorage.getItem(key);
-    if (known) {
-      const answer = await request("GET", `${item.endpoint}/${known}`);
-      if (answer.status === 200) {
-        item.uploadId = known;
-        return answer.data.received;
-      }
-      if (answer.status >= 500) throw new Error(`the server answered ${answer.status}`);
-      localStorage.removeItem(key);
-    }
-    const answer = await request("POST", item.endpoint, {
-      filename: item.file.name,
-      size: item.file.size,
-    });
-    if (answer.status !== 201) {
-      if (answer.status >= 500) throw new Error(answer.data.error || "the server failed");
-      throw new Refused(answer.data.error || `refused (${answer.status})`);
-    }
-    item.uploadId = answer.data.id;
-    settings.chunkBytes = answer.data.chunk_bytes || settings.chunkBytes;
-    localStorage.setItem(key, item.uploadId);
-    return 0;
+  const gone = () => new Refused("the upload is no longer on the server");
+
+  // Where the server's upload continues: resuming starts there, not at the first byte.
+  const receivedSoFar = async (id, item) => {
+    const answer = await withRetries(id, item, () => request("GET", `${item.endpoint}/${id}`));
+    if (answer.status === 404) throw gone();
+    if (answer.status !== 200) throw new Refused(answer.data.error || `refused (${answer.status})`);
+    return answer.data.received;
   };
 
   const upload = async (id) => {
     const item = files.get(id);
     if (!item || item.cancelled) return;
     const size = item.file.size;
-    let received = await withRetries(id, item, async () => ({
-      status: 200,
-      data: { received: await begin(id, item) },
-    })).then((a) => a.data.received);
+    let received = await receivedSoFar(id, item);
     let lastReport = 0;
-    send({ kind: "progress", id, sent: received });
+    status(id, STATUS.uploading, { sent: received });
     while (received < size) {
       const end = Math.min(size, received + settings.chunkBytes);
       const chunk = item.file.slice(received, end);
@@ -140,13 +127,13 @@
       const answer = await withRetries(id, item, () =>
         request(
           "PUT",
-          `${item.endpoint}/${item.uploadId}/chunks?offset=${offset}`,
+          `${item.endpoint}/${id}/chunks?offset=${offset}`,
           chunk,
           (loaded) => {
             const now = Date.now();
             if (now - lastReport > PROGRESS_EVERY_MS) {
               lastReport = now;
-              send({ kind: "progress", id, sent: offset + loaded });
+              status(id, STATUS.uploading, { sent: offset + loaded });
             }
           },
           item,
@@ -155,39 +142,35 @@
       if (answer.status === 200 || answer.status === 409) {
         // 409: the server has a different offset (an earlier attempt did arrive); go on from it.
         received = answer.data.received;
-        send({ kind: "progress", id, sent: received });
+        status(id, STATUS.uploading, { sent: received });
       } else if (answer.status === 404) {
-        localStorage.removeItem(fingerprint(item.file));
-        item.uploadId = null;
-        received = await begin(id, item);
+        throw gone();
       } else {
         throw new Refused(answer.data.error || `refused (${answer.status})`);
       }
     }
-    await complete(id, item);
+    await complete(id);
   };
 
-  const complete = async (id, item) => {
-    send({ kind: "processing", id });
+  // Completing needs no file: the server holds the bytes and what was decided about them.
+  const complete = async (id) => {
+    const item = files.get(id) || { endpoint: defaultEndpoint(), detached: true };
+    status(id, STATUS.processing);
     const answer = await withRetries(id, item, () =>
-      request("POST", `${item.endpoint}/${item.uploadId}/complete`, {
-        on_collision: item.choice,
-        decision_seconds: item.seconds,
-      }),
+      request("POST", `${item.endpoint}/${id}/complete`, {}),
     );
-    if (answer.status === 409 && (item.rewinds = (item.rewinds || 0) + 1) <= settings.retries) {
+    if (answer.status === 409 && !item.detached &&
+        (item.rewinds = (item.rewinds || 0) + 1) <= settings.retries) {
       // Some bytes went missing on the server: send them again from where it says.
       await upload(id);
       return;
     }
+    if (answer.status === 404) throw gone();
     if (answer.status !== 200) {
       throw new Refused(answer.data.error || `refused (${answer.status})`);
     }
-    if (answer.data.status !== "collision") {
-      localStorage.removeItem(fingerprint(item.file));
-      drop(id);
-    }
-    send({ kind: "finished", id, result: answer.data });
+    if (answer.data.status !== STATUS.needs_decision) drop(id);
+    send({ kind: "finished", id });
   };
 
   const run = async (id, step) => {
@@ -195,15 +178,13 @@
     try {
       await step(id);
     } catch (error) {
-      const item = files.get(id);
       if (cancelled.has(id)) {
-        // reported by cancel()
+        // the page knows
       } else if (error instanceof Refused) {
         drop(id);
-        if (item) localStorage.removeItem(fingerprint(item.file));
-        send({ kind: "finished", id, result: { status: "rejected", message: error.message } });
+        status(id, STATUS.rejected, { reason: error.message });
       } else {
-        send({ kind: "failed", id, reason: error.message });
+        status(id, STATUS.failed, { reason: error.message });
       }
     } finally {
       active--;
@@ -218,49 +199,43 @@
     }
   };
 
-  const discardOnServer = (item) => {
-    if (item.uploadId) {
-      request("DELETE", `${item.endpoint}/${item.uploadId}`).catch(() => {});
-      localStorage.removeItem(fingerprint(item.file));
-    }
-  };
-
   window.imgstreamUploads = {
     connect(reporter) {
       report = reporter;
-      // After a reload the queue's rows outlive the files this page held.
+      // After a reload the page holds no files: the server's unfinished uploads wait for them.
       send({ kind: "holding", ids: [...files.keys()] });
     },
-    // items: [{id, choice, seconds}]; options: {concurrency, retries, backoffMs}
-    start(items, options) {
-      settings = { ...settings, ...(options || {}) };
-      for (const { id, choice, seconds } of items) {
-        const item = files.get(id);
+    // The server began uploads for picked files: from now on a file is known by its upload id.
+    assign(pairs) {
+      for (const [key, uploadId] of pairs) {
+        const item = files.get(key);
         if (!item) continue;
-        item.choice = choice || "ask";
-        item.seconds = seconds ?? null;
-        queue.push([id, upload]);
+        files.delete(key);
+        files.set(uploadId, item);
+      }
+    },
+    // ids: uploads to send; options: {concurrency, chunkBytes, retries, backoffMs}
+    start(ids, options) {
+      settings = { ...settings, ...(options || {}) };
+      for (const id of ids) {
+        if (files.has(id)) queue.push([id, upload]);
       }
       pump();
     },
-    // A file whose name turned out to be taken when it arrived: finish it with a choice.
-    decide(id, choice, seconds) {
-      const item = files.get(id);
-      if (!item) return;
-      item.choice = choice;
-      item.seconds = seconds ?? null;
-      queue.push([id, (i) => complete(i, files.get(i))]);
+    // Uploads whose bytes all arrived and whose name was decided on: finish them.
+    complete(ids) {
+      for (const id of ids) queue.push([id, complete]);
       pump();
     },
     retry(id) {
-      const item = files.get(id);
-      if (!item) {
-        send({ kind: "failed", id, reason: "pick the file again to continue where it stopped" });
+      if (!files.has(id)) {
+        status(id, STATUS.failed, { reason: "pick the file again to continue where it stopped" });
         return;
       }
       queue.push([id, upload]);
       pump();
     },
+    // Stop sending; the server forgets the upload on the page's word.
     cancel(ids) {
       for (const id of ids) {
         const item = files.get(id);
@@ -270,13 +245,15 @@
         cancelled.add(id);
         item.cancelled = true;
         if (item.xhr) item.xhr.abort();
-        discardOnServer(item);
         drop(id);
-        send({ kind: "cancelled", id });
       }
     },
     forget(ids) {
       for (const id of ids) drop(id);
+    },
+    pick() {
+      const input = document.querySelector("[data-photo-input]");
+      if (input) input.click();
     },
   };
 

@@ -6,7 +6,9 @@ records how many bytes have arrived. A chunk is committed by writing its object 
 and then moving `received_bytes` from the chunk's offset to its end in one conditional UPDATE:
 of two requests sending the same chunk, exactly one commits it.
 
-Used by the REST API; finishing an upload goes through `ingest.ingest` like every other upload.
+The `Upload` row is the upload for every client (the upload page, the REST API): it holds the
+collision choice and the decision time the server measured (see `upload_decisions`) and, once
+completed, the outcome. Finishing an upload goes through `ingest.ingest` like every other upload.
 """
 
 from __future__ import annotations
@@ -24,10 +26,16 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from imgstream import models
-from imgstream.models import Upload, User, utcnow
+from imgstream.models import (
+    UNFINISHED_UPLOAD_STATUSES,
+    CollisionChoice,
+    Upload,
+    UploadStatus,
+    User,
+    utcnow,
+)
 from imgstream.presentation import format_bytes
-from imgstream.services import ingest, quota
+from imgstream.services import collisions, ingest, quota
 from imgstream.services.filenames import display_name
 from imgstream.services.spooling import FileTooLarge, IncomingFile
 from imgstream.services.storage import (
@@ -113,12 +121,23 @@ class UploadIncomplete(Exception):  # noqa: N818
 
 @dataclass(frozen=True, slots=True)
 class UploadProgress:
-    """An upload as its client sees it."""
+    """An upload as its clients see it: how far it is, and once completed what became of it.
+
+    `photo_id` and `photo_filename` are the photo it became, or the photo whose name or bytes it
+    has (for a duplicate, a skip or a collision waiting for a decision).
+    """
 
     id: uuid.UUID
     filename: str
     size: int
     received: int
+    status: UploadStatus = UploadStatus.UPLOADING
+    collision_choice: CollisionChoice = CollisionChoice.ASK
+    message: str = ""
+    photo_id: uuid.UUID | None = None
+    photo_filename: str = ""
+    in_trash: bool = False
+    decision_seconds: float | None = None
 
 
 def chunk_prefix(owner_id: uuid.UUID, upload_id: uuid.UUID) -> str:
@@ -131,13 +150,22 @@ def chunk_key(owner_id: uuid.UUID, upload_id: uuid.UUID, offset: int) -> str:
     return f"{chunk_prefix(owner_id, upload_id)}/{offset:012d}"
 
 
-def _progress(upload: Upload) -> UploadProgress:
-    return UploadProgress(upload.id, upload.filename, upload.size_bytes, upload.received_bytes)
+def progress_of(upload: Upload) -> UploadProgress:
+    """An upload row as its clients see it."""
+    return UploadProgress(
+        upload.id, upload.filename, upload.size_bytes, upload.received_bytes,
+        status=UploadStatus(upload.status),
+        collision_choice=CollisionChoice(upload.collision_choice),
+        message=upload.message, photo_id=upload.photo_id, photo_filename=upload.photo_filename,
+        in_trash=upload.in_trash, decision_seconds=upload.decision_seconds,
+    )
+
 
 
 def begin_upload(
     *, session: Session, owner: User, filename: str, size: int, max_bytes: int,
     max_open: int = MAX_OPEN_UPLOADS,
+    on_collision: CollisionChoice | None = None, file_modified_ms: int | None = None,
 ) -> UploadProgress:
     """Start an upload of a file of announced size, holding that size against the quota.
 
@@ -151,6 +179,9 @@ def begin_upload(
         size: The file's size in bytes.
         max_bytes: The largest file accepted.
         max_open: How many unfinished uploads one person may have.
+        on_collision: What the person chose for a taken name; None for their default setting.
+        file_modified_ms: When the file was last changed, as the client says (to resume it
+            when it is picked again).
 
     Returns:
         The new upload, nothing received yet.
@@ -182,7 +213,9 @@ def begin_upload(
         session.refresh(owner)
         raise UploadRefused(_quota_message(owner, size), too_large=True)
     open_uploads = session.exec(
-        select(sa.func.count()).select_from(Upload).where(Upload.owner_id == owner.id)
+        select(sa.func.count()).select_from(Upload).where(
+            Upload.owner_id == owner.id,
+            Upload.status.in_([status.value for status in UNFINISHED_UPLOAD_STATUSES]))
     ).one()
     if open_uploads >= max_open:
         session.rollback()
@@ -190,10 +223,13 @@ def begin_upload(
             f"you have {open_uploads} unfinished uploads: finish or cancel some first",
             too_many=True,
         )
-    upload = Upload(owner_id=owner.id, filename=name, size_bytes=size)
+    upload = Upload(owner_id=owner.id, filename=name, size_bytes=size,
+                    collision_choice=collisions.resolve_choice(owner=owner,
+                                                               chosen=on_collision).value,
+                    file_modified_ms=file_modified_ms)
     session.add(upload)
     session.commit()
-    return _progress(upload)
+    return progress_of(upload)
 
 
 def _quota_message(owner: User, size: int) -> str:
@@ -226,7 +262,7 @@ def upload_status(
     upload = _find(session, owner_id, upload_id)
     # Read before the rollback: it expires the row, and reading an expired row would begin a
     # new transaction that keeps the connection checked out.
-    progress = None if upload is None else _progress(upload)
+    progress = None if upload is None else progress_of(upload)
     session.rollback()
     if progress is None:
         raise UploadNotFound(upload_id)
@@ -507,27 +543,29 @@ def complete_upload(
     storage: Storage,
     owner: User,
     upload_id: uuid.UUID,
-    on_collision: models.CollisionChoice,
-    decision_seconds: float | None,
+    on_collision: CollisionChoice | None = None,
     spool_dir: Path,
     max_bytes: int,
     thumbnail_size: int,
     preview_size: int,
     max_pixels: int,
-) -> ingest.IngestResult:
-    """Turn a fully received upload into a photo with `ingest.ingest`.
+) -> UploadProgress:
+    """Turn a fully received upload into a photo with `ingest.ingest`; the row keeps the outcome.
 
-    When the outcome is a collision the person has to decide on, the upload and its chunks stay
-    so the client can complete it again with a choice; after any other outcome they are removed.
-    When ingest fails with an error they stay too, so completing can be retried.
+    The collision choice and the decision time are the row's; an explicit `on_collision` (from
+    an API client) replaces the choice. When the name is taken and the choice is to ask, the
+    upload waits for a decision with its chunks kept (see `upload_decisions.decide`); after any
+    other outcome its chunks are removed and the row holds the outcome until the sweep. When
+    ingest fails with an error the chunks stay, so completing can be retried. Completing an
+    upload that already has its outcome answers that outcome again.
 
     Args:
         session: Database session.
         storage: Where chunks and photos are.
         owner: The signed-in user.
         upload_id: Their upload.
-        on_collision: What to do when the library has a photo of that name.
-        decision_seconds: How long the person took to choose, when asked.
+        on_collision: What to do when the library has a photo of that name; None for the
+            choice the upload holds.
         spool_dir: Where the assembled file goes.
         max_bytes: The largest file accepted.
         thumbnail_size: Longest thumbnail edge.
@@ -535,31 +573,92 @@ def complete_upload(
         max_pixels: Pixel cap checked before decoding.
 
     Returns:
-        The ingest's outcome.
+        The upload with its outcome.
 
     Raises:
         UploadNotFound: No such upload of this owner.
         UploadIncomplete: Bytes are missing (its `received` says where to continue).
     """
-    incoming, sha256 = assemble(
-        session=session, storage=storage, owner_id=owner.id, upload_id=upload_id,
-        spool_dir=spool_dir, max_bytes=max_bytes,
+    row = _find(session, owner.id, upload_id)
+    if row is None:
+        session.rollback()
+        raise UploadNotFound(upload_id)
+    if not UploadStatus(row.status).unfinished:
+        done = progress_of(row)
+        session.rollback()
+        return done
+    choice = on_collision or CollisionChoice(row.collision_choice)
+    seconds, asked_before = row.decision_seconds, row.status == UploadStatus.NEEDS_DECISION
+    filename = row.filename
+    _set(session, owner.id, upload_id, status=UploadStatus.PROCESSING.value,
+         collision_choice=choice.value)
+    try:
+        incoming, sha256 = assemble(
+            session=session, storage=storage, owner_id=owner.id, upload_id=upload_id,
+            spool_dir=spool_dir, max_bytes=max_bytes,
+        )
+        result = ingest.ingest(
+            session=session,
+            storage=storage,
+            owner=owner,
+            upload=incoming,
+            sha256=sha256,
+            thumbnail_size=thumbnail_size,
+            preview_size=preview_size,
+            max_pixels=max_pixels,
+            on_collision=choice,
+            decision_seconds=seconds,
+        )
+    except BaseException:
+        session.rollback()
+        _set(session, owner.id, upload_id, status=UploadStatus.UPLOADING.value)
+        raise
+    outcome = {"message": result.message, "photo_id": result.photo_id,
+               "photo_filename": result.filename, "in_trash": result.in_trash}
+    if result.status is ingest.IngestStatus.COLLISION:
+        if not asked_before:
+            collisions.record_collision(session=session, owner_id=owner.id,
+                                        filename=filename,
+                                        outcome=collisions.CollisionOutcome.DETECTED)
+        _set(session, owner.id, upload_id, status=UploadStatus.NEEDS_DECISION.value,
+             asked_at=utcnow(), decision_seconds=None, **outcome)
+    else:
+        finish_upload(session, owner.id, upload_id, status=UploadStatus(result.status.value),
+                      **outcome)
+        remove_chunks(storage=storage, owner_id=owner.id, upload_id=upload_id)
+    return upload_status(session=session, owner_id=owner.id, upload_id=upload_id)
+
+
+def _set(session: Session, owner_id: uuid.UUID, upload_id: uuid.UUID, **values: object) -> None:
+    session.execute(
+        sa.update(Upload).where(Upload.id == upload_id, Upload.owner_id == owner_id)
+        .values(updated_at=utcnow(), **values)
     )
-    result = ingest.ingest(
-        session=session,
-        storage=storage,
-        owner=owner,
-        upload=incoming,
-        sha256=sha256,
-        thumbnail_size=thumbnail_size,
-        preview_size=preview_size,
-        max_pixels=max_pixels,
-        on_collision=on_collision,
-        decision_seconds=decision_seconds,
-    )
-    if result.status is not ingest.IngestStatus.COLLISION:
-        _remove_upload(session, storage, owner.id, upload_id)
-    return result
+    session.commit()
+
+
+def finish_upload(session: Session, owner_id: uuid.UUID, upload_id: uuid.UUID, *,
+                  status: UploadStatus, **outcome: object) -> None:
+    """Give an unfinished upload its final status and outcome, and end its quota reservation.
+
+    Both happen in one transaction, and only the request that finishes the row releases it.
+    """
+    finished = session.execute(
+        sa.update(Upload)
+        .where(Upload.id == upload_id, Upload.owner_id == owner_id,
+               Upload.status.in_([unfinished.value for unfinished in UNFINISHED_UPLOAD_STATUSES]))
+        .values(updated_at=utcnow(), status=status.value, **outcome)
+        .returning(Upload.size_bytes)
+    ).first()
+    if finished is not None:
+        _release(session, owner_id, finished[0])
+    session.commit()
+
+
+def remove_chunks(*, storage: Storage, owner_id: uuid.UUID, upload_id: uuid.UUID) -> None:
+    """Remove the stored chunks of an upload (its row stays)."""
+    for key in list(storage.list(chunk_prefix(owner_id, upload_id))):
+        delete_quietly(storage, [key])
 
 
 def cancel_upload(
@@ -576,20 +675,25 @@ def cancel_upload(
 def _remove_upload(session: Session, storage: Storage, owner_id: uuid.UUID,
                    upload_id: uuid.UUID) -> bool:
     # The row goes first: a crash after it leaves chunks the sweep finds without a row.
-    size = session.exec(
-        select(Upload.size_bytes).where(Upload.id == upload_id, Upload.owner_id == owner_id)
+    row = session.exec(
+        select(Upload.size_bytes, Upload.status)
+        .where(Upload.id == upload_id, Upload.owner_id == owner_id)
     ).first()
     removed = session.execute(
         sa.delete(Upload).where(Upload.id == upload_id, Upload.owner_id == owner_id)
     )
-    if removed.rowcount == 1 and size is not None:
-        # Only the request that removed the row gives its reservation back.
-        session.execute(
-            sa.update(User).where(User.id == owner_id)
-            .values(reserved_bytes=sa.case((User.reserved_bytes > size,
-                                            User.reserved_bytes - size), else_=0))
-        )
+    if removed.rowcount == 1 and row is not None and UploadStatus(row[1]).unfinished:
+        # Only the request that removed an unfinished row gives its reservation back.
+        _release(session, owner_id, row[0])
     session.commit()
-    for key in list(storage.list(chunk_prefix(owner_id, upload_id))):
-        delete_quietly(storage, [key])
+    remove_chunks(storage=storage, owner_id=owner_id, upload_id=upload_id)
     return removed.rowcount == 1
+
+
+def _release(session: Session, owner_id: uuid.UUID, size: int) -> None:
+    """Give back what an unfinished upload held against the quota (in the caller's commit)."""
+    session.execute(
+        sa.update(User).where(User.id == owner_id)
+        .values(reserved_bytes=sa.case((User.reserved_bytes > size,
+                                        User.reserved_bytes - size), else_=0))
+    )

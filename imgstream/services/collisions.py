@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, select
 
-from imgstream.models import CollisionEvent, Photo
+from imgstream.models import CollisionChoice, CollisionEvent, Photo, User
 from imgstream.services.filenames import collision_key, numbered_name
 
 
@@ -22,6 +22,24 @@ class CollisionOutcome(StrEnum):
     SKIPPED = "skipped"
     REPLACED = "replaced"
     KEPT_BOTH = "kept_both"
+
+
+def resolve_choice(*, owner: User, chosen: CollisionChoice | None = None) -> CollisionChoice:
+    """What to do with an upload of the owner whose name is taken.
+
+    Args:
+        owner: Whose upload.
+        chosen: What the person (or their API client) chose for this upload, if anything.
+
+    Returns:
+        `chosen`, else the owner's default setting (asking when the setting is unknown).
+    """
+    if chosen is not None:
+        return chosen
+    try:
+        return CollisionChoice(owner.collision_choice)
+    except ValueError:
+        return CollisionChoice.ASK
 
 
 def record_collision(

@@ -1,8 +1,10 @@
 """The upload queue: one row per file, collision decisions, and the batch's summary.
 
-The browser sends the bytes (components/upload_queue.js, in chunks to /api/v1/uploads); this
-state decides what is sent and when, and shows what happened. Every change the browser sees is
-reported to `report`.
+Each file the server accepts is an `Upload` row (services.upload_decisions): it holds the
+collision choice, the decision time measured here and the outcome, and this state reads them
+there. The browser (components/upload_queue.js) only sends the bytes of the uploads it is told
+about, in chunks to /api/v1/uploads, and reports what it did to `report`. Rows are keyed by
+upload id (by the browser's key for a file refused before it had one).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import time
 import uuid
 
 import reflex as rx
@@ -21,90 +22,25 @@ from imgstream.config import get_settings
 from imgstream.models import CollisionChoice, Photo, RenditionKind
 from imgstream.presentation import format_bytes
 from imgstream.runtime import db_session, storage
-from imgstream.services import collisions, identity, renditions, timeline, trash
-from imgstream.services.collisions import CollisionOutcome
-from imgstream.services.filenames import display_name
+from imgstream.services import chunked_uploads, identity, renditions, timeline, trash
+from imgstream.services import upload_decisions as decisions
+from imgstream.services.chunked_uploads import UploadProgress
 from imgstream.services.photo_urls import url_or_none
-from imgstream.services.spooling import FileTooLarge
 from imgstream.state.gallery import GalleryState
 from imgstream.state.session import signed_in_user
-
-ACTIVE = ("waiting", "needs_decision", "uploading", "processing")
-
-# How each final status is summed up, in the order the summary lists them.
-SUMMARY_GROUPS = {
-    "added": "Added",
-    "replaced": "Replaced",
-    "kept_both": "Kept both",
-    "skipped": "Skipped",
-    "duplicate": "Already in your library",
-    "rejected": "Not added",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
-}
-
-CHOICE_LABELS = {
-    CollisionChoice.SKIP.value: "skip",
-    CollisionChoice.REPLACE.value: "will replace the photo in your library",
-    CollisionChoice.KEEP_BOTH.value: "will be kept as a new photo",
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class UploadRow:
-    """One file in the upload queue."""
-
-    key: str
-    filename: str
-    received_label: str
-    status: str
-    message: str = ""
-    photo_id: str = ""
-    progress: int = 0
-    in_trash: bool = False
-    stored_as: str = ""
-    """The name the photo has in the library, when it differs from the file's."""
-
-
-def summary_line(row: UploadRow) -> str:
-    """How the batch summary lists a file.
-
-    Its name, with what became of it where that says more than the group's heading.
-    """
-    if row.status == "kept_both" and row.stored_as:
-        return f"{row.filename} → {row.stored_as}"
-    if row.status in ("added", "replaced", "cancelled") or not row.message:
-        return row.filename
-    reason = row.message
-    for prefix in ("rejected: ", "skipped: ", "upload stopped: "):
-        reason = reason.removeprefix(prefix)
-    return f"{row.filename}: {reason}"
-
-
-@dataclasses.dataclass(frozen=True)
-class CollisionItem:
-    """A file whose name is taken, beside the photo that has it, for the person to decide."""
-
-    key: str
-    new_name: str
-    new_size_label: str
-    new_preview: str
-    existing_id: str
-    existing_name: str
-    existing_thumbnail_url: str
-    existing_taken_label: str
-    existing_uploaded_label: str
-    existing_size_label: str
-
-
-@dataclasses.dataclass(frozen=True)
-class SummaryGroup:
-    """The files of a finished batch that had one outcome."""
-
-    status: str
-    label: str
-    count: int
-    files: list[str]
+from imgstream.state.upload_rows import (
+    CHOICE_LABELS,
+    REPORTED,
+    CollisionItem,
+    S,
+    SummaryGroup,
+    UploadRow,
+    is_active,
+    paused_view,
+    progress_label,
+    row_view,
+    summarise,
+)
 
 
 def _existing_side(key: str, new_name: str, size: int, preview: str,
@@ -123,56 +59,79 @@ def _existing_side(key: str, new_name: str, size: int, preview: str,
     )
 
 
-def _check_names(owner_id: uuid.UUID,
-                 files: list[dict]) -> tuple[dict[str, CollisionItem], str]:
-    """Collisions of a batch (one query), recorded as detected, by file key; and the default.
+def _items(session, owner_id: uuid.UUID,
+           taken: list[tuple[str, str, int, str, Photo]]) -> dict[str, CollisionItem]:
+    """Dialog items (key, name, size, preview, photo with the name) with their thumbnails."""
+    thumbs = renditions.renditions_of(session=session,
+                                      photo_ids=[photo.id for *_, photo in taken])
+    return {key: _existing_side(key, name, size, preview, photo, renditions.thumbnail_of(
+                photo, thumbs.get((photo.id, RenditionKind.THUMB))))
+            for key, name, size, preview, photo in taken}
 
-    The owner's default collision choice is read now: another tab may have changed it.
-    """
+
+def _accept(owner_id: uuid.UUID, files: list[decisions.PickedFile], previews: dict[str, str],
+            resumable: frozenset[uuid.UUID]
+            ) -> tuple[list[decisions.AcceptedFile], dict[str, CollisionItem]] | None:
+    """Begin the batch's uploads; the dialog items of those waiting for a decision, by key."""
     with db_session() as session:
         owner = identity.get_user(session=session, user_id=owner_id)
-        default_choice = owner.collision_choice if owner else CollisionChoice.ASK.value
-        found = collisions.find_collisions(session=session, owner_id=owner_id,
-                                       names=[f["filename"] for f in files])
-        if not found:
-            return {}, default_choice
-        thumbs = renditions.renditions_of(session=session,
-                                      photo_ids=[photo.id for photo in found.values()])
-        items = {}
-        for f in files:
-            photo = found.get(f["filename"])
-            if photo is None:
-                continue
-            items[f["key"]] = _existing_side(
-                f["key"], f["filename"], f["size"], f["preview"], photo,
-                renditions.thumbnail_of(photo, thumbs.get((photo.id, RenditionKind.THUMB))),
-            )
-            collisions.record_collision(session=session, owner_id=owner_id, filename=f["filename"],
-                                    outcome=CollisionOutcome.DETECTED)
-        return items, default_choice
+        if owner is None:
+            return None
+        accepted = decisions.accept_batch(session=session, owner=owner, files=files,
+                                          max_bytes=get_settings().max_upload_bytes,
+                                          resumable=resumable)
+        asking = [(str(a.upload.id), a.filename, a.size, previews.get(a.key, ""), a.taken_by)
+                  for a in accepted if a.upload and a.taken_by is not None
+                  and a.upload.status is S.NEEDS_DECISION]
+        return accepted, _items(session, owner_id, asking) if asking else {}
 
 
-def _collision_with(owner_id: uuid.UUID, key: str, new_name: str, size: int, preview: str,
-                    photo_id: str) -> CollisionItem | None:
-    """The dialog item for a file whose name was taken while it was being sent."""
+def _collision_with(owner_id: uuid.UUID, upload: UploadProgress,
+                    preview: str) -> CollisionItem | None:
+    """The dialog item for an upload whose name was taken while it was being sent."""
+    if upload.photo_id is None:
+        return None
     with db_session() as session:
-        photo = timeline.get_photo(session=session, owner_id=owner_id,
-                                 photo_id=uuid.UUID(photo_id))
+        photo = timeline.get_photo(session=session, owner_id=owner_id, photo_id=upload.photo_id)
         if photo is None:
             return None
-        thumb = renditions.renditions_of(session=session, photo_ids=[photo.id]).get(
-            (photo.id, RenditionKind.THUMB))
-        collisions.record_collision(session=session, owner_id=owner_id, filename=new_name,
-                                outcome=CollisionOutcome.DETECTED)
-        return _existing_side(key, new_name, size, preview, photo,
-                              renditions.thumbnail_of(photo, thumb))
+        key = str(upload.id)
+        return _items(session, owner_id, [(key, upload.filename, upload.size, preview,
+                                           photo)])[key]
 
 
-def _record_skips(owner_id: uuid.UUID, skipped: list[tuple[str, float]]) -> None:
+def _uploads(owner_id: uuid.UUID, keys: list[str]) -> dict[str, UploadProgress]:
+    ids = [uuid.UUID(key) for key in keys if _is_upload_id(key)]
     with db_session() as session:
-        for filename, seconds in skipped:
-            collisions.record_collision(session=session, owner_id=owner_id, filename=filename,
-                                    outcome=CollisionOutcome.SKIPPED, decision_seconds=seconds)
+        found = decisions.uploads_of(session=session, owner_id=owner_id, upload_ids=ids)
+    return {str(upload_id): upload for upload_id, upload in found.items()}
+
+
+def _unfinished(owner_id: uuid.UUID) -> list[UploadProgress]:
+    with db_session() as session:
+        return decisions.unfinished_uploads(session=session, owner_id=owner_id)
+
+
+def _decide(owner_id: uuid.UUID, keys: list[str], choice: CollisionChoice
+            ) -> dict[str, UploadProgress]:
+    decided = {}
+    with db_session() as session:
+        for key in keys:
+            try:
+                decided[key] = decisions.decide(session=session, storage=storage(),
+                                                owner_id=owner_id, upload_id=uuid.UUID(key),
+                                                choice=choice)
+            except chunked_uploads.UploadNotFound:
+                continue
+    return decided
+
+
+def _discard(owner_id: uuid.UUID, keys: list[str]) -> None:
+    with db_session() as session:
+        for key in keys:
+            if _is_upload_id(key):
+                chunked_uploads.cancel_upload(session=session, storage=storage(),
+                                              owner_id=owner_id, upload_id=uuid.UUID(key))
 
 
 def _restore(owner_id: uuid.UUID, photo_id: str) -> str | None:
@@ -182,52 +141,51 @@ def _restore(owner_id: uuid.UUID, photo_id: str) -> str | None:
         return photo.filename if photo else None
 
 
+def _is_upload_id(key: str) -> bool:
+    try:
+        uuid.UUID(key)
+    except ValueError:
+        return False
+    return True
+
+
 def _connect_script() -> str:
     report = format_queue_events(UploadState.report, args_spec=lambda event: [event])
     return f"window.imgstreamUploads.connect({report._js_expr})"
 
 
+def _call(function: str, *args: object) -> rx.event.EventSpec:
+    return rx.call_script(
+        f"window.imgstreamUploads.{function}({', '.join(json.dumps(a) for a in args)})")
+
+
 class UploadState(rx.State):
-    """Files being uploaded in this browser tab."""
+    """Files being uploaded in this browser tab, and the person's unfinished uploads."""
 
     rows: list[UploadRow] = []
     collisions: list[CollisionItem] = []
     apply_to_all: bool = False
-    _sizes: dict[str, int] = {}
     _previews: dict[str, str] = {}
-    _asked_at: dict[str, float] = {}
-    _choices: dict[str, list] = {}
-    _arrived: list[str] = []
-    """Keys of files the server holds, waiting for a collision choice."""
-    _started: list[str] = []
+    _sending: list[str] = []
+    """Uploads handed to the browser to send."""
 
     @rx.var
     def uploading(self) -> bool:
         """Whether anything is still on its way."""
-        return any(row.status in ACTIVE for row in self.rows)
+        return any(is_active(row.status) for row in self.rows)
 
     @rx.var
     def batch_progress(self) -> int:
         """Percent of the batch's bytes sent."""
-        total = sum(self._sizes.get(row.key, 0) for row in self.rows) or 1
-        sent = sum(
-            self._sizes.get(row.key, 0) * (100 if row.status not in ACTIVE else row.progress)
-            for row in self.rows
-        )
+        rows = [row for row in self.rows if row.status != S.PAUSED]
+        total = sum(row.size for row in rows) or 1
+        sent = sum(row.size * (row.progress if is_active(row.status) else 100) for row in rows)
         return round(sent / total)
 
     @rx.var
     def summary(self) -> list[SummaryGroup]:
         """The finished batch grouped by outcome (empty while anything is on its way)."""
-        if not self.rows or any(row.status in ACTIVE for row in self.rows):
-            return []
-        groups = []
-        for status, label in SUMMARY_GROUPS.items():
-            rows = [row for row in self.rows if row.status == status]
-            if rows:
-                groups.append(SummaryGroup(status, label, len(rows),
-                                           [summary_line(row) for row in rows]))
-        return groups
+        return summarise(self.rows)
 
     @rx.var
     def collision_count(self) -> int:
@@ -241,27 +199,30 @@ class UploadState(rx.State):
         self.rows = [dataclasses.replace(row, **changes) if row.key == key else row
                      for row in self.rows]
 
+    def _show(self, upload: UploadProgress) -> None:
+        """Show on the upload's row what its server row says."""
+        key = str(upload.id)
+        if self._row(key) is None:
+            self.rows = [*self.rows, UploadRow(key, upload.filename, format_bytes(upload.size),
+                                               upload.status.value, size=upload.size)]
+        self._update(key, **row_view(upload))
+
     def _start_waiting(self) -> list[rx.event.EventSpec]:
         """Send every file that waits, once no collision is undecided."""
         if self.collisions:
             return []
-        items = []
-        for row in self.rows:
-            if row.status == "waiting" and row.key not in self._started:
-                choice, seconds = self._choices.get(row.key, [CollisionChoice.ASK.value, None])
-                items.append({"id": row.key, "choice": choice, "seconds": seconds})
-                self._started.append(row.key)
-        if not items:
+        ids = [row.key for row in self.rows
+               if row.status == S.WAITING and row.key not in self._sending]
+        if not ids:
             return []
+        self._sending = [*self._sending, *ids]
         settings = get_settings()
-        options = {"concurrency": settings.upload_concurrency}
-        return [rx.call_script(
-            f"window.imgstreamUploads.start({json.dumps(items)}, {json.dumps(options)})"
-        )]
+        return [_call("start", ids, {"concurrency": settings.upload_concurrency,
+                                     "chunkBytes": settings.upload_chunk_bytes})]
 
     async def _after_change(self) -> list:
         """Reload the first timeline page once nothing is on its way any more."""
-        if any(row.status in ACTIVE for row in self.rows):
+        if any(is_active(row.status) for row in self.rows):
             return []
         return [GalleryState.load_first_page]
 
@@ -277,133 +238,150 @@ class UploadState(rx.State):
         if kind == "selected":
             return await self._selected(list(event.get("files") or []))
         if kind == "holding":
-            return await self._interrupted(set(event.get("ids") or []))
+            return await self._reconnected({str(i) for i in event.get("ids") or []})
         key = str(event.get("id", ""))
         row = self._row(key)
-        if row is None:
-            return None
-        size = self._sizes.get(key, 0)
-        if kind != "finished" and row.status not in ACTIVE:
+        if row is None or not is_active(row.status):
             # Late news of a file the person already cancelled.
             return None
-        if kind == "progress":
-            sent = min(int(event.get("sent", 0)), size)
-            if row.status in ("waiting", "uploading"):
-                self._update(key, status="uploading", message="uploading…",
-                             received_label=f"{format_bytes(sent)} of {format_bytes(size)}",
-                             progress=round(100 * sent / max(1, size)))
-        elif kind == "retrying":
-            self._update(key, status="uploading",
+        if kind == "finished":
+            return await self._finished(key)
+        if kind == "retrying":
+            self._update(key, status=S.UPLOADING.value,
                          message=f"{event.get('reason', 'connection lost')}, "
                                  f"trying again ({event.get('attempt', 1)} of 3)…")
-        elif kind == "processing":
-            self._update(key, status="processing", message="processing…", progress=100,
-                         received_label=format_bytes(size))
-        elif kind == "failed":
-            self._update(key, status="failed",
-                         message=f"upload stopped: {event.get('reason', 'connection lost')}")
-        elif kind == "cancelled":
-            self._update(key, status="cancelled", message="cancelled")
-        elif kind == "finished":
-            return await self._finished(key, row, dict(event.get("result") or {}))
+            return None
+        try:
+            status = S(str(event.get("status")))
+        except ValueError:
+            return None
+        if kind != "status" or status not in REPORTED:
+            return None
+        if status is S.UPLOADING:
+            sent = event.get("sent")
+            sent = min(sent, row.size) if isinstance(sent, int) and sent >= 0 else 0
+            if row.status in (S.WAITING, S.UPLOADING):
+                self._update(key, status=status.value, message="uploading…",
+                             received_label=progress_label(sent, row.size),
+                             progress=round(100 * sent / max(1, row.size)))
+            return None
+        self._sending = [k for k in self._sending if k != key]
+        if status is S.PROCESSING:
+            self._update(key, status=status.value, message="processing…", progress=100,
+                         received_label=format_bytes(row.size))
+            return None
+        reason = str(event.get("reason") or "connection lost")
+        if status is S.FAILED:
+            self._update(key, status=status.value, message=f"upload stopped: {reason}")
+        else:
+            # Refused by the server: nothing of it is kept.
+            owner_id = await signed_in_user(self)
+            if owner_id is not None:
+                await asyncio.to_thread(_discard, owner_id, [key])
+            self._update(key, status=status.value, message=f"rejected: {reason}")
         return await self._after_change()
 
     async def _selected(self, files: list[dict]):
+        picked = [decisions.PickedFile(
+            key=str(f.get("id")), filename=str(f.get("name") or ""),
+            size=int(f.get("size") or 0),
+            file_modified_ms=int(f["modified"]) if isinstance(f.get("modified"), int) else None,
+        ) for f in files]
         owner_id = await signed_in_user(self)
         if owner_id is None:
-            return rx.call_script(
-                f"window.imgstreamUploads.forget({json.dumps([f.get('id') for f in files])})")
-        settings = get_settings()
-        new_rows, accepted = [], []
-        for f in files:
-            key, size = str(f.get("id")), int(f.get("size") or 0)
-            filename = display_name(str(f.get("name") or ""))
-            self._sizes[key] = size
-            label = format_bytes(size)
-            if size == 0:
-                new_rows.append(UploadRow(key, filename, label, "rejected",
-                                          "rejected: empty file"))
-            elif size > settings.max_upload_bytes:
-                new_rows.append(UploadRow(key, filename, label, "rejected",
-                                          f"rejected: {FileTooLarge(settings.max_upload_bytes)}"))
-            else:
-                new_rows.append(UploadRow(key, filename, label, "waiting", "waiting…"))
-                self._previews[key] = str(f.get("preview") or "")
-                accepted.append({"key": key, "filename": filename, "size": size,
-                                 "preview": self._previews[key]})
-        self.rows = [*self.rows, *new_rows]
-        scripts = []
-        refused = [row.key for row in new_rows if row.status == "rejected"]
+            return _call("forget", [p.key for p in picked])
+        previews = {str(f.get("id")): str(f.get("preview") or "") for f in files}
+        resumable = frozenset(uuid.UUID(row.key) for row in self.rows
+                              if row.status in (S.PAUSED, S.FAILED) and _is_upload_id(row.key)
+                              and row.key not in self._sending)
+        found = await asyncio.to_thread(_accept, owner_id, picked, previews, resumable)
+        if found is None:
+            return _call("forget", [p.key for p in picked])
+        accepted, items = found
+        refused, pairs, finish = [], [], []
+        for file in accepted:
+            if file.upload is None:
+                refused.append(file.key)
+                self.rows = [*self.rows, UploadRow(file.key, file.filename,
+                                                   format_bytes(file.size), S.REJECTED.value,
+                                                   file.refused, size=file.size)]
+                continue
+            key = str(file.upload.id)
+            pairs.append([file.key, key])
+            self._previews[key] = previews.get(file.key, "")
+            self._show(file.upload)
+            if file.upload.status is S.NEEDS_DECISION:
+                item = items.get(key)
+                if item is None and file.resumed:
+                    item = await asyncio.to_thread(_collision_with, owner_id, file.upload,
+                                                   self._previews[key])
+                if item is not None and all(c.key != key for c in self.collisions):
+                    self.collisions = [*self.collisions, item]
+            elif (file.upload.status is S.UPLOADING
+                  and file.upload.received == file.upload.size):
+                finish.append(key)
+            elif not file.upload.status.unfinished:
+                refused.append(file.key)
+        scripts = [_call("assign", pairs)] if pairs else []
         if refused:
-            scripts.append(rx.call_script(
-                f"window.imgstreamUploads.forget({json.dumps(refused)})"))
-        collisions, default_choice = await asyncio.to_thread(_check_names, owner_id, accepted)
-        now = time.monotonic()
-        for key, item in collisions.items():
-            if default_choice == CollisionChoice.ASK.value:
-                self._update(key, status="needs_decision",
-                             message=f"{item.existing_name} is already in your library")
-                self.collisions = [*self.collisions, item]
-                self._asked_at[key] = now
-            else:
-                scripts.extend(self._decide_one(item, default_choice, None))
+            scripts.append(_call("forget", refused))
+        if finish:
+            self._sending = [*self._sending, *finish]
+            scripts.append(_call("complete", finish))
         return [*scripts, *self._start_waiting(), *await self._after_change()]
 
-    async def _interrupted(self, held: set[str]):
-        """Files on their way that this page no longer holds (it was reloaded) stop there."""
-        lost = [row.key for row in self.rows if row.status in ACTIVE and row.key not in held]
-        if not lost:
+    async def _reconnected(self, held: set[str]):
+        """The page was (re)loaded: list the person's unfinished uploads it does not hold.
+
+        They wait for their files to be picked again, or to be discarded.
+        """
+        owner_id = await signed_in_user(self)
+        if owner_id is None:
             return None
-        self.collisions = [item for item in self.collisions if item.key not in lost]
-        self._arrived = [key for key in self._arrived if key not in lost]
+        unfinished = {str(u.id): u for u in await asyncio.to_thread(_unfinished, owner_id)}
+        lost = [row.key for row in self.rows if is_active(row.status) and row.key not in held]
+        finished = {key: upload for key, upload in
+                    (await asyncio.to_thread(_uploads, owner_id, lost)).items()
+                    if not upload.status.unfinished}
+        self._sending = [key for key in self._sending if key in held]
+        for upload in finished.values():
+            self._show(upload)
+        waiting = {key for key, upload in unfinished.items()
+                   if upload.status is S.NEEDS_DECISION and upload.received == upload.size}
+        self.collisions = [item for item in self.collisions
+                           if item.key in held or item.key in waiting]
+        for key, upload in unfinished.items():
+            if key in held or key in waiting:
+                continue
+            if self._row(key) is None:
+                self.rows = [*self.rows, UploadRow(key, upload.filename, "", S.PAUSED.value,
+                                                   size=upload.size)]
+            self._update(key, **paused_view(upload))
         for key in lost:
-            self._update(key, status="failed",
-                         message="upload stopped: the page was reloaded; pick the file again "
-                                 "to continue where it stopped")
+            if key not in unfinished and key not in finished:
+                self._update(key, status=S.FAILED.value,
+                             message="upload stopped: the page was reloaded")
         return await self._after_change()
 
-    async def _finished(self, key: str, row: UploadRow, result: dict):
-        status = str(result.get("status") or "rejected")
-        message = str(result.get("message") or "")
-        photo_id = str(result.get("photo_id") or "")
-        if status == "collision":
-            owner_id = await signed_in_user(self)
-            item = await asyncio.to_thread(
-                _collision_with, owner_id, key, row.filename, self._sizes.get(key, 0),
-                self._previews.get(key, ""), photo_id) if owner_id and photo_id else None
+    async def _finished(self, key: str):
+        owner_id = await signed_in_user(self)
+        self._sending = [k for k in self._sending if k != key]
+        upload = (await asyncio.to_thread(_uploads, owner_id, [key])).get(key) \
+            if owner_id else None
+        if upload is None:
+            self._update(key, status=S.FAILED.value,
+                         message="upload stopped: the upload is no longer on the server")
+            return await self._after_change()
+        if upload.status is S.NEEDS_DECISION:
+            item = await asyncio.to_thread(_collision_with, owner_id, upload,
+                                           self._previews.get(key, ""))
             if item is not None:
-                self._update(key, status="needs_decision",
-                             message=f"{item.existing_name} is already in your library")
-                self._arrived.append(key)
-                self._asked_at[key] = time.monotonic()
-                self.collisions = [*self.collisions, item]
+                self._show(upload)
+                if all(c.key != key for c in self.collisions):
+                    self.collisions = [*self.collisions, item]
                 return None
-            status, message = "rejected", "its name is taken; please try again"
-        if status == "rejected" and not message.startswith("rejected"):
-            message = f"rejected: {message}"
-        stored_as = str(result.get("filename") or "")
-        self._update(key, status=status, message=message, photo_id=photo_id,
-                     in_trash=bool(result.get("in_trash")), progress=100,
-                     stored_as=stored_as if stored_as != row.filename else "")
+        self._show(upload)
         return await self._after_change()
-
-    def _decide_one(self, item: CollisionItem, choice: str, seconds: float | None) -> list:
-        """Apply a choice to one colliding file; the browser calls that are needed."""
-        key = item.key
-        if key in self._arrived:
-            # The server holds the bytes: it applies the choice and records it.
-            self._arrived = [k for k in self._arrived if k != key]
-            self._update(key, status="processing", message="processing…")
-            return [rx.call_script(
-                f"window.imgstreamUploads.decide({json.dumps(key)}, {json.dumps(choice)}, "
-                f"{json.dumps(seconds)})")]
-        if choice == CollisionChoice.SKIP.value:
-            self._update(key, status="skipped",
-                         message=f"skipped: {item.existing_name} is already in your library")
-            return [rx.call_script(f"window.imgstreamUploads.forget({json.dumps([key])})")]
-        self._choices[key] = [choice, seconds]
-        self._update(key, status="waiting", message=CHOICE_LABELS[choice])
-        return []
 
     @rx.event
     def set_apply_to_all(self, value: bool) -> None:
@@ -412,26 +390,44 @@ class UploadState(rx.State):
 
     @rx.event
     async def decide(self, choice: str):
-        """Apply the person's choice to the collision shown (or to all that remain)."""
-        if not self.collisions or choice not in CHOICE_LABELS:
+        """Apply the person's choice to the collision shown (or to all that remain).
+
+        The server times the decision: it knows when the collision was shown.
+        """
+        try:
+            chosen = CollisionChoice(choice)
+        except ValueError:
+            return None
+        if not self.collisions or chosen not in CHOICE_LABELS:
             return None
         owner_id = await signed_in_user(self)
         if owner_id is None:
             return None
-        targets = list(self.collisions) if self.apply_to_all else [self.collisions[0]]
-        now = time.monotonic()
-        scripts, skipped = [], []
-        for item in targets:
-            seconds = round(now - self._asked_at.pop(item.key, now), 2)
-            if choice == CollisionChoice.SKIP.value and item.key not in self._arrived:
-                skipped.append((item.new_name, seconds))
-            scripts.extend(self._decide_one(item, choice, seconds))
-        done = {item.key for item in targets}
-        self.collisions = [item for item in self.collisions if item.key not in done]
+        targets = [item.key for item in
+                   (self.collisions if self.apply_to_all else self.collisions[:1])]
+        decided = await asyncio.to_thread(_decide, owner_id, targets, chosen)
+        self.collisions = [item for item in self.collisions if item.key not in targets]
         if not self.collisions:
             self.apply_to_all = False
-        if skipped:
-            await asyncio.to_thread(_record_skips, owner_id, skipped)
+        scripts, finish, done = [], [], []
+        for key in targets:
+            upload = decided.get(key)
+            if upload is None:
+                self._update(key, status=S.FAILED.value,
+                             message="upload stopped: the upload is no longer on the server")
+                done.append(key)
+                continue
+            self._show(upload)
+            if upload.status is S.UPLOADING and upload.received == upload.size:
+                self._update(key, status=S.PROCESSING.value, message="processing…")
+                finish.append(key)
+            elif not upload.status.unfinished:
+                done.append(key)
+        if done:
+            scripts.append(_call("forget", done))
+        if finish:
+            self._sending = [*self._sending, *finish]
+            scripts.append(_call("complete", finish))
         return [*scripts, *self._start_waiting(), *await self._after_change()]
 
     @rx.event
@@ -440,36 +436,51 @@ class UploadState(rx.State):
         self.apply_to_all = True
         return await self.decide(CollisionChoice.SKIP.value)
 
+    async def _stop(self, keys: list[str]) -> None:
+        owner_id = await signed_in_user(self)
+        if owner_id is not None and keys:
+            await asyncio.to_thread(_discard, owner_id, keys)
+        self.collisions = [item for item in self.collisions if item.key not in keys]
+        self._sending = [key for key in self._sending if key not in keys]
+
     @rx.event
     async def cancel_file(self, key: str):
         """Stop one file: nothing of it is kept."""
         row = self._row(key)
-        if row is None or row.status not in ACTIVE:
+        if row is None or not is_active(row.status):
             return None
-        self.collisions = [item for item in self.collisions if item.key != key]
-        self._arrived = [k for k in self._arrived if k != key]
-        self._update(key, status="cancelled", message="cancelled")
-        return [rx.call_script(f"window.imgstreamUploads.cancel({json.dumps([key])})"),
-                *self._start_waiting(), *await self._after_change()]
+        await self._stop([key])
+        self._update(key, status=S.CANCELLED.value, message="cancelled")
+        return [_call("cancel", [key]), *self._start_waiting(), *await self._after_change()]
 
     @rx.event
     async def cancel_batch(self):
         """Stop every file still on its way."""
-        keys = [row.key for row in self.rows if row.status in ACTIVE]
-        self.collisions, self._arrived = [], []
+        keys = [row.key for row in self.rows if is_active(row.status)]
+        await self._stop(keys)
         for key in keys:
-            self._update(key, status="cancelled", message="cancelled")
-        return [rx.call_script(f"window.imgstreamUploads.cancel({json.dumps(keys)})"),
-                *await self._after_change()]
+            self._update(key, status=S.CANCELLED.value, message="cancelled")
+        return [_call("cancel", keys), *await self._after_change()]
+
+    @rx.event
+    async def discard_file(self, key: str):
+        """Forget an unfinished upload this page does not hold, and what of it arrived."""
+        row = self._row(key)
+        if row is None or row.status not in (S.PAUSED, S.FAILED):
+            return None
+        await self._stop([key])
+        self.rows = [row for row in self.rows if row.key != key]
+        return [_call("cancel", [key]), *await self._after_change()]
 
     @rx.event
     def retry_file(self, key: str):
         """Send a failed file again, from where it stopped."""
         row = self._row(key)
-        if row is None or row.status != "failed":
+        if row is None or row.status != S.FAILED:
             return None
-        self._update(key, status="uploading", message="resuming…")
-        return rx.call_script(f"window.imgstreamUploads.retry({json.dumps(key)})")
+        self._update(key, status=S.UPLOADING.value, message="resuming…")
+        self._sending = [*self._sending, key]
+        return _call("retry", key)
 
     @rx.event
     async def restore_duplicate(self, key: str):
@@ -486,11 +497,8 @@ class UploadState(rx.State):
 
     @rx.event
     def clear_finished(self) -> None:
-        """Remove rows of files that are done."""
-        self.rows = [row for row in self.rows if row.status in ACTIVE]
+        """Remove rows of files that are done (unfinished uploads stay listed)."""
+        self.rows = [row for row in self.rows
+                     if is_active(row.status) or row.status == S.PAUSED]
         keep = {row.key for row in self.rows}
-        self._sizes = {k: v for k, v in self._sizes.items() if k in keep}
-        self._started = [k for k in self._started if k in keep]
-        self._choices = {k: v for k, v in self._choices.items() if k in keep}
         self._previews = {k: v for k, v in self._previews.items() if k in keep}
-

@@ -47,14 +47,48 @@ def _uuid(raw: str) -> str:
 
 
 def leftovers(app) -> list[str]:
-    """What an upload left behind: chunk objects, spool files, upload rows."""
+    """What an upload left behind: chunk objects, spool files, unfinished upload rows."""
     found = []
     for folder in (app.data_dir / "library" / "incoming", app.data_dir / "incoming"):
         if folder.exists():
             found += [str(p) for p in folder.rglob("*") if p.is_file()]
     with sqlite3.connect(app.data_dir / "imgstream.db") as db:
-        found += [f"upload row {row}" for row in db.execute("SELECT id FROM upload")]
+        found += [f"unfinished upload {row}" for row in db.execute(
+            "SELECT id FROM upload WHERE status IN ('uploading', 'needs_decision', 'processing')")]
     return found
+
+
+def upload_rows(app, filename: str) -> list[tuple[str, int]]:
+    """The server's rows of uploads of a file: their status and bytes received."""
+    with sqlite3.connect(app.data_dir / "imgstream.db") as db:
+        return list(db.execute("SELECT status, received_bytes FROM upload WHERE filename = ?",
+                               (filename,)))
+
+
+def throttle(page, bytes_per_second: int | None):
+    """Slow the page's uploads down (None: full speed again)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 20 if bytes_per_second else 0, "downloadThroughput": -1,
+        "uploadThroughput": bytes_per_second or -1,
+    })
+    return cdp
+
+
+def reload_after_the_first_chunk(page, photo) -> None:
+    """Pick a file on a slow line and reload the page once its first chunk has arrived."""
+    committed: list[str] = []
+    page.on("response", lambda r: committed.append(r.url.rsplit("offset=", 1)[-1])
+            if "/chunks" in r.url and r.status == 200 else None)
+    throttle(page, 4 * 1024 * 1024)
+    page.get_by_test_id("upload-input").set_input_files(str(photo))
+    for _ in range(600):
+        if committed:
+            break
+        page.wait_for_timeout(100)
+    assert committed == ["0"]
+    page.reload()
 
 
 def chunk_requests(page) -> list[str]:
@@ -149,47 +183,58 @@ def test_cancel_midway_leaves_nothing(page, app, tmp_path):
     expect(page.get_by_test_id("upload-summary")).to_contain_text("Cancelled (1)")
     page.wait_for_timeout(1500)
     assert leftovers(app) == []
+    assert upload_rows(app, "cancelled.png") == []
     with sqlite3.connect(app.data_dir / "imgstream.db") as db:
         assert db.execute("SELECT count(*) FROM photo WHERE filename = 'cancelled.png'"
                           ).fetchone() == (0,)
 
 
-def test_picking_the_file_again_after_a_reload_resumes_it(page, app, tmp_path):
+def test_a_reload_lists_the_unfinished_upload_and_picking_the_file_resumes_it(page, app,
+                                                                            tmp_path):
     photo = tmp_path / "reloaded.png"
     data = big_png(photo, 30)
-    committed: list[str] = []
-    page.on("response", lambda r: committed.append(r.url.rsplit("offset=", 1)[-1])
-            if "/chunks" in r.url and r.status == 200 else None)
     open_library(page)
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 20, "downloadThroughput": -1,
-        "uploadThroughput": 4 * 1024 * 1024,
-    })
-    page.get_by_test_id("upload-input").set_input_files(str(photo))
-    for _ in range(600):
-        if committed:
-            break
-        page.wait_for_timeout(100)
-    assert committed == ["0"]
-    page.reload()
-    row = page.get_by_test_id("upload-item").filter(has_text="reloaded.png")
-    expect(row).to_have_attribute("data-status", "failed", timeout=TIMEOUT)
-    expect(row).to_contain_text("pick the file again")
+    reload_after_the_first_chunk(page, photo)
 
-    cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1,
-    })
+    # The page lists the upload from the server, stopped where the server says.
+    row = page.get_by_test_id("upload-item").filter(has_text="reloaded.png")
+    expect(row).to_have_attribute("data-status", "paused", timeout=TIMEOUT)
+    expect(row).to_contain_text("pick the file again")
+    expect(row).to_contain_text("8.4 MB of 30")
+    expect(row.get_by_test_id("upload-discard")).to_be_visible()
+    with page.expect_file_chooser() as chooser:
+        row.get_by_test_id("upload-resume").click()
+
+    throttle(page, None)
     sent_after_reload: list[str] = []
     page.on("request", lambda r: sent_after_reload.append(r.url.rsplit("offset=", 1)[-1])
             if "/chunks" in r.url else None)
-    page.get_by_test_id("upload-input").set_input_files(str(photo))
-    expect(page.locator("[data-testid=upload-item][data-status=added]").filter(
-        has_text="reloaded.png")).to_have_count(1, timeout=TIMEOUT)
-    assert "0" not in sent_after_reload, sent_after_reload
+    chooser.value.set_files(str(photo))
+    expect(row).to_have_attribute("data-status", "added", timeout=TIMEOUT)
+    # One row, finished: the resumed file took the place of its paused row.
+    expect(page.get_by_test_id("upload-item").filter(has_text="reloaded.png")).to_have_count(1)
+    assert sent_after_reload and "0" not in sent_after_reload, sent_after_reload
     assert stored_original(app, "reloaded.png") == data
+    assert upload_rows(app, "reloaded.png") == [("added", len(data))]
     assert leftovers(app) == []
+
+
+def test_an_unfinished_upload_can_be_discarded_after_a_reload(page, app, tmp_path):
+    photo = tmp_path / "abandoned.png"
+    big_png(photo, 20)
+    open_library(page)
+    reload_after_the_first_chunk(page, photo)
+    row = page.get_by_test_id("upload-item").filter(has_text="abandoned.png")
+    expect(row).to_have_attribute("data-status", "paused", timeout=TIMEOUT)
+    assert upload_rows(app, "abandoned.png") == [("uploading", 8 * 1024 * 1024)]
+    row.get_by_test_id("upload-discard").click()
+    expect(row).to_have_count(0, timeout=TIMEOUT)
+    assert upload_rows(app, "abandoned.png") == []
+    assert leftovers(app) == []
+    page.reload()
+    expect(page.get_by_test_id("upload-zone")).to_be_visible(timeout=TIMEOUT)
+    page.wait_for_timeout(1000)
+    expect(page.get_by_test_id("upload-item").filter(has_text="abandoned.png")).to_have_count(0)
 
 
 def test_at_most_three_files_upload_at_once(page, app, tmp_path):

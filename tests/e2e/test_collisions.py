@@ -164,6 +164,42 @@ def test_two_tabs_uploading_one_name_at_once_ask_the_later_one(browser, app, tmp
         tab.context.close()
 
 
+def test_the_server_times_the_decision_without_a_number_from_the_page(page, app, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    (first / "harbour.jpg").write_bytes(images.jpeg(size=(240, 160), color=(10, 90, 160)))
+    (second / "harbour.jpg").write_bytes(images.jpeg(size=(240, 160), color=(160, 90, 10)))
+    bodies: list[str] = []
+    page.on("request", lambda r: bodies.append(r.post_data or "")
+            if "/api/v1/uploads" in r.url and "/chunks" not in r.url else None)
+    open_library(page, "timer@example.com")
+    upload(page, first / "harbour.jpg")
+    expect(page.get_by_test_id("upload-summary")).to_contain_text("Added (1)", timeout=TIMEOUT)
+
+    upload(page, second / "harbour.jpg")
+    dialog = page.get_by_test_id("collision-dialog")
+    expect(dialog).to_contain_text("harbour.jpg", timeout=TIMEOUT)
+    page.wait_for_timeout(2200)
+    dialog.get_by_test_id("collision-keep-both").click()
+    expect(page.get_by_test_id("upload-summary")).to_contain_text("Kept both (1)",
+                                                                  timeout=TIMEOUT)
+    # The page began no upload and sent no choice or time: only bytes and completions.
+    assert bodies and all(body in ("", "{}") for body in bodies), bodies
+    with sqlite3.connect(app.data_dir / "imgstream.db") as db:
+        (seconds,), = db.execute(
+            "SELECT e.decision_seconds FROM collisionevent e JOIN user u ON u.id = e.owner_id"
+            " WHERE u.email = 'timer@example.com' AND e.outcome = 'kept_both'")
+        (choice, on_row), = db.execute(
+            "SELECT p.collision_choice, p.decision_seconds FROM upload p"
+            " JOIN user u ON u.id = p.owner_id"
+            " WHERE u.email = 'timer@example.com' AND p.status = 'kept_both'")
+    assert 2.2 <= seconds < 30 and on_row == seconds and choice == "keep_both"
+    page.goto("/settings")
+    expect(page.get_by_test_id("settings-collision-stats")).to_contain_text(
+        f"Median time to decide: {seconds:.1f} s", timeout=TIMEOUT)
+
+
 def test_a_duplicate_of_a_photo_in_the_trash_offers_to_restore_it(page, tmp_path):
     photo = tmp_path / "lake.jpg"
     photo.write_bytes(images.jpeg(size=(320, 240), color=(30, 60, 90)))

@@ -3,7 +3,7 @@ import os
 import uuid
 
 import pytest
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
 from imgstream import config, models, runtime
@@ -86,7 +86,7 @@ def test_every_route_needs_a_signed_in_user(app_env):
 def test_begin_answers_the_upload_and_the_chunk_size(client, owner):
     body = begin(client, 123_456, filename="../Été\u202e.jpg")
     assert body == {"id": body["id"], "filename": "Été.jpg", "size": 123_456, "received": 0,
-                    "chunk_bytes": CHUNK}
+                    "status": "uploading", "on_collision": "ask", "chunk_bytes": CHUNK}
     with runtime.db_session() as session:
         assert session.get(Upload, uuid.UUID(body["id"])).owner_id == owner.id
 
@@ -132,8 +132,11 @@ def test_chunks_status_and_complete(client, owner, app_env):
     upload = begin(client, len(data), "beach.jpg")
     path = f"/api/v1/uploads/{upload['id']}"
     assert put(client, upload["id"], 0, data[:CHUNK]).json() == {"received": CHUNK}
-    assert client.get(path).json() == {"id": upload["id"], "filename": "beach.jpg",
-                                       "size": len(data), "received": CHUNK}
+    assert client.get(path).json() == {
+        "id": upload["id"], "filename": "beach.jpg", "size": len(data), "received": CHUNK,
+        "status": "uploading", "on_collision": "ask", "message": "", "photo_id": None,
+        "photo_filename": None, "in_trash": False}
+    assert client.get("/api/v1/uploads").json()["uploads"] == [client.get(path).json()]
 
     early = client.post(f"{path}/complete", json={})
     assert early.status_code == 409
@@ -144,15 +147,16 @@ def test_chunks_status_and_complete(client, owner, app_env):
     response = client.post(f"{path}/complete", json={"on_collision": "keep_both"})
     assert response.status_code == 200, response.text
     result = response.json()
-    assert set(result) == {"status", "message", "photo_id", "filename", "in_trash"}
-    assert (result["status"], result["in_trash"]) == ("added", False)
+    assert (result["status"], result["in_trash"], result["on_collision"]) == (
+        "added", False, "keep_both")
     with runtime.db_session() as session:
         photo = session.get(Photo, uuid.UUID(result["photo_id"]))
         assert photo.owner_id == owner.id and photo.filename == "beach.jpg"
         assert photo.sha256 == hashlib.sha256(data).hexdigest()
-        assert session.exec(select(Upload)).all() == []
     assert list(app_env.list("incoming")) == []
-    assert client.get(path).status_code == 404
+    # The upload's row answers its outcome; it is no longer among the unfinished ones.
+    assert client.get(path).json() == result
+    assert client.get("/api/v1/uploads").json() == {"uploads": []}
 
 
 def test_a_chunk_at_the_wrong_offset_says_where_to_continue(client):
@@ -238,10 +242,17 @@ def test_complete_defaults_to_the_owners_collision_choice(client, owner, monkeyp
     assert calls[0]["decision_seconds"] is None
 
 
-@pytest.mark.parametrize("payload", [
-    {"on_collision": "overwrite"}, {"decision_seconds": "3"}, {"decision_seconds": -1},
-    {"decision_seconds": True}, [],
-])
+def test_a_chosen_default_applies_from_when_the_upload_began(client, owner, monkeypatch):
+    upload = upload_all(client, os.urandom(100))
+    with runtime.db_session() as session:
+        session.get(User, owner.id).collision_choice = "replace"
+        session.commit()
+    calls = record_ingest(monkeypatch, ingest.IngestResult(ingest.IngestStatus.ADDED, "added"))
+    client.post(f"/api/v1/uploads/{upload['id']}/complete")
+    assert calls[0]["on_collision"] is models.CollisionChoice.ASK
+
+
+@pytest.mark.parametrize("payload", [{"on_collision": "overwrite"}, []])
 def test_complete_refuses_bad_choices(client, monkeypatch, payload):
     calls = record_ingest(monkeypatch)
     upload = upload_all(client, os.urandom(100))
@@ -261,19 +272,24 @@ def test_a_collision_keeps_the_upload_for_a_second_complete(client, monkeypatch,
     response = client.post(f"{path}/complete", json={"on_collision": "ask"})
     assert response.status_code == 200
     assert response.json() == {
-        "status": "collision", "message": "a photo named photo.jpg is already in your library",
-        "photo_id": str(existing), "filename": "photo.jpg", "in_trash": True,
+        "id": upload["id"], "filename": "photo.jpg", "size": 3 * CHUNK, "received": 3 * CHUNK,
+        "status": "needs_decision", "on_collision": "ask",
+        "message": "a photo named photo.jpg is already in your library",
+        "photo_id": str(existing), "photo_filename": "photo.jpg", "in_trash": True,
     }
-    assert client.get(path).json()["received"] == 3 * CHUNK
+    assert client.get(path).json()["status"] == "needs_decision"
 
     calls = record_ingest(monkeypatch, ingest.IngestResult(
         ingest.IngestStatus.REPLACED, "replaced", existing, "photo.jpg"))
+    # How long a person took is the server's to measure: a client's number is not taken.
     response = client.post(f"{path}/complete",
                            json={"on_collision": "replace", "decision_seconds": 4.5})
     assert response.json()["status"] == "replaced"
     assert calls[0]["on_collision"] is models.CollisionChoice.REPLACE
-    assert calls[0]["decision_seconds"] == 4.5
-    assert client.get(path).status_code == 404
+    assert calls[0]["decision_seconds"] is None
+    assert client.get(path).json()["status"] == "replaced"
+    with runtime.db_session() as session:
+        assert session.get(Upload, uuid.UUID(upload["id"])).decision_seconds is None
     assert list(app_env.list("incoming")) == []
 
 
@@ -285,6 +301,7 @@ def test_a_failing_ingest_answers_500_and_keeps_the_upload(client, monkeypatch):
     assert response.status_code == 500
     assert response.json() == {"error": "it could not be stored, please try again"}
     assert client.get(path).json()["received"] == 100
+    assert client.get(path).json()["status"] == "uploading"
 
 
 def test_storage_outages_answer_503_and_the_chunk_can_be_sent_again(client, app_env,

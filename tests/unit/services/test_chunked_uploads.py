@@ -6,10 +6,19 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import select
 
 from imgstream import models
-from imgstream.models import Photo, Upload, User, utcnow
-from imgstream.services import chunked_uploads, identity, ingest, object_keys, quota, upload_sweep
+from imgstream.models import CollisionEvent, Photo, Upload, UploadStatus, User, utcnow
+from imgstream.services import (
+    chunked_uploads,
+    identity,
+    ingest,
+    object_keys,
+    quota,
+    upload_decisions,
+    upload_sweep,
+)
 from imgstream.services.chunked_uploads import (
     ChunkRefused,
     OffsetMismatch,
@@ -62,11 +71,11 @@ def spooled(tmp_path):
     return sorted(spool.iterdir()) if spool.exists() else []
 
 
-def complete(session, storage, owner, upload_id, tmp_path, choice=models.CollisionChoice.KEEP_BOTH,
-             seconds=None):
+def complete(session, storage, owner, upload_id, tmp_path,
+             choice: models.CollisionChoice | None = models.CollisionChoice.KEEP_BOTH):
     return chunked_uploads.complete_upload(
         session=session, storage=storage, owner=owner, upload_id=upload_id,
-        on_collision=choice, decision_seconds=seconds, spool_dir=tmp_path / "spool",
+        on_collision=choice, spool_dir=tmp_path / "spool",
         max_bytes=MAX, thumbnail_size=400, preview_size=1440, max_pixels=10**8,
     )
 
@@ -373,28 +382,35 @@ def test_complete_before_every_byte_arrived_says_how_far_it_is(session, storage,
     assert (incomplete.value.received, incomplete.value.size) == (1000, 2000)
 
 
-def test_complete_ingests_the_photo_and_removes_the_upload(session, storage, owner, tmp_path):
+def test_complete_ingests_the_photo_and_the_upload_keeps_the_outcome(session, storage, owner,
+                                                                     tmp_path):
     data = images.jpeg(size=(1200, 800))
     upload = begin(session, owner, len(data), name="beach.jpg")
     send_all(session, storage, owner, upload.id, data, tmp_path, chunk_bytes=4096)
     result = complete(session, storage, owner, upload.id, tmp_path)
-    assert result.status is ingest.IngestStatus.ADDED
+    assert (result.status, result.message) == (UploadStatus.ADDED, "added")
     photo = session.get(Photo, result.photo_id)
-    assert photo.filename == "beach.jpg"
+    assert photo.filename == result.photo_filename == "beach.jpg"
     assert photo.sha256 == hashlib.sha256(data).hexdigest()
     with storage.open(object_keys.original_key(owner.id, photo.id, "jpg")) as original:
         assert original.read() == data
-    assert session.get(Upload, upload.id) is None
+    row = session.get(Upload, upload.id)
+    assert (row.status, row.photo_id) == ("added", photo.id)
     assert list(storage.list("incoming")) == []
     assert spooled(tmp_path) == []
+    # Completing again (a lost answer retried) answers the same outcome and adds nothing.
+    again = complete(session, storage, owner, upload.id, tmp_path)
+    assert (again.status, again.photo_id) == (UploadStatus.ADDED, photo.id)
+    assert len(session.exec(select(Photo)).all()) == 1
 
 
 def test_a_refused_file_removes_the_upload_too(session, storage, owner, tmp_path):
     upload = begin(session, owner, 3000, name="notes.jpg")
     send_all(session, storage, owner, upload.id, os.urandom(3000), tmp_path)
     result = complete(session, storage, owner, upload.id, tmp_path)
-    assert result.status is ingest.IngestStatus.REJECTED
-    assert session.get(Upload, upload.id) is None
+    assert result.status is UploadStatus.REJECTED
+    assert result.message.startswith("not a supported image")
+    assert session.get(Upload, upload.id).status == "rejected"
     assert list(storage.list("incoming")) == []
 
 
@@ -416,20 +432,24 @@ def test_a_collision_keeps_the_upload_until_the_person_chooses(session, storage,
         return real_ingest(**kwargs)
 
     monkeypatch.setattr(ingest, "ingest", fake_ingest)
-    asked = complete(session, storage, owner, upload.id, tmp_path,
-                     choice=models.CollisionChoice.ASK)
-    assert asked.status is ingest.IngestStatus.COLLISION
-    assert session.get(Upload, upload.id) is not None
+    asked = complete(session, storage, owner, upload.id, tmp_path, choice=None)
+    assert asked.status is UploadStatus.NEEDS_DECISION
+    row = session.get(Upload, upload.id)
+    assert row.asked_at is not None and row.photo_filename == "photo.jpg"
     assert len(chunk_keys(storage, owner, upload.id)) > 1
     assert spooled(tmp_path) == []
+    assert [e.outcome for e in session.exec(select(CollisionEvent)).all()] == ["detected"]
 
-    chosen = complete(session, storage, owner, upload.id, tmp_path,
-                      choice=models.CollisionChoice.KEEP_BOTH, seconds=2.5)
-    assert chosen.status is ingest.IngestStatus.ADDED
+    # The person decides 2.5 s after the collision was shown; nothing else says how long.
+    upload_decisions.decide(session=session, storage=storage, owner_id=owner.id,
+                            upload_id=upload.id, choice=models.CollisionChoice.KEEP_BOTH,
+                            now=models.as_utc(row.asked_at) + timedelta(seconds=2.5))
+    chosen = complete(session, storage, owner, upload.id, tmp_path, choice=None)
+    assert chosen.status is UploadStatus.ADDED
     assert [(c[0], c[1]) for c in calls] == [(models.CollisionChoice.ASK, None),
                                             (models.CollisionChoice.KEEP_BOTH, 2.5)]
     assert all(c[2] == data and c[3] == hashlib.sha256(data).hexdigest() for c in calls)
-    assert session.get(Upload, upload.id) is None
+    assert session.get(Upload, upload.id).decision_seconds == 2.5
     assert list(storage.list("incoming")) == []
 
 
@@ -447,11 +467,10 @@ def test_a_failing_ingest_keeps_the_chunks_for_a_retry(session, storage, owner, 
     monkeypatch.setattr(ingest, "ingest", failing)
     with pytest.raises(OSError):
         complete(session, storage, owner, upload.id, tmp_path)
-    assert session.get(Upload, upload.id).received_bytes == len(data)
+    row = session.get(Upload, upload.id)
+    assert (row.received_bytes, row.status) == (len(data), "uploading")
     monkeypatch.setattr(ingest, "ingest", real_ingest)
-    assert complete(session, storage, owner, upload.id, tmp_path).status is (
-        ingest.IngestStatus.ADDED
-    )
+    assert complete(session, storage, owner, upload.id, tmp_path).status is UploadStatus.ADDED
 
 
 def age_object(storage, key, hours):
