@@ -32,6 +32,9 @@ IAP_HEADER = "x-goog-iap-jwt-assertion"
 DEV_COOKIE = "imgstream_dev_user"
 SCOPE_USER = "imgstream.user_id"
 UNAUTHENTICATED_PATHS = frozenset({"/ping", "/_health", "/health"})
+SHARE_PREFIX = "/s/"
+"""Share links: open without sign-in, with no identity at all (in production the load balancer
+sends these paths to a backend without IAP)."""
 _TOKEN_HEADER = b"reflex-client-token"
 
 
@@ -137,7 +140,15 @@ def request_identity(app: Callable) -> Callable:
         if scope["type"] not in ("http", "websocket"):
             await app(scope, receive, send)
             return
-        if scope.get("path", "") in UNAUTHENTICATED_PATHS:
+        path = scope.get("path", "")
+        if path == SHARE_PREFIX.rstrip("/") or path.startswith(SHARE_PREFIX):
+            if scope["type"] == "websocket":
+                await _refuse(scope, receive, send, 403, "Share links have no socket.")
+                return
+            # Whatever identity the request claims is dropped: share access and nothing else.
+            await app(_with_identity(scope, None), receive, send)
+            return
+        if path in UNAUTHENTICATED_PATHS:
             await app(_with_identity(scope, None), receive, send)
             return
         try:

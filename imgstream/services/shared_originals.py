@@ -23,6 +23,14 @@ class NotRewritable(Exception):  # noqa: N818
     """A format whose metadata cannot be removed without re-encoding (HEIC, AVIF)."""
 
 
+REWRITABLE = frozenset({"JPEG", "PNG", "WEBP", "GIF"})
+
+
+def can_rewrite(image_format: str) -> bool:
+    """Whether without_location can handle a format (else NotRewritable)."""
+    return image_format.upper() in REWRITABLE
+
+
 def without_location(data: bytes, image_format: str) -> bytes:
     """A stored original without GPS position, serial numbers or XMP, image data untouched.
 
