@@ -30,7 +30,10 @@ h1{font-size:1.6em;margin:0 0 .2em}
 .card img{width:100%;height:100%;object-fit:cover;display:block}
 .viewer{display:flex;flex-direction:column;align-items:center;gap:1em}
 .viewer .frame{width:100%;display:flex;align-items:center;justify-content:center;gap:.5em}
-.viewer img{max-width:100%;max-height:78vh;border-radius:6px;background-size:cover}
+.viewer img{min-width:0;max-width:calc(100% - 7em);width:auto;height:auto;max-height:78vh;
+ border-radius:6px;object-fit:contain}
+@media (max-width:600px){.viewer .frame{flex-wrap:wrap}
+ .viewer img{order:-1;max-width:100%}.nav{flex:1}}
 .nav{min-width:2.6em;justify-content:center}
 .nav[aria-disabled=true]{visibility:hidden}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.25em 1em;margin:0}

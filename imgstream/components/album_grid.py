@@ -74,7 +74,7 @@ def create_album_dialog() -> rx.Component:
                                                   type="button")),
                         rx.button("Create", type="submit",
                                   custom_attrs={"data-testid": "album-create-submit"}),
-                        gap="2", justify="end", width="100%",
+                        spacing="2", justify="end", width="100%",
                     ),
                     spacing="3",
                 ),

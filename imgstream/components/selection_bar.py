@@ -25,7 +25,7 @@ def selection_bar(*actions: rx.Component) -> rx.Component:
                       type="button", on_click=SelectionState.clear_selection,
                       custom_attrs={"data-testid": "selection-clear"}),
             align="center",
-            gap="2",
+            spacing="2",
             wrap="wrap",
             width="100%",
             padding="0.6em 1em",

@@ -36,7 +36,6 @@ class ShareRow:
     created_label: str
     expires_label: str
     views_label: str
-    last_viewed_label: str
     status: str
     protected: bool
 
@@ -49,18 +48,22 @@ def _row(summary: shares.ShareSummary, secret: bytes) -> ShareRow:
     share = summary.share
     count = "1 photo" if summary.photo_count == 1 else f"{summary.photo_count} photos"
     what = f"Album {summary.album_name} ({count})" if summary.album_name else f"{count} selected"
-    expires = _when(share.expires_at, empty="never")
-    if summary.status is shares.ShareStatus.EXPIRED:
-        expires = "expired " + expires
+    if share.expires_at is None:
+        expires = "never expires"
+    elif summary.status is shares.ShareStatus.EXPIRED:
+        expires = "expired " + _when(share.expires_at, empty="")
+    else:
+        expires = "expires " + _when(share.expires_at, empty="")
     views = share.view_count
+    seen = (" · last viewed " + _when(share.last_viewed_at, empty="")
+            if share.last_viewed_at else " · never viewed")
     return ShareRow(
         id=str(share.id), title=share.title, what=what,
         path="" if summary.status is shares.ShareStatus.REVOKED
         else f"/s/{shares.reveal_token(secret=secret, share=share)}",
         created_label=_when(share.created_at, empty=""),
         expires_label=expires,
-        views_label="1 view" if views == 1 else f"{views} views",
-        last_viewed_label=_when(share.last_viewed_at, empty="never viewed"),
+        views_label=("1 view" if views == 1 else f"{views} views") + seen,
         status=summary.status.value, protected=bool(share.password_hash),
     )
 

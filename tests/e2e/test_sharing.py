@@ -48,11 +48,16 @@ def pick(page, name: str) -> None:
     page.locator(f"[data-testid=photo-select][data-photo-id='{photo_id}']").click()
 
 
-def create_link(page, *, password: str = "") -> str:
+def create_link(page, *, password: str = "", shots: Path | None = None) -> str:
     dialog = page.get_by_test_id("share-dialog")
     expect(dialog).to_be_visible()
     if password:
         page.get_by_test_id("share-password-field").fill(password)
+    if shots is not None:
+        for width in (1440, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=str(shots / f"share-dialog-{width}.png"))
+        page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_test_id("share-submit").click()
     url = page.get_by_test_id("share-link-url")
     expect(url).to_have_value(re.compile(r"/s/[A-Za-z0-9_-]{32,}$"), timeout=30_000)
@@ -133,7 +138,7 @@ def test_album_share_seen_by_a_visitor_without_an_account(page, browser, app, tm
     page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_test_id("selection-clear").click()
     page.get_by_test_id("share-create").first.click()
-    locked_link = create_link(page, password="sesame")
+    locked_link = create_link(page, password="sesame", shots=shots)
 
     # The visitor: a fresh browser context without any cookie.
     context = visitor(browser, app)
@@ -206,7 +211,10 @@ def test_album_share_seen_by_a_visitor_without_an_account(page, browser, app, tm
     expect(open_row).to_have_count(1)
     expect(open_row).to_contain_text("Album Riviera (2 photos)")
     expect(open_row.get_by_test_id("share-row-views")).to_contain_text("3 views · last viewed")
-    page.screenshot(path=str(shots / "settings-sharing-1440.png"), full_page=True)
+    for width in (1440, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(shots / f"settings-sharing-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
     open_row.get_by_test_id("share-revoke").click()
     expect(page.get_by_test_id("share-row-status").filter(has_text="revoked")).to_have_count(
         1, timeout=30_000)
