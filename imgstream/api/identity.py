@@ -146,7 +146,10 @@ def request_identity(app: Callable) -> Callable:
                 await _refuse(scope, receive, send, 403, "Share links have no socket.")
                 return
             # Whatever identity the request claims is dropped: share access and nothing else.
-            await app(_with_identity(scope, None), receive, send)
+            anonymous = _with_identity(scope, None)
+            anonymous["headers"] = [(k, v) for k, v in anonymous["headers"]
+                                    if k.lower() != IAP_HEADER.encode()]
+            await app(anonymous, receive, send)
             return
         if path in UNAUTHENTICATED_PATHS:
             await app(_with_identity(scope, None), receive, send)

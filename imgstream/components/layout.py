@@ -65,9 +65,9 @@ def header() -> rx.Component:
                 custom_attrs={"data-testid": "albums-link"}),
         account_menu(),
         align="center",
-        spacing="4",
+        spacing="3",
         width="100%",
-        padding_x="1.5em",
+        padding_x=["1em", "1.5em"],
         padding_y="0.75em",
         border_bottom="1px solid var(--gray-a5)",
     )

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 from sqlmodel import Session
-from starlette.routing import WebSocketRoute
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
@@ -236,6 +237,11 @@ def test_share_paths_carry_no_identity_and_no_socket(monkeypatch, tmp_path, cert
     monkeypatch.setattr(api_identity, "iap_verifier", lambda: verifier)
     app = echo_app()
 
+    async def headers(request):
+        return JSONResponse(sorted(k for k, _ in request.headers.items()))
+
+    app.router.routes.insert(0, Route("/s/headers", headers))
+
     async def any_socket(ws):
         await ws.accept()
         await ws.close()
@@ -246,6 +252,8 @@ def test_share_paths_carry_no_identity_and_no_socket(monkeypatch, tmp_path, cert
     seen = echo.get("/s/sometoken", headers=forged).json()
     assert seen == {"user": "None", "user_header": None, "token_header": None}
     assert echo.get("/s", headers={"x-imgstream-user": str(uuid.uuid4())}).json()["user"] == "None"
+    names = echo.get("/s/headers", headers=forged).json()
+    assert "x-imgstream-user" not in names and "x-goog-iap-jwt-assertion" not in names
     with pytest.raises(WebSocketDisconnect):
         with echo.websocket_connect("/s/sometoken", headers=forged):
             pass
