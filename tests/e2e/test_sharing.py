@@ -223,3 +223,63 @@ def test_album_share_seen_by_a_visitor_without_an_account(page, browser, app, tm
     expect(guest.get_by_test_id("share-not-found")).to_be_visible()
     context.close()
     locked.context.close()
+    log = (app.data_dir / "app.log").read_text()
+    for link in (open_link, locked_link):
+        assert link.rsplit("/", 1)[1] not in log, "share tokens never reach the logs"
+
+
+def test_album_made_renamed_filled_emptied_and_deleted(page, tmp_path):
+    open_library(page, "alba@example.com")
+    upload(page, tmp_path, "fern.jpg", images.jpeg(size=(640, 480), color=(40, 160, 60),
+                                                   date_original="2023:04:05 10:00:00"))
+    upload(page, tmp_path, "moss.jpg", images.jpeg(size=(640, 480), color=(60, 120, 40),
+                                                   date_original="2023:04:06 10:00:00"))
+
+    page.get_by_test_id("albums-link").click()
+    expect(page.get_by_test_id("albums-empty")).to_be_visible(timeout=30_000)
+    page.get_by_test_id("album-create").click()
+    page.get_by_test_id("album-name").fill("Forest")
+    page.get_by_test_id("album-create-submit").click()
+    expect(page.get_by_test_id("album-title")).to_have_text("Forest", timeout=30_000)
+    expect(page.get_by_test_id("album-empty")).to_be_visible()
+
+    page.get_by_test_id("album-rename").click()
+    page.get_by_test_id("album-edit-name").fill("Green forest")
+    page.get_by_test_id("album-edit-description").fill("Walks in April")
+    page.get_by_test_id("album-edit-save").click()
+    expect(page.get_by_test_id("album-title")).to_have_text("Green forest", timeout=30_000)
+    expect(page.get_by_test_id("album-description")).to_have_text("Walks in April")
+
+    # From a photo's own page.
+    page.goto("/")
+    card(page, "fern.jpg").click()
+    expect(page.get_by_test_id("photo-detail")).to_contain_text("fern.jpg", timeout=30_000)
+    page.get_by_test_id("album-add").click()
+    page.locator("[data-testid=album-picker-choice][data-album-name='Green forest']").click()
+    expect(page.get_by_text("Added 1 photo to Green forest.")).to_be_visible(timeout=30_000)
+    # And from a selection, where the photo already in the album is said so.
+    page.goto("/")
+    expect(card(page, "moss.jpg")).to_have_count(1, timeout=60_000)
+    pick(page, "moss.jpg")
+    pick(page, "fern.jpg")
+    page.get_by_test_id("album-add").click()
+    page.locator("[data-testid=album-picker-choice][data-album-name='Green forest']").click()
+    expect(page.get_by_text("Added 1 photo to Green forest (1 already there).")).to_be_visible(
+        timeout=30_000)
+
+    page.get_by_test_id("albums-link").click()
+    album = page.locator("[data-testid=album-card][data-album-name='Green forest']")
+    expect(album).to_contain_text("2 photos · Apr 2023", timeout=30_000)
+    album.click()
+    expect(page.get_by_test_id("photo-card")).to_have_count(2, timeout=30_000)
+    pick(page, "moss.jpg")
+    page.get_by_test_id("album-remove").click()
+    expect(page.get_by_test_id("photo-card")).to_have_count(1, timeout=30_000)
+    expect(page.get_by_test_id("album-facts")).to_contain_text("1 photo")
+
+    page.get_by_test_id("album-delete").click()
+    page.get_by_test_id("album-delete-confirm").click()
+    expect(page.get_by_test_id("albums-empty")).to_be_visible(timeout=30_000)
+    page.goto("/")
+    expect(card(page, "fern.jpg")).to_have_count(1, timeout=60_000)
+    expect(card(page, "moss.jpg")).to_have_count(1)
