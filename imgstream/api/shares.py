@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 120
 MAX_ZIP_BYTES = 20 * 1000**3
+MAX_ZIP_PHOTOS = shares.MAX_SELECTION
 THROTTLE = shares.PasswordThrottle()
 
 
@@ -99,10 +100,17 @@ def _gone() -> HTMLResponse:
                     "Ask them for a new link.", "share-expired")
 
 
-def _load(token: str, *, with_photos: bool = True) -> _Shared:
+def _load(token: str, *, with_photos: bool = True,
+          photo_id: uuid.UUID | None = None) -> _Shared:
     with db_session() as session:
         share = shares.open_share(session=session, token=token)
-        photos = shares.shared_photos(session=session, share=share) if with_photos else []
+        if photo_id is not None:
+            one = shares.shared_photo(session=session, share=share, photo_id=photo_id)
+            photos = [one] if one is not None else []
+        elif with_photos:
+            photos = shares.shared_photos(session=session, share=share)
+        else:
+            photos = []
         rows = renditions.renditions_of(session=session, photo_ids=[p.id for p in photos])
     thumbs = {p.id: renditions.thumbnail_of(p, rows.get((p.id, RenditionKind.THUMB)))
               for p in photos}
@@ -111,13 +119,22 @@ def _load(token: str, *, with_photos: bool = True) -> _Shared:
     return _Shared(share, token, photos, thumbs, previews)
 
 
-async def _open(request: Request, *, with_photos: bool = True) -> _Shared | Response:
-    """The link of the request, or the page that says why there is none."""
+async def _open(
+    request: Request, *, with_photos: bool = True, photo_id: uuid.UUID | None = None
+) -> _Shared | Response:
+    """The link of the request, or the page that says why there is none.
+
+    Args:
+        request: The visitor's request.
+        with_photos: Load every photo of the link (pages and the ZIP).
+        photo_id: Load only this photo, if the link shows it (media and downloads).
+    """
     token = request.path_params["token"]
     if len(token) > 128:
         return _not_found()
     try:
-        return await asyncio.to_thread(_load, token, with_photos=with_photos)
+        return await asyncio.to_thread(_load, token, with_photos=with_photos,
+                                       photo_id=photo_id)
     except shares.ShareNotFound:
         return _not_found()
     except shares.ShareExpired:
@@ -235,6 +252,11 @@ async def share_unlock(request: Request) -> Response:
     return response
 
 
+def _requested_photo(request: Request) -> uuid.UUID:
+    # An id that is not one still opens the link (so a bad id answers like a missing photo).
+    return parse_photo_id(request.path_params["photo_id"]) or uuid.UUID(int=0)
+
+
 def _photo_of(shared: _Shared, raw_id: str) -> tuple[int, Photo] | None:
     photo_id = parse_photo_id(raw_id)
     for index, photo in enumerate(shared.photos):
@@ -346,7 +368,7 @@ async def _file_response(shared: _Shared, photo: Photo, *, attachment: bool) -> 
 
 async def share_download(request: Request) -> Response:
     """GET /s/{token}/p/{photo_id}/download: the original, when the link allows downloads."""
-    shared = await _open(request)
+    shared = await _open(request, photo_id=_requested_photo(request))
     if not isinstance(shared, _Shared):
         return shared
     found = _photo_of(shared, request.path_params["photo_id"])
@@ -357,7 +379,7 @@ async def share_download(request: Request) -> Response:
 
 async def share_image(request: Request) -> Response:
     """GET /s/{token}/p/{photo_id}/image: a small original shown as its own preview."""
-    shared = await _open(request)
+    shared = await _open(request, photo_id=_requested_photo(request))
     if not isinstance(shared, _Shared):
         return shared
     found = _photo_of(shared, request.path_params["photo_id"])
@@ -369,10 +391,12 @@ async def share_image(request: Request) -> Response:
 
 async def share_media(request: Request) -> Response:
     """GET /s/{token}/media/{key}: a thumbnail or preview of this link under a signed URL."""
-    shared = await _open(request)
+    key = request.path_params["key"]
+    named = _KEY_PHOTO.match(key)
+    shared = await _open(request, photo_id=parse_photo_id(named.group(1)) if named else None,
+                         with_photos=False)
     if not isinstance(shared, _Shared):
         return shared
-    key = request.path_params["key"]
     # Thumbnails and previews of this link's photos; an original standing in for its preview
     # only when the link shows locations (else it goes through share_image, rewritten).
     allowed = set(shared.thumbs.values()) | {
@@ -401,6 +425,7 @@ async def share_media(request: Request) -> Response:
         **_headers(), "Cache-Control": f"private, max-age={max(0, expires - int(time.time()))}"})
 
 
+_KEY_PHOTO = re.compile(r"^[a-z]+/[0-9a-f-]{36}/([0-9a-f-]{36})")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
 
 
@@ -455,7 +480,8 @@ async def share_zip(request: Request) -> Response:
         return _not_found()
     if not shared.photos:
         return _not_found()
-    if sum(photo.size_bytes for photo in shared.photos) > MAX_ZIP_BYTES:
+    too_many = len(shared.photos) > MAX_ZIP_PHOTOS
+    if too_many or sum(photo.size_bytes for photo in shared.photos) > MAX_ZIP_BYTES:
         return _message(413, "Too big for one download",
                         "Download the photos one by one, or ask for smaller links.",
                         "share-too-big")

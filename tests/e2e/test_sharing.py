@@ -235,6 +235,15 @@ def test_album_made_renamed_filled_emptied_and_deleted(page, tmp_path):
     upload(page, tmp_path, "moss.jpg", images.jpeg(size=(640, 480), color=(60, 120, 40),
                                                    date_original="2023:04:06 10:00:00"))
 
+    # A selection shared on its own shows that photo only.
+    pick(page, "moss.jpg")
+    page.get_by_test_id("share-create").click()
+    expect(page.get_by_test_id("share-dialog")).to_contain_text("Share 1 photo")
+    selection_link = create_link(page)
+    shared = page.request.get(selection_link)
+    assert shared.status == 200
+    assert "moss.jpg" in shared.text() and "fern.jpg" not in shared.text()
+
     page.get_by_test_id("albums-link").click()
     expect(page.get_by_test_id("albums-empty")).to_be_visible(timeout=30_000)
     page.get_by_test_id("album-create").click()

@@ -272,3 +272,13 @@ def test_archive_names_are_safe_and_unique():
     assert names == ["a.jpg", "A (1).JPG", "_.._etc_passwd", "_abs.jpg", "bell_.jpg", "photo",
                      "a (2).jpg"]
     assert all("/" not in n and "\\" not in n for n in names)
+
+
+def test_zip_is_capped_in_photos_and_bytes(site, library, monkeypatch):
+    link = make_share(library["ada"], album_id=library["album"].id)
+    monkeypatch.setattr(share_api, "MAX_ZIP_PHOTOS", 1)
+    refused = site.get(f"/s/{link.token}/download.zip")
+    assert refused.status_code == 413 and "one by one" in refused.text
+    monkeypatch.setattr(share_api, "MAX_ZIP_PHOTOS", 10)
+    monkeypatch.setattr(share_api, "MAX_ZIP_BYTES", 100)
+    assert site.get(f"/s/{link.token}/download.zip").status_code == 413
