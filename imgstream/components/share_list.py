@@ -38,7 +38,7 @@ def _row(row: ShareRow) -> rx.Component:
             rx.cond(
                 row.status != "revoked",
                 rx.hstack(
-                    copy_link_button(row.path, "share-row-copy"),
+                    rx.cond(row.path != "", copy_link_button(row.path, "share-row-copy")),
                     rx.button(rx.icon("ban", size=14), "Revoke", size="1", variant="soft",
                               color_scheme="red", type="button",
                               on_click=SharingState.revoke(row.id),

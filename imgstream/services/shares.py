@@ -21,6 +21,7 @@ from datetime import time as clock_time
 from enum import StrEnum
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session, select
 
@@ -85,10 +86,18 @@ def seal_token(*, secret: bytes, token: str) -> str:
     return base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
-def reveal_token(*, secret: bytes, share: ShareLink) -> str:
-    """The token of one of the owner's links, to copy the link again."""
+def reveal_token(*, secret: bytes, share: ShareLink) -> str | None:
+    """The token of one of the owner's links, to copy the link again.
+
+    Returns:
+        The token, or None when it was sealed under another app secret (the link still works;
+        only copying it again is no longer possible).
+    """
     raw = base64.urlsafe_b64decode(share.token_sealed.encode())
-    return AESGCM(_seal_key(secret)).decrypt(raw[:12], raw[12:], b"share").decode()
+    try:
+        return AESGCM(_seal_key(secret)).decrypt(raw[:12], raw[12:], b"share").decode()
+    except InvalidTag:
+        return None
 
 
 def hash_password(password: str) -> str:

@@ -50,17 +50,18 @@ def _row(summary: shares.ShareSummary, secret: bytes) -> ShareRow:
     what = f"Album {summary.album_name} ({count})" if summary.album_name else f"{count} selected"
     if share.expires_at is None:
         expires = "never expires"
-    elif summary.status is shares.ShareStatus.EXPIRED:
+    elif as_utc(share.expires_at) <= utcnow():
         expires = "expired " + _when(share.expires_at, empty="")
     else:
         expires = "expires " + _when(share.expires_at, empty="")
+    token = None if summary.status is shares.ShareStatus.REVOKED else shares.reveal_token(
+        secret=secret, share=share)
     views = share.view_count
     seen = (" · last viewed " + _when(share.last_viewed_at, empty="")
             if share.last_viewed_at else " · never viewed")
     return ShareRow(
         id=str(share.id), title=share.title, what=what,
-        path="" if summary.status is shares.ShareStatus.REVOKED
-        else f"/s/{shares.reveal_token(secret=secret, share=share)}",
+        path=f"/s/{token}" if token else "",
         created_label=_when(share.created_at, empty=""),
         expires_label=expires,
         views_label=("1 view" if views == 1 else f"{views} views") + seen,

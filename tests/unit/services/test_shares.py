@@ -26,6 +26,7 @@ def test_token_is_random_and_only_its_hash_is_stored(session, owner, engine):
     dump = "\n".join(engine.raw_connection().driver_connection.iterdump())
     assert new.token not in dump, "the token never appears in the database"
     assert shares.reveal_token(secret=SECRET, share=new.share) == new.token
+    assert shares.reveal_token(secret=b"rotated", share=new.share) is None
     other = share_selection(session, owner, [photo])
     assert other.token != new.token
     assert shares.open_share(session=session, token=new.token).id == new.share.id
