@@ -10,7 +10,7 @@ from imgstream.api.headers import security_headers
 from imgstream.api.identity import request_identity
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
 from imgstream.config import SignIn, get_settings
-from imgstream.pages import library, photo, settings, trash  # noqa: F401 - registers the pages
+from imgstream.pages import albums, library, photo, settings, trash  # noqa: F401 - registers the pages
 from imgstream.pages.admin import admin_page
 from imgstream.pages.sign_in import sign_in_page
 from imgstream.services import imaging, upload_sweep

@@ -231,3 +231,95 @@ class CollisionEvent(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_type=sa.DateTime(timezone=True), nullable=False
     )
+
+
+class Album(SQLModel, table=True):
+    """A named set of someone's photos; a photo may be in many albums."""
+
+    __table_args__ = (sa.Index("ix_album_owner_created", "owner_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: uuid.UUID = Field(foreign_key="user.id", nullable=False)
+    name: str = Field(max_length=200, nullable=False)
+    description: str = Field(default="", sa_type=sa.Text)
+    cover_photo_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Uuid(), sa.ForeignKey("photo.id", ondelete="SET NULL")),
+    )
+    """The photo chosen as cover; none means the newest photo of the album."""
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True), nullable=False
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True), nullable=False
+    )
+
+
+class AlbumPhoto(SQLModel, table=True):
+    """A photo's place in an album."""
+
+    __table_args__ = (sa.Index("ix_album_photo_photo", "photo_id"),)
+
+    album_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("album.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    photo_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("photo.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    added_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True), nullable=False
+    )
+
+
+class ShareLink(SQLModel, table=True):
+    """A link that shows an album or a selection of photos to people without an account.
+
+    Only a hash of the link's token is kept for lookups; the token itself is kept sealed with
+    the app secret so its owner can copy the link again.
+    """
+
+    __table_args__ = (sa.Index("ix_share_link_owner_created", "owner_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: uuid.UUID = Field(foreign_key="user.id", nullable=False)
+    token_hash: str = Field(
+        sa_column=sa.Column(sa.String(64), unique=True, nullable=False)
+    )
+    """SHA-256 of the token, hex."""
+    token_sealed: str = Field(sa_type=sa.Text, nullable=False)
+    """The token encrypted with a key derived from the app secret."""
+    album_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Uuid(), sa.ForeignKey("album.id", ondelete="CASCADE")),
+    )
+    """The shared album; none when the link shares a selection of photos."""
+    title: str = Field(default="", max_length=200)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True), nullable=False
+    )
+    expires_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    password_hash: str | None = Field(default=None, max_length=255)
+    allow_download: bool = Field(default=True, nullable=False)
+    show_location: bool = Field(default=False, nullable=False)
+    view_count: int = Field(default=0, nullable=False)
+    last_viewed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class SharedPhoto(SQLModel, table=True):
+    """A photo of a link that shares a selection."""
+
+    share_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("sharelink.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    photo_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("photo.id", ondelete="CASCADE"), primary_key=True
+        )
+    )

@@ -37,6 +37,9 @@ from imgstream.services.identity import (
 
 SCOPE_USER = "imgstream.user_id"
 UNAUTHENTICATED_PATHS = frozenset({"/ping", "/_health", "/health"})
+SHARE_PREFIX = "/s/"
+"""Share links: open without sign-in, with no identity at all (in production the load balancer
+sends these paths to a backend without IAP)."""
 _TOKEN_HEADER = b"reflex-client-token"
 KNOWN_EMAILS_MAX_AGE_SECONDS = 365 * 24 * 3600
 
@@ -144,7 +147,18 @@ def request_identity(app: Callable) -> Callable:
         if scope["type"] not in ("http", "websocket"):
             await app(scope, receive, send)
             return
-        if scope.get("path", "") in UNAUTHENTICATED_PATHS:
+        path = scope.get("path", "")
+        if path == SHARE_PREFIX.rstrip("/") or path.startswith(SHARE_PREFIX):
+            if scope["type"] == "websocket":
+                await _refuse(scope, receive, send, 403, "Share links have no socket.")
+                return
+            # Whatever identity the request claims is dropped: share access and nothing else.
+            anonymous = _with_identity(scope, None)
+            anonymous["headers"] = [(k, v) for k, v in anonymous["headers"]
+                                    if k.lower() != IAP_HEADER.encode()]
+            await app(anonymous, receive, send)
+            return
+        if path in UNAUTHENTICATED_PATHS:
             await app(_with_identity(scope, None), receive, send)
             return
         try:

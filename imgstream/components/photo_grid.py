@@ -1,4 +1,4 @@
-"""The timeline grid of thumbnails."""
+"""Grids of photo thumbnails: the timeline's and any other list of photo cards."""
 
 from __future__ import annotations
 
@@ -6,19 +6,78 @@ import reflex as rx
 
 from imgstream.components.empty_state import empty_state
 from imgstream.components.media import square_thumbnail
+from imgstream.state.albums import SelectionState
 from imgstream.state.gallery import GalleryState, PhotoCard
 
 
-def _card(card: PhotoCard) -> rx.Component:
-    return rx.link(
+def photo_card(card: PhotoCard, *, selectable: bool = True) -> rx.Component:
+    """A photo's thumbnail and date, linking to its detail view, with a selection checkbox."""
+    link = rx.link(
         square_thumbnail(card.thumbnail_url, card.filename, card.placeholder,
                          custom_attrs={"data-testid": "photo-thumb-frame"}),
         rx.text(card.taken_label, size="1", color_scheme="gray", padding_top="0.25em"),
         href="/photo/" + card.id,
-        key=card.id,
         title=card.filename,
         underline="none",
         custom_attrs={"data-testid": "photo-card", "data-photo-id": card.id},
+    )
+    if not selectable:
+        return rx.box(link, key=card.id)
+    selected = SelectionState.selected.contains(card.id)
+    return rx.box(
+        link,
+        rx.box(
+            rx.checkbox(
+                checked=selected,
+                on_change=SelectionState.toggle(card.id),
+                size="3",
+                aria_label="Select " + card.filename,
+                custom_attrs={"data-testid": "photo-select", "data-photo-id": card.id},
+            ),
+            position="absolute",
+            top="8px",
+            left="8px",
+            padding="2px",
+            line_height="0",
+            border_radius="6px",
+            background_color=rx.color("gray", 1, alpha=True),
+        ),
+        position="relative",
+        outline=rx.cond(selected, "3px solid var(--accent-9)", "none"),
+        border_radius="10px",
+        key=card.id,
+    )
+
+
+def photo_cards(
+    cards: rx.Var[list[PhotoCard]], *, has_more: rx.Var[bool], on_more: rx.EventHandler,
+    empty: rx.Component, loaded: rx.Var[bool] | bool = True, selectable: bool = True,
+) -> rx.Component:
+    """Cards in a responsive grid with a "Load more" button, or what to show when empty."""
+    return rx.cond(
+        loaded,
+        rx.cond(
+            cards.length() > 0,
+            rx.vstack(
+                rx.grid(
+                    rx.foreach(cards, lambda card: photo_card(card, selectable=selectable)),
+                    columns="repeat(auto-fill, minmax(min(170px, 30vw), 1fr))",
+                    gap="12px",
+                    width="100%",
+                    custom_attrs={"data-testid": "photo-grid"},
+                ),
+                rx.cond(
+                    has_more,
+                    rx.button("Load more", on_click=on_more, variant="soft", type="button",
+                              custom_attrs={"data-testid": "load-more"}),
+                ),
+                align="center",
+                width="100%",
+                spacing="4",
+            ),
+            empty,
+        ),
+        rx.center(rx.spinner(size="3"), padding_y="4em"),
     )
 
 
@@ -32,34 +91,7 @@ def _empty_library() -> rx.Component:
 
 
 def photo_grid() -> rx.Component:
-    """Cards of the loaded pages, with a button for the next one."""
-    return rx.cond(
-        GalleryState.loaded,
-        rx.cond(
-            GalleryState.cards.length() > 0,
-            rx.vstack(
-                rx.grid(
-                    rx.foreach(GalleryState.cards, _card),
-                    columns="repeat(auto-fill, minmax(170px, 1fr))",
-                    gap="12px",
-                    width="100%",
-                    custom_attrs={"data-testid": "photo-grid"},
-                ),
-                rx.cond(
-                    GalleryState.has_more,
-                    rx.button(
-                        "Load more",
-                        on_click=GalleryState.load_more,
-                        variant="soft",
-                        type="button",
-                        custom_attrs={"data-testid": "load-more"},
-                    ),
-                ),
-                align="center",
-                width="100%",
-                spacing="4",
-            ),
-            _empty_library(),
-        ),
-        rx.center(rx.spinner(size="3"), padding_y="4em"),
-    )
+    """The timeline's cards of the loaded pages, with a button for the next one."""
+    return photo_cards(GalleryState.cards, has_more=GalleryState.has_more,
+                       on_more=GalleryState.load_more, empty=_empty_library(),
+                       loaded=GalleryState.loaded)

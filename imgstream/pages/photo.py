@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
+from imgstream.components.album_picker import album_picker
 from imgstream.components.layout import page_frame
 from imgstream.components.media import backend_src
+from imgstream.state.albums import SelectionState
 from imgstream.state.photo import PhotoState
 from imgstream.state.session import SessionState
 
@@ -106,7 +108,11 @@ def _detail() -> rx.Component:
                           type="button", title="The original can't be downloaded right now.",
                           custom_attrs={"data-testid": "download-unavailable"}),
             ),
+            rx.button(rx.icon("folder-plus", size=16), "Add to album", variant="soft",
+                      type="button", on_click=SelectionState.open_picker_for(detail.id),
+                      custom_attrs={"data-testid": "album-add"}),
             _move_to_trash_button(),
+            album_picker(),
             flex="1",
             min_width="16em",
             spacing="4",

@@ -5,9 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from imgstream.components.layout import page_frame
+from imgstream.components.share_list import share_list
 from imgstream.services.identity import THEMES
 from imgstream.state.account import AccountState
 from imgstream.state.session import SessionState
+from imgstream.state.sharing import SharingState
 
 COLLISION_CHOICES = {
     "ask": "Ask me each time",
@@ -22,7 +24,8 @@ def _row(label: str, *value: rx.Component) -> rx.Component:
 
 
 @rx.page(route="/settings", title="Settings · ImgStream",
-         on_load=[SessionState.require_sign_in, AccountState.load_usage])
+         on_load=[SessionState.require_sign_in, AccountState.load_usage,
+                  SharingState.load_links])
 def settings() -> rx.Component:
     """The settings page."""
     return page_frame(
@@ -103,6 +106,12 @@ def settings() -> rx.Component:
                 orientation="vertical",
                 size="3",
             ),
+            rx.heading("Sharing", size="5", id="sharing", padding_top="0.5em"),
+            rx.text("Links to your albums and photos that people open without an account. "
+                    "Revoking a link stops it at once.", size="2", color_scheme="gray"),
+            share_list(),
             spacing="5",
+            width="100%",
+            max_width="52em",
         )
     )

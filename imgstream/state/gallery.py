@@ -96,3 +96,8 @@ class GalleryState(rx.State):
         self.cards = [*self.cards, *cards]
         self._next_cursor = cursor
         self.has_more = bool(cursor)
+
+
+def card_of(photo: Photo, thumb: Rendition | None) -> PhotoCard:
+    """The grid card of a photo (album pages show the same cards as the timeline)."""
+    return _card(photo, thumb)

@@ -304,3 +304,44 @@ def _parse_offset(value: object) -> int | None:
         return None
     sign = -1 if value[0] == "-" else 1
     return sign * (hours * 60 + minutes)
+    return sign * (hours * 60 + minutes)
+
+
+# Tags that say where a photo was taken or which device took it: the GPS IFD, the body and
+# lens serial numbers (Exif IFD, and IFD0 as DNG writes it), and the maker note, an opaque
+# vendor block that often repeats both.
+_GPS_IFD_TAG = 0x8825
+_EXIF_IFD_TAG = 0x8769
+_PRIVATE_EXIF_TAGS = (0xA431, 0xA435, 0x927C)
+_PRIVATE_IFD0_TAGS = (0xC62F, _GPS_IFD_TAG)
+_ORIENTATION_TAG = 0x0112
+
+
+def exif_without_location(payload: bytes) -> bytes:
+    """An EXIF block (TIFF bytes, with or without the Exif header) without GPS or serials.
+
+    Everything else is kept (dates, camera, exposure, orientation). When the block cannot be
+    parsed and written again, only its orientation survives, so the photo still shows upright.
+
+    Args:
+        payload: The EXIF block as stored in a JPEG APP1 segment.
+
+    Returns:
+        The cleaned EXIF block as TIFF bytes (without the Exif header).
+    """
+    exif = Image.Exif()
+    try:
+        exif.load(payload)
+        sub = exif.get_ifd(_EXIF_IFD_TAG)
+        for tag in _PRIVATE_EXIF_TAGS:
+            sub.pop(tag, None)
+        for tag in _PRIVATE_IFD0_TAGS:
+            exif.pop(tag, None)
+        exif._ifds.pop(_GPS_IFD_TAG, None)  # noqa: SLF001 - keeps tobytes from writing it back
+        return exif.tobytes()[6:]
+    except Exception:  # noqa: BLE001 - any malformed block is replaced by a minimal one
+        minimal = Image.Exif()
+        orientation = exif.get(_ORIENTATION_TAG) if len(exif) else None
+        if isinstance(orientation, int) and 1 <= orientation <= 8:
+            minimal[_ORIENTATION_TAG] = orientation
+        return minimal.tobytes()[6:]
