@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from imgstream.api import http_api
+from imgstream.api import http_api, logs, metrics
 from imgstream.api.identity import request_identity
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
 from imgstream.config import SignIn, get_settings
@@ -19,9 +19,13 @@ PAGE_CSS = """
 [data-drop-zone][data-dragging] { background: var(--accent-a3); }
 """
 
-# Identity wraps everything, socket and API routes included, so it comes last.
+logs.configure(get_settings())
+metrics.watch_database()
+
+# Identity wraps everything, socket and API routes included; only the request log, which also
+# records what identity refuses, is outside it.
 app = rx.App(
-    api_transformer=[http_api(), request_identity],
+    api_transformer=[http_api(), logs.remember_user, request_identity, logs.observe_requests],
     head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.el.style(PAGE_CSS)],
 )
 

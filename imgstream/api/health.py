@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from imgstream import __version__
+from imgstream.api import metrics
 from imgstream.runtime import engine, storage
 
 CHECK_TIMEOUT_SECONDS = 5.0
@@ -41,6 +42,8 @@ async def health(request: Request) -> JSONResponse:
     started = time.perf_counter()
     database, store = await asyncio.gather(_run(_database), _run(_storage))
     checks = {"database": database, "storage": store}
+    if store != "ok":
+        metrics.STORAGE_ERRORS.inc()
     healthy = all(result == "ok" for result in checks.values())
     return JSONResponse(
         {

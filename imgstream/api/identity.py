@@ -31,7 +31,8 @@ USER_HEADER = "x-imgstream-user"
 IAP_HEADER = "x-goog-iap-jwt-assertion"
 DEV_COOKIE = "imgstream_dev_user"
 SCOPE_USER = "imgstream.user_id"
-UNAUTHENTICATED_PATHS = frozenset({"/ping", "/_health", "/health"})
+# /metrics checks its own bearer token: scrapers reach the container without IAP.
+UNAUTHENTICATED_PATHS = frozenset({"/ping", "/_health", "/health", "/metrics"})
 _TOKEN_HEADER = b"reflex-client-token"
 
 

@@ -19,6 +19,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from imgstream.api import metrics
 from imgstream.api.identity import SCOPE_USER
 from imgstream.config import get_settings
 from imgstream.runtime import db_session, storage
@@ -113,6 +114,7 @@ def _endpoint(handler):  # noqa: ANN001, ANN202
         except UploadNotFound:
             return _error(404, "no such upload")
         except StorageUnavailable:
+            metrics.STORAGE_ERRORS.inc()
             log.warning("storage unavailable during %s", request.url.path, exc_info=True)
             return _error(503, "storage is unavailable right now; try again in a minute")
 
@@ -247,7 +249,7 @@ async def complete(request: Request) -> Response:
             )
 
     try:
-        result = await ingest_slots.run_ingest(finish)
+        result = await ingest_slots.run_ingest(metrics.measured(finish))
     except UploadIncomplete as incomplete:
         return _error(409, f"not every byte has arrived: {incomplete}",
                       received=incomplete.received)
