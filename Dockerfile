@@ -60,7 +60,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     REFLEX_TELEMETRY_ENABLED=false \
     REFLEX_STATES_WORKDIR=/tmp/reflex-states \
     REFLEX_UPLOADED_FILES_DIR=/tmp/reflex-uploads \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/imgstream-metrics \
     GRANIAN_WORKERS=1 \
     GRANIAN_WORKERS_KILL_TIMEOUT=8
 # What `reflex run --env prod` tells its server workers: serve the already built frontend
@@ -75,7 +74,7 @@ VOLUME ["/data"]
 HEALTHCHECK --interval=30s --timeout=6s --start-period=30s --retries=3 \
     CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/health', timeout=5)"]
 ENTRYPOINT ["tini", "--"]
-# Workers share metrics through files that must start empty. `exec` hands the shell's PID to
-# granian, which drains in-flight requests on SIGTERM and stops its workers within
-# GRANIAN_WORKERS_KILL_TIMEOUT seconds.
-CMD ["sh", "-c", "rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" && exec granian --interface asgi --factory --host 0.0.0.0 --port \"${PORT}\" --log-level warning imgstream.imgstream:app"]
+# Server workers share metrics through files in a directory that starts empty (other commands,
+# such as migrations, keep theirs in memory). `exec` hands the shell's PID to granian, which
+# drains in-flight requests on SIGTERM and stops its workers within GRANIAN_WORKERS_KILL_TIMEOUT.
+CMD ["sh", "-c", "export PROMETHEUS_MULTIPROC_DIR=/tmp/imgstream-metrics && rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" && exec granian --interface asgi --factory --host 0.0.0.0 --port \"${PORT}\" --log-level warning imgstream.imgstream:app"]

@@ -30,6 +30,7 @@ from tests import images
 ROOT = Path(__file__).resolve().parents[2]
 BASE_IMAGE = "localhost/debian-python:bookworm"
 STOP_SECONDS = 10
+METRICS_TOKEN = "m" * 32
 CONTAINERS_CONF = (
     "[containers]\n"
     # Raising ulimits is not allowed in unprivileged sandboxes; lowering them is.
@@ -49,8 +50,12 @@ class Podman:
 
     def __call__(self, *args: str, check: bool = True, timeout: float = 600
                  ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["podman", *args], env=self.env, check=check, text=True,
-                              capture_output=True, timeout=timeout)
+        done = subprocess.run(["podman", *args], env=self.env, text=True, capture_output=True,
+                              timeout=timeout)
+        if check and done.returncode != 0:
+            raise AssertionError(f"podman {' '.join(args)} exited with {done.returncode}:\n"
+                                 f"{done.stdout[-3000:]}{done.stderr[-3000:]}")
+        return done
 
 
 @dataclass
@@ -111,10 +116,10 @@ def volume(podman: Podman) -> Iterator[str]:
     podman("volume", "rm", "--force", name, check=False)
 
 
-def _start(podman: Podman, image: Image, volume: str) -> Container:
+def _start(podman: Podman, image: Image, volume: str, *env: str) -> Container:
     name = f"imgstream-test-{uuid.uuid4().hex[:8]}"
     podman("run", "-d", "--name", name, "-p", "127.0.0.1::8080", "-v", f"{volume}:/data",
-           image.name)
+           *(f"--env={setting}" for setting in env), image.name)
     return _published(podman, name)
 
 
@@ -205,7 +210,8 @@ class Session:
 
 def test_the_image_serves_health_and_the_built_frontend_as_a_user_other_than_root(
         podman: Podman, image: Image, volume: str):
-    container = _start(podman, image, volume)
+    container = _start(podman, image, volume, f"IMGSTREAM_METRICS_TOKEN={METRICS_TOKEN}",
+                       "GRANIAN_WORKERS=2", "IMGSTREAM_GCP_PROJECT=photos")
     try:
         with urllib.request.urlopen(f"{container.url}/health", timeout=10) as response:
             assert response.status == 200
@@ -218,6 +224,21 @@ def test_the_image_serves_health_and_the_built_frontend_as_a_user_other_than_roo
                       "grep -h '^Uid:' /proc/[0-9]*/status").stdout.split()
         assert uids and all(uid == "10001" for uid in uids if uid.isdigit()), uids
         podman("healthcheck", "run", container.name)
+
+        scrape = urllib.request.Request(f"{container.url}/metrics",
+                                        headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        with urllib.request.urlopen(scrape, timeout=10) as response:
+            figures = response.read().decode()
+        assert 'imgstream_http_requests_total{method="GET",route="/health",status="200"}' \
+            in figures, figures[:2000]
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{container.url}/metrics", timeout=10)
+        assert refused.value.code == 401
+
+        lines = [json.loads(line) for line in podman("logs", container.name).stdout.splitlines()
+                 if line.startswith("{")]
+        served = [line for line in lines if line.get("httpRequest", {}).get("requestUrl") == "/"]
+        assert served and served[0]["severity"] == "INFO", lines[-5:]
         command = json.loads(podman("image", "inspect", "--format", "{{json .Config.Cmd}}",
                                     image.name).stdout)
         assert "migrate" not in " ".join(command), command
