@@ -58,9 +58,9 @@ from PIL import Image, ImageCms, ImageDraw, ImageFilter  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 from imgstream.runtime import create_engine  # noqa: E402
-from imgstream.services import identity, imaging, photos  # noqa: E402
+from imgstream.services import identity, imaging, ingest  # noqa: E402
+from imgstream.services.spooling import IncomingFile  # noqa: E402
 from imgstream.services.storage import LocalStorage  # noqa: E402
-from imgstream.services.uploads import IncomingFile  # noqa: E402
 from tests import images  # noqa: E402
 
 THUMBNAIL = 400
@@ -461,12 +461,12 @@ def ingest_batch(paths: list[Path], workdir: Path, workers: int) -> tuple[float,
             while block := fh.read(CHUNK):
                 incoming.write(block)
         with Session(engine, expire_on_commit=False) as session:
-            result = photos.ingest(
+            result = ingest.ingest(
                 session=session, storage=storage, owner=owner, upload=incoming,
                 sha256=incoming.finish(), thumbnail_size=THUMBNAIL, preview_size=PREVIEW,
                 max_pixels=MAX_PIXELS,
             )
-        assert result.status is photos.IngestStatus.ADDED, result
+        assert result.status is ingest.IngestStatus.ADDED, result
 
     cpu_start, start = time.process_time(), time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:

@@ -24,9 +24,9 @@ from PIL import Image
 from sqlmodel import Session, SQLModel
 
 from imgstream.runtime import create_engine
-from imgstream.services import identity, photos
+from imgstream.services import identity, ingest
+from imgstream.services.spooling import IncomingFile
 from imgstream.services.storage import LocalStorage
-from imgstream.services.uploads import IncomingFile
 
 CHUNK = 64 * 1024
 
@@ -55,13 +55,13 @@ def ingest_once(data: bytes, workdir: Path) -> float:
         incoming = IncomingFile(filename="big.jpg", spool_dir=workdir / "in", max_bytes=10**9)
         for offset in range(0, len(data), CHUNK):
             incoming.write(data[offset:offset + CHUNK])
-        result = photos.ingest(
+        result = ingest.ingest(
             session=session, storage=storage, owner=owner, upload=incoming,
             sha256=incoming.finish(), thumbnail_size=400, preview_size=1440, max_pixels=10**8,
         )
         elapsed = time.perf_counter() - start
     engine.dispose()
-    assert result.status is photos.IngestStatus.ADDED, result
+    assert result.status is ingest.IngestStatus.ADDED, result
     return elapsed
 
 

@@ -23,11 +23,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+from imgstream import models
 from imgstream.config import get_settings
+from imgstream.presentation import format_bytes
 from imgstream.runtime import db_session, storage
-from imgstream.services import identity, photos
+from imgstream.services import identity, ingest, renditions, trash
 from imgstream.services.reconcile import describe, reconcile
-from imgstream.services.uploads import FileTooLarge, IncomingFile, format_bytes
+from imgstream.services.spooling import FileTooLarge, IncomingFile
 
 READ_BLOCK_BYTES = 1024 * 1024
 
@@ -36,7 +38,7 @@ def regenerate_renditions() -> int:
     """Make missing renditions; the exit status is 1 when some photo failed."""
     settings = get_settings()
     with db_session() as session:
-        report = photos.regenerate_renditions(
+        report = renditions.regenerate_renditions(
             session=session,
             storage=storage(),
             spool_dir=settings.incoming_dir,
@@ -75,7 +77,7 @@ def empty_expired_trash() -> int:
     """Delete forever the photos that have been in the trash longer than the setting allows."""
     days = get_settings().trash_days
     with db_session() as session:
-        result = photos.empty_expired_trash(session=session, storage=storage(), days=days)
+        result = trash.empty_expired_trash(session=session, storage=storage(), days=days)
     print(f"trash: {result.photos} photo(s) in the trash for more than {days} days deleted "
           f"forever, {format_bytes(result.freed_bytes)} freed")
     return 0
@@ -105,7 +107,7 @@ def _read(path: Path, spool_dir: Path, max_bytes: int) -> tuple[IncomingFile, st
         raise
 
 
-def upload_files(*, email: str, paths: list[Path], on_collision: photos.CollisionChoice) -> int:
+def upload_files(*, email: str, paths: list[Path], on_collision: models.CollisionChoice) -> int:
     """Ingest local files into a user's library, printing one line per file.
 
     Args:
@@ -137,7 +139,7 @@ def upload_files(*, email: str, paths: list[Path], on_collision: photos.Collisio
                 continue
             session.refresh(owner)
             try:
-                result = photos.ingest(
+                result = ingest.ingest(
                     session=session,
                     storage=storage(),
                     owner=owner,
@@ -153,10 +155,21 @@ def upload_files(*, email: str, paths: list[Path], on_collision: photos.Collisio
                 print(f"{path}: failed: {exc}")
                 status = 1
                 continue
-            print(f"{path}: {result.status.value}: {result.message}")
-            if result.status is photos.IngestStatus.REJECTED:
+            print(f"{path}: {_outcome_line(result)}")
+            if result.status is ingest.IngestStatus.REJECTED:
                 status = 1
     return status
+
+
+def _outcome_line(result: ingest.IngestResult) -> str:
+    # These messages already say what happened ("added", "skipped: ...", "replaced ...").
+    if result.status in _SELF_DESCRIBING:
+        return result.message
+    return f"{result.status.value}: {result.message}"
+
+
+_SELF_DESCRIBING = frozenset({ingest.IngestStatus.ADDED, ingest.IngestStatus.SKIPPED,
+                              ingest.IngestStatus.KEPT_BOTH, ingest.IngestStatus.REPLACED})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,8 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     upload.add_argument("--user", required=True, metavar="EMAIL", help="whose library")
     upload.add_argument(
         "--on-collision",
-        choices=[c.value for c in photos.CollisionChoice if c is not photos.CollisionChoice.ASK],
-        default=photos.CollisionChoice.KEEP_BOTH.value,
+        choices=[c.value for c in models.CollisionChoice if c is not models.CollisionChoice.ASK],
+        default=models.CollisionChoice.KEEP_BOTH.value,
         help="when the library has a photo of the same name (default: keep_both)",
     )
     upload.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -193,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         return empty_expired_trash()
     if args.command == "upload":
         return upload_files(email=args.user, paths=args.paths,
-                            on_collision=photos.CollisionChoice(args.on_collision))
+                            on_collision=models.CollisionChoice(args.on_collision))
     return reconcile_storage(fix=args.fix)
 
 

@@ -15,6 +15,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored datetime as aware UTC (SQLite hands them back naive)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class CollisionChoice(StrEnum):
+    """What to do with an upload whose name a photo in the library already has."""
+
+    ASK = "ask"
+    SKIP = "skip"
+    REPLACE = "replace"
+    KEEP_BOTH = "keep_both"
+
+
 class User(SQLModel, table=True):
     """A person with a photo library."""
 
@@ -31,7 +45,7 @@ class User(SQLModel, table=True):
     theme: str = Field(default="system", max_length=16, nullable=False)
     collision_choice: str = Field(default="ask", max_length=16, nullable=False)
     """What happens when an upload has the name of a photo already in the library
-    (see services.photos.CollisionChoice)."""
+    (a CollisionChoice)."""
 
 
 class Photo(SQLModel, table=True):
@@ -48,7 +62,7 @@ class Photo(SQLModel, table=True):
     owner_id: uuid.UUID = Field(foreign_key="user.id", nullable=False)
     filename: str = Field(max_length=255, nullable=False)
     name_key: str | None = Field(default=None, max_length=255)
-    """The filename as collisions compare it (see services.uploads.collision_key); none while
+    """The filename as collisions compare it (see services.filenames.collision_key); none while
     the photo is in the trash, so its name is free for a new upload."""
     revision: int = Field(default=0, nullable=False)
     """How many times the original was replaced; part of the storage keys of its objects."""

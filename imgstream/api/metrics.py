@@ -32,7 +32,7 @@ from starlette.routing import Route
 from imgstream.config import get_settings
 from imgstream.models import Photo
 from imgstream.runtime import db_session
-from imgstream.services.photos import IngestResult, IngestStatus
+from imgstream.services.ingest import IngestResult, IngestStatus
 
 log = logging.getLogger("imgstream.ingest")
 

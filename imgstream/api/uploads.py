@@ -19,11 +19,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from imgstream import models
 from imgstream.api import metrics
 from imgstream.api.identity import SCOPE_USER
 from imgstream.config import get_settings
 from imgstream.runtime import db_session, storage
-from imgstream.services import chunked_uploads, identity, ingest_slots, photos
+from imgstream.services import chunked_uploads, identity, ingest, ingest_slots
 from imgstream.services.chunked_uploads import (
     ChunkRefused,
     OffsetMismatch,
@@ -195,14 +196,14 @@ async def put_chunk(request: Request) -> Response:
     return _json({"received": received})
 
 
-def _collision_choice(body: dict[str, Any]) -> photos.CollisionChoice | None:
+def _collision_choice(body: dict[str, Any]) -> models.CollisionChoice | None:
     raw = body.get("on_collision")
     if raw is None:
         return None
     try:
-        return photos.CollisionChoice(raw)
+        return models.CollisionChoice(raw)
     except ValueError:
-        choices = ", ".join(choice.value for choice in photos.CollisionChoice)
+        choices = ", ".join(choice.value for choice in models.CollisionChoice)
         raise _Refusal(_error(400, f"on_collision must be one of {choices}")) from None
 
 
@@ -225,15 +226,15 @@ async def complete(request: Request) -> Response:
     seconds = _decision_seconds(body)
     settings = get_settings()
 
-    def finish() -> photos.IngestResult | None:
+    def finish() -> ingest.IngestResult | None:
         with db_session() as session:
             owner = identity.get_user(session=session, user_id=user_id)
             if owner is None:
                 return None
             try:
-                on_collision = choice or photos.CollisionChoice(owner.collision_choice)
+                on_collision = choice or models.CollisionChoice(owner.collision_choice)
             except ValueError:
-                on_collision = photos.CollisionChoice.ASK
+                on_collision = models.CollisionChoice.ASK
             return chunked_uploads.complete_upload(
                 session=session,
                 storage=storage(),

@@ -6,7 +6,7 @@ records how many bytes have arrived. A chunk is committed by writing its object 
 and then moving `received_bytes` from the chunk's offset to its end in one conditional UPDATE:
 of two requests sending the same chunk, exactly one commits it.
 
-Used by the REST API; finishing an upload goes through `photos.ingest` like every other upload.
+Used by the REST API; finishing an upload goes through `ingest.ingest` like every other upload.
 """
 
 from __future__ import annotations
@@ -24,10 +24,18 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from imgstream import models
 from imgstream.models import Upload, User, utcnow
-from imgstream.services import photos
-from imgstream.services.storage import INCOMING_PREFIX, ObjectExists, ObjectMissing, Storage
-from imgstream.services.uploads import FileTooLarge, IncomingFile, display_name
+from imgstream.services import ingest, quota
+from imgstream.services.filenames import display_name
+from imgstream.services.spooling import FileTooLarge, IncomingFile
+from imgstream.services.storage import (
+    INCOMING_PREFIX,
+    ObjectExists,
+    ObjectMissing,
+    Storage,
+    delete_quietly,
+)
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +161,7 @@ def begin_upload(
     if size > max_bytes:
         raise UploadRefused(str(FileTooLarge(max_bytes)), too_large=True)
     if owner.used_bytes + size > owner.quota_bytes:
-        raise UploadRefused(photos.quota_message(owner, size), too_large=True)
+        raise UploadRefused(quota.quota_message(owner, size), too_large=True)
     upload = Upload(owner_id=owner.id, filename=name, size_bytes=size)
     session.add(upload)
     session.commit()
@@ -287,7 +295,7 @@ def _commit_chunk(
     after = _find(session, owner_id, upload_id)
     session.rollback()
     if wrote and (after is None or after.received_bytes <= offset):
-        _delete_quietly(storage, key)
+        delete_quietly(storage, [key])
     if after is None:
         raise UploadNotFound(upload_id)
     raise OffsetMismatch(after.received_bytes)
@@ -329,13 +337,6 @@ def _holds(storage: Storage, key: str, size: int, sha256: str) -> bool:
     except ObjectMissing:
         return False
     return digest.hexdigest() == sha256
-
-
-def _delete_quietly(storage: Storage, key: str) -> None:
-    try:
-        storage.delete(key)
-    except Exception:  # the sweep removes what could not be removed now
-        log.exception("could not remove the chunk %s", key)
 
 
 def _chunk_offsets(storage: Storage, owner_id: uuid.UUID, upload_id: uuid.UUID) -> list[int]:
@@ -448,15 +449,15 @@ def complete_upload(
     storage: Storage,
     owner: User,
     upload_id: uuid.UUID,
-    on_collision: photos.CollisionChoice,
+    on_collision: models.CollisionChoice,
     decision_seconds: float | None,
     spool_dir: Path,
     max_bytes: int,
     thumbnail_size: int,
     preview_size: int,
     max_pixels: int,
-) -> photos.IngestResult:
-    """Turn a fully received upload into a photo with `photos.ingest`.
+) -> ingest.IngestResult:
+    """Turn a fully received upload into a photo with `ingest.ingest`.
 
     When the outcome is a collision the person has to decide on, the upload and its chunks stay
     so the client can complete it again with a choice; after any other outcome they are removed.
@@ -486,7 +487,7 @@ def complete_upload(
         session=session, storage=storage, owner_id=owner.id, upload_id=upload_id,
         spool_dir=spool_dir, max_bytes=max_bytes,
     )
-    result = photos.ingest(
+    result = ingest.ingest(
         session=session,
         storage=storage,
         owner=owner,
@@ -498,7 +499,7 @@ def complete_upload(
         on_collision=on_collision,
         decision_seconds=decision_seconds,
     )
-    if result.status is not photos.IngestStatus.COLLISION:
+    if result.status is not ingest.IngestStatus.COLLISION:
         _remove_upload(session, storage, owner.id, upload_id)
     return result
 
@@ -522,7 +523,7 @@ def _remove_upload(session: Session, storage: Storage, owner_id: uuid.UUID,
     )
     session.commit()
     for key in list(storage.list(chunk_prefix(owner_id, upload_id))):
-        _delete_quietly(storage, key)
+        delete_quietly(storage, [key])
     return removed.rowcount == 1
 
 
@@ -587,7 +588,7 @@ def sweep(
             continue
         report.orphan_chunks.append(key)
         if fix:
-            _delete_quietly(storage, key)
+            delete_quietly(storage, [key])
     if spool_dir is not None and spool_dir.is_dir():
         for path in sorted(spool_dir.iterdir()):
             try:

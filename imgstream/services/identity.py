@@ -19,8 +19,7 @@ from google.oauth2 import id_token
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from imgstream.models import User, utcnow
-from imgstream.services.photos import CollisionChoice
+from imgstream.models import CollisionChoice, User, utcnow
 
 IAP_ISSUER = "https://cloud.google.com/iap"
 CLOCK_SKEW_SECONDS = 30

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from imgstream.models import Photo, Rendition, User, utcnow
-from imgstream.services import chunked_uploads, photos
+from imgstream.services import chunked_uploads, renditions, trash
 from imgstream.services.storage import Storage
 
 # Where photo objects live. Chunks of uploads (`incoming/`) are not photo objects: no photo ever
@@ -80,10 +80,10 @@ def reconcile(
     report = ReconcileReport(fixed=fix)
     moment = now or utcnow()
     if trash_days is not None:
-        expired = photos.expired_trash(session=session, days=trash_days, now=moment)
+        expired = trash.expired_trash(session=session, days=trash_days, now=moment)
         report.expired_trash = [photo.id for photo in expired]
         if fix:
-            photos.empty_expired_trash(session=session, storage=storage, days=trash_days,
+            trash.empty_expired_trash(session=session, storage=storage, days=trash_days,
                                        now=moment)
     report.uploads = chunked_uploads.sweep(
         session=session, storage=storage, spool_dir=spool_dir, fix=fix, now=moment,
@@ -91,13 +91,13 @@ def reconcile(
     )
     claimed: set[str] = set()
     for photo in session.exec(select(Photo)).all():
-        blobs = photos.photo_blobs(session=session, storage=storage, photo=photo)
+        blobs = renditions.photo_blobs(session=session, storage=storage, photo=photo)
         claimed.update(blobs)
         original, *derived = blobs
         if not storage.exists(original):
             report.photos_missing_original.append(photo.id)
             if fix:
-                photos.purge_photo(session=session, storage=storage, photo=photo)
+                trash.purge_photo(session=session, storage=storage, photo=photo)
             continue
         for key in derived:
             if not storage.exists(key):
@@ -123,7 +123,7 @@ def _correct_usage(session: Session, storage: Storage, report: ReconcileReport,
                    fix: bool) -> None:
     actual: dict[uuid.UUID, int] = {}
     for photo in session.exec(select(Photo)).all():
-        blobs = photos.photo_blobs(session=session, storage=storage, photo=photo)
+        blobs = renditions.photo_blobs(session=session, storage=storage, photo=photo)
         actual[photo.owner_id] = actual.get(photo.owner_id, 0) + sum(blobs.values())
     for user in session.exec(select(User)).all():
         should_be = actual.get(user.id, 0)

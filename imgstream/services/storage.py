@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -13,6 +14,8 @@ from typing import BinaryIO, Protocol
 
 from imgstream.services import media_urls
 from imgstream.services.imaging import MIME_BY_EXTENSION
+
+log = logging.getLogger(__name__)
 
 _ID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _REVISION = "(?:-[0-9]{1,9})?"
@@ -101,6 +104,22 @@ def content_type_for(key: str) -> str:
         A MIME type; `application/octet-stream` for an extension the app does not make.
     """
     return MIME_BY_EXTENSION.get(key.rsplit(".", 1)[-1], "application/octet-stream")
+
+
+def delete_quietly(storage: Storage, keys: list[str]) -> None:
+    """Remove objects after a failed write, logging instead of raising.
+
+    What cannot be removed now is left to the reconcile pass.
+
+    Args:
+        storage: The store.
+        keys: Keys of the objects to remove.
+    """
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Exception:  # the reconcile pass removes what could not be removed now
+            log.exception("could not remove %s after a failed write", key)
 
 
 class LocalStorage:

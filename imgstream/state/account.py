@@ -7,19 +7,19 @@ import uuid
 
 import reflex as rx
 
+from imgstream.presentation import format_bytes
 from imgstream.runtime import db_session
-from imgstream.services import identity, photos
-from imgstream.services.uploads import format_bytes
+from imgstream.services import collisions, identity, quota, trash
 from imgstream.state.session import Account, SessionState, signed_in_user
 
 
-def _usage(user_id: uuid.UUID) -> tuple[photos.LibraryUsage, photos.TrashUsage] | None:
+def _usage(user_id: uuid.UUID) -> tuple[quota.LibraryUsage, trash.TrashUsage] | None:
     with db_session() as session:
         user = identity.get_user(session=session, user_id=user_id)
         if user is None:
             return None
-        return (photos.library_usage(session=session, owner=user),
-                photos.trash_usage(session=session, owner_id=user_id))
+        return (quota.library_usage(session=session, owner=user),
+                trash.trash_usage(session=session, owner_id=user_id))
 
 
 def _save(user_id: uuid.UUID, **preferences) -> Account:
@@ -29,9 +29,9 @@ def _save(user_id: uuid.UUID, **preferences) -> Account:
                        user.collision_choice)
 
 
-def _collision_stats(user_id: uuid.UUID) -> photos.CollisionStats:
+def _collision_stats(user_id: uuid.UUID) -> collisions.CollisionStats:
     with db_session() as session:
-        return photos.collision_stats(session=session, owner_id=user_id)
+        return collisions.collision_stats(session=session, owner_id=user_id)
 
 
 class AccountState(rx.State):

@@ -8,10 +8,11 @@ import uuid
 
 import reflex as rx
 
+from imgstream import presentation
 from imgstream.config import get_settings
 from imgstream.models import Photo, Rendition, RenditionKind
 from imgstream.runtime import db_session, storage
-from imgstream.services import imaging, photos
+from imgstream.services import imaging, renditions, timeline
 from imgstream.state.session import SessionState, signed_in_user
 
 
@@ -31,8 +32,8 @@ def _card(photo: Photo, thumb: Rendition | None) -> PhotoCard:
     return PhotoCard(
         id=str(photo.id),
         filename=photo.filename,
-        thumbnail_url=storage().url_for(photos.thumbnail_of(photo, thumb)),
-        taken_label=photos.taken_at_local(photo).strftime("%-d %b %Y"),
+        thumbnail_url=storage().url_for(renditions.thumbnail_of(photo, thumb)),
+        taken_label=presentation.taken_at_local(photo).strftime("%-d %b %Y"),
         placeholder=imaging.placeholder_data_url(photo.thumbhash) if photo.thumbhash else "",
     )
 
@@ -41,15 +42,15 @@ def load_cards(
     owner_id: uuid.UUID, limit: int, cursor: str = ""
 ) -> tuple[list[PhotoCard], str]:
     """Cards of one timeline page and the cursor of the next ('' at the end)."""
-    after = photos.PageCursor.decode(cursor) if cursor else None
+    after = timeline.PageCursor.decode(cursor) if cursor else None
     with db_session() as session:
-        page = photos.timeline_page(
+        page = timeline.timeline_page(
             session=session, owner_id=owner_id, limit=limit, after=after
         )
-        renditions = photos.renditions_of(
+        thumbs = renditions.renditions_of(
             session=session, photo_ids=[photo.id for photo in page.photos]
         )
-    cards = [_card(photo, renditions.get((photo.id, RenditionKind.THUMB))) for photo in page.photos]
+    cards = [_card(photo, thumbs.get((photo.id, RenditionKind.THUMB))) for photo in page.photos]
     return cards, page.next_cursor.encode() if page.next_cursor else ""
 
 

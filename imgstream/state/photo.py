@@ -8,11 +8,12 @@ import uuid
 
 import reflex as rx
 
+from imgstream import presentation
 from imgstream.config import get_settings
 from imgstream.models import RenditionKind
 from imgstream.runtime import db_session, storage
-from imgstream.services import imaging, photos
-from imgstream.state import trash
+from imgstream.services import imaging, object_keys, renditions, timeline, trash
+from imgstream.state import trash as trash_state
 from imgstream.state.gallery import GalleryState
 from imgstream.state.session import SessionState, signed_in_user
 
@@ -51,24 +52,24 @@ _DATE_SOURCES = {
 
 def load_detail(owner_id: uuid.UUID, raw_photo_id: str) -> PhotoDetail | None:
     """The owner's photo for the detail view; None when it is missing or not theirs."""
-    photo_id = photos.parse_photo_id(raw_photo_id)
+    photo_id = timeline.parse_photo_id(raw_photo_id)
     if photo_id is None:
         return None
     with db_session() as session:
-        photo = photos.get_photo(session=session, owner_id=owner_id, photo_id=photo_id)
+        photo = timeline.get_photo(session=session, owner_id=owner_id, photo_id=photo_id)
         if photo is None:
             return None
-        preview = photos.renditions_of(session=session, photo_ids=[photo.id]).get(
+        preview = renditions.renditions_of(session=session, photo_ids=[photo.id]).get(
             (photo.id, RenditionKind.PREVIEW)
         )
     store = storage()
-    original = photos.original_of(photo)
-    taken = photos.taken_at_local(photo)
-    offset = photos.utc_offset_label(photo)
+    original = object_keys.original_of(photo)
+    taken = presentation.taken_at_local(photo)
+    offset = presentation.utc_offset_label(photo)
     return PhotoDetail(
         id=str(photo.id),
         filename=photo.filename,
-        image_url=store.url_for(photos.preview_of(photo, preview)),
+        image_url=store.url_for(renditions.preview_of(photo, preview)),
         image_aspect=f"{photo.width} / {photo.height}",
         image_frame_width=f"min(100%, calc(80vh * {photo.width / photo.height:.5f}))",
         placeholder=imaging.placeholder_data_url(photo.thumbhash) if photo.thumbhash else "",
@@ -76,21 +77,21 @@ def load_detail(owner_id: uuid.UUID, raw_photo_id: str) -> PhotoDetail | None:
         taken_label=taken.strftime("%-d %B %Y, %H:%M") + (f" ({offset})" if offset else ""),
         taken_source=_DATE_SOURCES.get(photo.taken_at_source, ""),
         dimensions=f"{photo.width} × {photo.height}",
-        size_label=photos.describe_size(photo),
+        size_label=presentation.describe_size(photo),
         format=photo.format,
-        camera=photos.camera_label(photo),
+        camera=presentation.camera_label(photo),
         lens=photo.lens or "",
-        exposure=photos.exposure_label(photo),
-        location=photos.location_label(photo),
+        exposure=presentation.exposure_label(photo),
+        location=presentation.location_label(photo),
     )
 
 
 def _move_to_trash(owner_id: uuid.UUID, raw_photo_id: str) -> bool:
-    photo_id = photos.parse_photo_id(raw_photo_id)
+    photo_id = timeline.parse_photo_id(raw_photo_id)
     if photo_id is None:
         return False
     with db_session() as session:
-        return photos.move_to_trash(session=session, owner_id=owner_id, photo_id=photo_id)
+        return trash.move_to_trash(session=session, owner_id=owner_id, photo_id=photo_id)
 
 
 class PhotoState(rx.State):
@@ -139,7 +140,7 @@ class PhotoState(rx.State):
     async def undo_move_to_trash(self, photo_id: str):
         """Take a photo just moved to the trash back out, and show it in the library again."""
         owner_id = await (await self.get_state(SessionState)).user_id()
-        name = await asyncio.to_thread(trash.restore, owner_id, photo_id)
+        name = await asyncio.to_thread(trash_state.restore, owner_id, photo_id)
         if name is None:
             return rx.toast.warning("That photo is no longer in the trash.")
         return [GalleryState.load_first_page, rx.toast.success(f"Restored {name}.")]

@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 
 import reflex as rx
 
+from imgstream import models
 from imgstream.config import get_settings
 from imgstream.models import Photo, Rendition, RenditionKind, utcnow
+from imgstream.presentation import format_bytes
 from imgstream.runtime import db_session, storage
-from imgstream.services import identity, imaging, photos
-from imgstream.services.uploads import format_bytes
+from imgstream.services import identity, imaging, renditions, timeline, trash
 from imgstream.state.session import SessionState, signed_in_user
 
 
@@ -58,12 +59,12 @@ def days_left_label(expires_at: datetime, *, now: datetime) -> str:
 
 
 def _card(photo: Photo, thumb: Rendition | None, *, days: int, now: datetime) -> TrashCard:
-    deleted = photos.as_utc(photo.deleted_at or now)
-    expires = photos.trash_expiry(photo, days=days)
+    deleted = models.as_utc(photo.deleted_at or now)
+    expires = trash.trash_expiry(photo, days=days)
     return TrashCard(
         id=str(photo.id),
         filename=photo.filename,
-        thumbnail_url=storage().url_for(photos.thumbnail_of(photo, thumb)),
+        thumbnail_url=storage().url_for(renditions.thumbnail_of(photo, thumb)),
         placeholder=imaging.placeholder_data_url(photo.thumbhash) if photo.thumbhash else "",
         deleted_label="Deleted " + deleted.strftime("%-d %b %Y"),
         days_left_label=days_left_label(expires, now=now),
@@ -78,15 +79,15 @@ def load_trash_cards(
 
     Only here are media URLs minted for photos in the trash.
     """
-    after = photos.PageCursor.decode(cursor) if cursor else None
+    after = timeline.PageCursor.decode(cursor) if cursor else None
     with db_session() as session:
-        page = photos.trash_page(session=session, owner_id=owner_id, limit=limit, after=after)
-        renditions = photos.renditions_of(
+        page = trash.trash_page(session=session, owner_id=owner_id, limit=limit, after=after)
+        thumbs = renditions.renditions_of(
             session=session, photo_ids=[photo.id for photo in page.photos]
         )
     days, now = get_settings().trash_days, utcnow()
     cards = [
-        _card(photo, renditions.get((photo.id, RenditionKind.THUMB)), days=days, now=now)
+        _card(photo, thumbs.get((photo.id, RenditionKind.THUMB)), days=days, now=now)
         for photo in page.photos
     ]
     return cards, page.next_cursor.encode() if page.next_cursor else ""
@@ -95,7 +96,7 @@ def load_trash_cards(
 def load_summary(owner_id: uuid.UUID) -> TrashSummary:
     """The trash's size and the owner's storage use."""
     with db_session() as session:
-        usage = photos.trash_usage(session=session, owner_id=owner_id)
+        usage = trash.trash_usage(session=session, owner_id=owner_id)
         user = identity.get_user(session=session, user_id=owner_id)
         used, quota = (user.used_bytes, user.quota_bytes) if user else (0, 0)
     return TrashSummary(usage.photo_count, usage.bytes, used, quota)
@@ -103,26 +104,26 @@ def load_summary(owner_id: uuid.UUID) -> TrashSummary:
 
 def restore(owner_id: uuid.UUID, raw_photo_id: str) -> str | None:
     """Take a photo out of the owner's trash; the name it has again, None if it was not there."""
-    photo_id = photos.parse_photo_id(raw_photo_id)
+    photo_id = timeline.parse_photo_id(raw_photo_id)
     if photo_id is None:
         return None
     with db_session() as session:
-        photo = photos.restore_photo(session=session, owner_id=owner_id, photo_id=photo_id)
+        photo = trash.restore_photo(session=session, owner_id=owner_id, photo_id=photo_id)
         return photo.filename if photo else None
 
 
-def _delete_forever(owner_id: uuid.UUID, raw_photo_id: str) -> photos.PurgeResult:
-    photo_id = photos.parse_photo_id(raw_photo_id)
+def _delete_forever(owner_id: uuid.UUID, raw_photo_id: str) -> trash.PurgeResult:
+    photo_id = timeline.parse_photo_id(raw_photo_id)
     if photo_id is None:
-        return photos.PurgeResult(0, 0)
+        return trash.PurgeResult(0, 0)
     with db_session() as session:
-        return photos.delete_forever(session=session, storage=storage(), owner_id=owner_id,
+        return trash.delete_forever(session=session, storage=storage(), owner_id=owner_id,
                                      photo_id=photo_id)
 
 
-def _empty_trash(owner_id: uuid.UUID) -> photos.PurgeResult:
+def _empty_trash(owner_id: uuid.UUID) -> trash.PurgeResult:
     with db_session() as session:
-        return photos.empty_trash(session=session, storage=storage(), owner_id=owner_id)
+        return trash.empty_trash(session=session, storage=storage(), owner_id=owner_id)
 
 
 def _photos(count: int) -> str:

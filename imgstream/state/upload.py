@@ -16,12 +16,15 @@ import uuid
 import reflex as rx
 from reflex_base.utils.format import format_queue_events
 
+from imgstream import models, presentation
 from imgstream.config import get_settings
-from imgstream.models import Photo, RenditionKind
+from imgstream.models import CollisionChoice, Photo, RenditionKind
+from imgstream.presentation import format_bytes
 from imgstream.runtime import db_session, storage
-from imgstream.services import identity, photos
-from imgstream.services.photos import CollisionChoice, CollisionOutcome
-from imgstream.services.uploads import FileTooLarge, display_name, format_bytes
+from imgstream.services import collisions, identity, renditions, timeline, trash
+from imgstream.services.collisions import CollisionOutcome
+from imgstream.services.filenames import display_name
+from imgstream.services.spooling import FileTooLarge
 from imgstream.state.gallery import GalleryState
 from imgstream.state.session import signed_in_user
 
@@ -113,8 +116,8 @@ def _existing_side(key: str, new_name: str, size: int, preview: str,
         existing_id=str(photo.id),
         existing_name=photo.filename,
         existing_thumbnail_url=storage().url_for(thumb_key),
-        existing_taken_label=photos.taken_at_local(photo).strftime("%-d %b %Y, %H:%M"),
-        existing_uploaded_label=photos.as_utc(photo.uploaded_at).strftime("%-d %b %Y"),
+        existing_taken_label=presentation.taken_at_local(photo).strftime("%-d %b %Y, %H:%M"),
+        existing_uploaded_label=models.as_utc(photo.uploaded_at).strftime("%-d %b %Y"),
         existing_size_label=format_bytes(photo.size_bytes),
     )
 
@@ -128,11 +131,11 @@ def _check_names(owner_id: uuid.UUID,
     with db_session() as session:
         owner = identity.get_user(session=session, user_id=owner_id)
         default_choice = owner.collision_choice if owner else CollisionChoice.ASK.value
-        found = photos.find_collisions(session=session, owner_id=owner_id,
+        found = collisions.find_collisions(session=session, owner_id=owner_id,
                                        names=[f["filename"] for f in files])
         if not found:
             return {}, default_choice
-        thumbs = photos.renditions_of(session=session,
+        thumbs = renditions.renditions_of(session=session,
                                       photo_ids=[photo.id for photo in found.values()])
         items = {}
         for f in files:
@@ -141,9 +144,9 @@ def _check_names(owner_id: uuid.UUID,
                 continue
             items[f["key"]] = _existing_side(
                 f["key"], f["filename"], f["size"], f["preview"], photo,
-                photos.thumbnail_of(photo, thumbs.get((photo.id, RenditionKind.THUMB))),
+                renditions.thumbnail_of(photo, thumbs.get((photo.id, RenditionKind.THUMB))),
             )
-            photos.record_collision(session=session, owner_id=owner_id, filename=f["filename"],
+            collisions.record_collision(session=session, owner_id=owner_id, filename=f["filename"],
                                     outcome=CollisionOutcome.DETECTED)
         return items, default_choice
 
@@ -152,28 +155,28 @@ def _collision_with(owner_id: uuid.UUID, key: str, new_name: str, size: int, pre
                     photo_id: str) -> CollisionItem | None:
     """The dialog item for a file whose name was taken while it was being sent."""
     with db_session() as session:
-        photo = photos.get_photo(session=session, owner_id=owner_id,
+        photo = timeline.get_photo(session=session, owner_id=owner_id,
                                  photo_id=uuid.UUID(photo_id))
         if photo is None:
             return None
-        thumb = photos.renditions_of(session=session, photo_ids=[photo.id]).get(
+        thumb = renditions.renditions_of(session=session, photo_ids=[photo.id]).get(
             (photo.id, RenditionKind.THUMB))
-        photos.record_collision(session=session, owner_id=owner_id, filename=new_name,
+        collisions.record_collision(session=session, owner_id=owner_id, filename=new_name,
                                 outcome=CollisionOutcome.DETECTED)
         return _existing_side(key, new_name, size, preview, photo,
-                              photos.thumbnail_of(photo, thumb))
+                              renditions.thumbnail_of(photo, thumb))
 
 
 def _record_skips(owner_id: uuid.UUID, skipped: list[tuple[str, float]]) -> None:
     with db_session() as session:
         for filename, seconds in skipped:
-            photos.record_collision(session=session, owner_id=owner_id, filename=filename,
+            collisions.record_collision(session=session, owner_id=owner_id, filename=filename,
                                     outcome=CollisionOutcome.SKIPPED, decision_seconds=seconds)
 
 
 def _restore(owner_id: uuid.UUID, photo_id: str) -> str | None:
     with db_session() as session:
-        photo = photos.restore_photo(session=session, owner_id=owner_id,
+        photo = trash.restore_photo(session=session, owner_id=owner_id,
                                      photo_id=uuid.UUID(photo_id))
         return photo.filename if photo else None
 

@@ -14,7 +14,7 @@ from imgstream import config
 from imgstream.api import http_api
 from imgstream.api import uploads as api_uploads
 from imgstream.models import Photo, Upload, utcnow
-from imgstream.services import chunked_uploads, identity, photos
+from imgstream.services import chunked_uploads, identity, object_keys
 from tests import aio, gcs, images
 from tests.unit.api.test_media import as_user
 
@@ -81,7 +81,7 @@ def test_a_60_mb_photo_arrives_in_8_chunks_byte_identical(api, storage, tmp_path
         assert photo.sha256 == hashlib.sha256(data).hexdigest()
         assert s.exec(select(Upload)).all() == []
     digest = hashlib.sha256()
-    with storage.open(photos.original_key(owner.id, photo_id, "jpg")) as original:
+    with storage.open(object_keys.original_key(owner.id, photo_id, "jpg")) as original:
         while block := original.read(1024 * 1024):
             digest.update(block)
     assert digest.hexdigest() == hashlib.sha256(data).hexdigest()

@@ -13,12 +13,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, SQLModel, select
 
+from imgstream import models
 from imgstream.models import Photo, User
 from imgstream.runtime import create_engine
-from imgstream.services import identity, photos
+from imgstream.services import identity, ingest, renditions, timeline, trash
 from imgstream.services.reconcile import reconcile
+from imgstream.services.spooling import IncomingFile
 from imgstream.services.storage import LocalStorage
-from imgstream.services.uploads import IncomingFile
 from tests import images
 from tests.e2e.running_app import ROOT
 
@@ -29,9 +30,9 @@ DIES_AT = textwrap.dedent('''
     from pathlib import Path
     from sqlmodel import Session
     from imgstream.runtime import create_engine
-    from imgstream.services import identity, photos
+    from imgstream.services import identity, ingest, trash
     from imgstream.services.storage import LocalStorage
-    from imgstream.services.uploads import IncomingFile
+    from imgstream.services.spooling import IncomingFile
 
     db_url, root, photo, step = sys.argv[1:5]
     calls = {"put_file": 0, "put_bytes": 0, "delete": 0, "commit": 0}
@@ -59,7 +60,7 @@ CHILD = DIES_AT + textwrap.dedent('''
         incoming = IncomingFile(filename="crash.jpg", spool_dir=Path(root) / "in",
                                 max_bytes=10**9)
         incoming.write(Path(photo).read_bytes())
-        photos.ingest(session=session, storage=storage, owner=owner, upload=incoming,
+        ingest.ingest(session=session, storage=storage, owner=owner, upload=incoming,
                       sha256=incoming.finish(), thumbnail_size=400, preview_size=1440,
                       max_pixels=10**8)
 ''')
@@ -69,8 +70,9 @@ STEPS = [
     "after-put_file:1",  # original written, nothing else
     "after-put_bytes:1",  # thumbnail written
     "after-put_bytes:2",  # preview written, row not committed
-    "commit:1",          # at the commit
-    "after-commit:1",    # committed: the photo is complete
+    "commit:1",          # the lookups' read transaction ends, before any object is written
+    "commit:2",          # at the commit
+    "after-commit:2",    # committed: the photo is complete
 ]
 
 # The child deletes the photo in the trash forever.
@@ -81,7 +83,7 @@ PURGE_CHILD = DIES_AT + textwrap.dedent('''
     with Session(engine, expire_on_commit=False) as session:
         owner = identity.provision_user(session=session, email="crash@example.com")
         session.commit = dies_at("commit", session.commit)
-        photos.delete_forever(session=session, storage=storage, owner_id=owner.id,
+        trash.delete_forever(session=session, storage=storage, owner_id=owner.id,
                               photo_id=__import__("uuid").UUID(photo))
 ''')
 
@@ -98,7 +100,7 @@ PURGE_STEPS = [
 def assert_reconcile_makes_it_agree(step, engine, storage) -> list[Photo]:
     """Reconcile repairs whatever the crash left; then rows and objects agree exactly."""
     with Session(engine, expire_on_commit=False) as session:
-        later = photos.utcnow() + timedelta(hours=1)
+        later = models.utcnow() + timedelta(hours=1)
         reconcile(session=session, storage=storage, fix=True, now=later)
         after = reconcile(session=session, storage=storage, fix=False, now=later)
         assert after.clean, (step, after)
@@ -107,9 +109,9 @@ def assert_reconcile_makes_it_agree(step, engine, storage) -> list[Photo]:
             storage.list("previews"))
         claimed = set()
         for row in rows:
-            claimed |= set(photos.photo_blobs(session=session, storage=storage, photo=row))
+            claimed |= set(renditions.photo_blobs(session=session, storage=storage, photo=row))
         assert stored == claimed
-        usage = sum(sum(photos.photo_blobs(session=session, storage=storage,
+        usage = sum(sum(renditions.photo_blobs(session=session, storage=storage,
                                            photo=row).values()) for row in rows)
         assert [u.used_bytes for u in session.exec(select(User)).all()] == [usage]
         return rows
@@ -129,17 +131,17 @@ def test_sigkill_at_each_step(tmp_path, step):
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
         timeout=120,
     )
-    if step != "after-commit:1" or result.returncode != 0:
+    if step != "after-commit:2" or result.returncode != 0:
         assert result.returncode == -signal.SIGKILL, result.stderr
 
     storage = LocalStorage(root, secret=b"s", url_ttl_seconds=1800)
     with Session(engine, expire_on_commit=False) as session:
         # No half photo is visible: a photo row has all its objects.
         for row in session.exec(select(Photo)).all():
-            for key in photos.photo_blobs(session=session, storage=storage, photo=row):
+            for key in renditions.photo_blobs(session=session, storage=storage, photo=row):
                 assert storage.exists(key), f"{step}: visible photo without {key}"
     rows = assert_reconcile_makes_it_agree(step, engine, storage)
-    assert len(rows) == (1 if step == "after-commit:1" else 0)
+    assert len(rows) == (1 if step == "after-commit:2" else 0)
     engine.dispose()
 
 
@@ -156,12 +158,12 @@ def test_sigkill_at_each_step_of_a_purge(tmp_path, step):
         owner = identity.provision_user(session=session, email="crash@example.com")
         incoming = IncomingFile(filename="going.jpg", spool_dir=tmp_path / "in", max_bytes=10**9)
         incoming.write(photo.read_bytes())
-        photo_id = photos.ingest(session=session, storage=storage, owner=owner, upload=incoming,
+        photo_id = ingest.ingest(session=session, storage=storage, owner=owner, upload=incoming,
                                  sha256=incoming.finish(), thumbnail_size=400, preview_size=1440,
                                  max_pixels=10**8).photo_id
-        assert len(photos.photo_blobs(session=session, storage=storage,
+        assert len(renditions.photo_blobs(session=session, storage=storage,
                                       photo=session.get(Photo, photo_id))) == 3
-        assert photos.move_to_trash(session=session, owner_id=owner.id, photo_id=photo_id)
+        assert trash.move_to_trash(session=session, owner_id=owner.id, photo_id=photo_id)
 
     result = subprocess.run(
         [sys.executable, "-c", PURGE_CHILD, db_url, str(root), str(photo_id), step],
@@ -173,7 +175,7 @@ def test_sigkill_at_each_step_of_a_purge(tmp_path, step):
 
     with Session(engine, expire_on_commit=False) as session:
         # Whatever is left is in the trash, never back in the library.
-        assert photos.timeline_page(session=session, owner_id=owner.id, limit=10).photos == []
+        assert timeline.timeline_page(session=session, owner_id=owner.id, limit=10).photos == []
         left = session.exec(select(Photo)).all()
         assert all(row.deleted_at is not None for row in left)
     rows = assert_reconcile_makes_it_agree(step, engine, storage)

@@ -13,10 +13,19 @@ from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
 import imgstream.models  # noqa: F401 - the tables compared below
+from imgstream import models
 from imgstream.models import Photo, Rendition, User
-from imgstream.services import identity, photos
+from imgstream.services import (
+    collisions,
+    identity,
+    ingest,
+    object_keys,
+    renditions,
+    timeline,
+    trash,
+)
+from imgstream.services.spooling import IncomingFile
 from imgstream.services.storage import LocalStorage
-from imgstream.services.uploads import IncomingFile
 from tests import images
 from tests.integration.conftest import migrate
 
@@ -32,12 +41,12 @@ def test_migrations_build_the_schema_the_models_describe(migrated_engine, databa
 
 
 def ingest_bytes(engine, storage, owner_id, data, name, spool,
-                 on_collision=photos.CollisionChoice.KEEP_BOTH):
+                 on_collision=models.CollisionChoice.KEEP_BOTH):
     with Session(engine, expire_on_commit=False) as session:
         owner = session.get(User, owner_id)
         incoming = IncomingFile(filename=name, spool_dir=spool, max_bytes=10**8)
         incoming.write(data)
-        return photos.ingest(session=session, storage=storage, owner=owner, upload=incoming,
+        return ingest.ingest(session=session, storage=storage, owner=owner, upload=incoming,
                              sha256=incoming.finish(), thumbnail_size=400, preview_size=1440,
                              max_pixels=10**8, on_collision=on_collision)
 
@@ -52,16 +61,16 @@ def test_ingest_list_delete(db, migrated_engine, tmp_path):
                      tmp_path / "in").photo_id
         for i, d in enumerate(dates)
     ]
-    page = photos.timeline_page(session=db, owner_id=owner.id, limit=2)
+    page = timeline.timeline_page(session=db, owner_id=owner.id, limit=2)
     assert [p.id for p in page.photos] == [ids[1], ids[2]]
-    rest = photos.timeline_page(session=db, owner_id=owner.id, limit=2, after=page.next_cursor)
+    rest = timeline.timeline_page(session=db, owner_id=owner.id, limit=2, after=page.next_cursor)
     assert [p.id for p in rest.photos] == [ids[0]]
     assert rest.next_cursor is None
-    assert photos.move_to_trash(session=db, owner_id=owner.id, photo_id=ids[1])
-    assert [p.id for p in photos.trash_page(session=db, owner_id=owner.id, limit=5).photos] == [
+    assert trash.move_to_trash(session=db, owner_id=owner.id, photo_id=ids[1])
+    assert [p.id for p in trash.trash_page(session=db, owner_id=owner.id, limit=5).photos] == [
         ids[1]]
     assert len(list(storage.list("photos"))) == 3
-    assert photos.delete_forever(session=db, storage=storage, owner_id=owner.id,
+    assert trash.delete_forever(session=db, storage=storage, owner_id=owner.id,
                                  photo_id=ids[1]).photos == 1
     assert len(db.exec(select(Photo)).all()) == 2
     assert len(list(storage.list("photos"))) == 2
@@ -88,7 +97,7 @@ def test_concurrent_ingests_lose_nothing(db, migrated_engine, tmp_path):
     db.expire_all()
     used = db.get(User, owner.id).used_bytes
     derived = db.exec(select(Rendition).where(Rendition.photo_id.in_([r.id for r in rows])))
-    originals = {photos.original_key(owner.id, r.id, "jpg") for r in rows}
+    originals = {object_keys.original_key(owner.id, r.id, "jpg") for r in rows}
     assert used == sum(r.size_bytes for r in rows) + sum(
         d.size_bytes for d in derived if d.key not in originals)
 
@@ -169,12 +178,12 @@ def test_parallel_uploads_of_one_name_asking_leave_one_photo_and_ask_the_rest(
     with concurrent.futures.ThreadPoolExecutor(len(uploads)) as pool:
         results = list(pool.map(
             lambda data: ingest_bytes(migrated_engine, storage, owner.id, data, "Race.jpg",
-                                      tmp_path / "in", photos.CollisionChoice.ASK),
+                                      tmp_path / "in", models.CollisionChoice.ASK),
             uploads,
         ))
     statuses = sorted(r.status.value for r in results)
     assert statuses == ["added"] + ["collision"] * 5
-    added = next(r for r in results if r.status is photos.IngestStatus.ADDED)
+    added = next(r for r in results if r.status is ingest.IngestStatus.ADDED)
     assert {r.photo_id for r in results} == {added.photo_id}, "the losers are shown the winner"
     db.expire_all()
     assert [p.filename for p in db.exec(select(Photo).where(Photo.owner_id == owner.id))] == [
@@ -192,7 +201,7 @@ def test_parallel_replacements_of_one_photo_keep_it_whole(db, migrated_engine, t
     with concurrent.futures.ThreadPoolExecutor(len(uploads)) as pool:
         results = list(pool.map(
             lambda data: ingest_bytes(migrated_engine, storage, owner.id, data, "swap.jpg",
-                                      tmp_path / "in", photos.CollisionChoice.REPLACE),
+                                      tmp_path / "in", models.CollisionChoice.REPLACE),
             uploads,
         ))
     assert "replaced" in {r.status.value for r in results}
@@ -200,9 +209,9 @@ def test_parallel_replacements_of_one_photo_keep_it_whole(db, migrated_engine, t
     db.expire_all()
     photo = db.exec(select(Photo).where(Photo.owner_id == owner.id)).one()
     assert photo.id == first.photo_id
-    blobs = photos.photo_blobs(session=db, storage=storage, photo=photo)
+    blobs = renditions.photo_blobs(session=db, storage=storage, photo=photo)
     assert all(storage.exists(key) for key in blobs)
-    with storage.open(photos.original_of(photo)) as fh:
+    with storage.open(object_keys.original_of(photo)) as fh:
         assert hashlib.sha256(fh.read()).hexdigest() == photo.sha256
     assert set(storage.list("photos")) | set(storage.list("thumbnails")) | set(
         storage.list("previews")) == set(blobs)
@@ -225,7 +234,7 @@ def test_a_batch_of_names_is_checked_in_one_statement_whatever_its_size(db, migr
     sa.event.listen(migrated_engine, "before_cursor_execute", count)
     try:
         with Session(migrated_engine) as session:
-            found = photos.find_collisions(session=session, owner_id=owner.id, names=names)
+            found = collisions.find_collisions(session=session, owner_id=owner.id, names=names)
             assert {name: photo.filename for name, photo in found.items()} == {
                 "kept.jpg": "Kept.JPEG"}
     finally:

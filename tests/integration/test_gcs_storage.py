@@ -22,11 +22,20 @@ from google.cloud.storage.retry import DEFAULT_RETRY
 from google.oauth2 import service_account
 from sqlmodel import select
 
+from imgstream import models
 from imgstream.models import Photo
-from imgstream.services import imaging, photos, storage_gcs
+from imgstream.services import (
+    imaging,
+    ingest,
+    object_keys,
+    renditions,
+    storage_gcs,
+    timeline,
+    trash,
+)
+from imgstream.services.spooling import IncomingFile
 from imgstream.services.storage import ObjectExists, ObjectMissing, StorageUnavailable
 from imgstream.services.storage_gcs import GcsStorage
-from imgstream.services.uploads import IncomingFile
 from tests import gcs, images
 
 storage = gcs.storage_fixture()
@@ -269,23 +278,23 @@ def test_ingest_list_read_and_delete_a_photo(storage, session, owner, tmp_path):
     incoming = IncomingFile(filename="beach.jpg", spool_dir=tmp_path / "in", max_bytes=10**8)
     incoming.write(data)
     sha = incoming.finish()
-    result = photos.ingest(
+    result = ingest.ingest(
         session=session, storage=storage, owner=owner, upload=incoming, sha256=sha,
         thumbnail_size=400, preview_size=1440, max_pixels=10**8,
     )
-    assert result.status is photos.IngestStatus.ADDED
+    assert result.status is ingest.IngestStatus.ADDED
 
-    page = photos.timeline_page(session=session, owner_id=owner.id, limit=10)
+    page = timeline.timeline_page(session=session, owner_id=owner.id, limit=10)
     assert [p.id for p in page.photos] == [result.photo_id]
-    original = photos.original_key(owner.id, result.photo_id, "jpg")
-    thumbnail = photos.thumbnail_key(owner.id, result.photo_id)
+    original = object_keys.original_key(owner.id, result.photo_id, "jpg")
+    thumbnail = object_keys.thumbnail_key(owner.id, result.photo_id)
     assert read(storage, original) == data
     assert imaging.MIME_BY_EXTENSION["webp"] == storage._bucket().get_blob(thumbnail).content_type
     assert sorted(storage.list(f"photos/{owner.id}")) == [original]
 
-    assert photos.move_to_trash(session=session, owner_id=owner.id, photo_id=result.photo_id)
+    assert trash.move_to_trash(session=session, owner_id=owner.id, photo_id=result.photo_id)
     assert storage.exists(original), "the trash keeps the objects"
-    assert photos.delete_forever(
+    assert trash.delete_forever(
         session=session, storage=storage, owner_id=owner.id, photo_id=result.photo_id
     ).photos == 1
     assert session.exec(select(Photo)).all() == []
@@ -297,7 +306,7 @@ def test_ingest_list_read_and_delete_a_photo(storage, session, owner, tmp_path):
 def _ingest(storage, session, owner, tmp_path, data, name, choice):
     incoming = IncomingFile(filename=name, spool_dir=tmp_path / "in", max_bytes=10**8)
     incoming.write(data)
-    return photos.ingest(
+    return ingest.ingest(
         session=session, storage=storage, owner=owner, upload=incoming,
         sha256=incoming.finish(), thumbnail_size=400, preview_size=1440, max_pixels=10**8,
         on_collision=choice,
@@ -307,20 +316,20 @@ def _ingest(storage, session, owner, tmp_path, data, name, choice):
 def test_replacing_a_photo_swaps_its_objects_in_the_bucket(storage, session, owner, tmp_path):
     first = images.jpeg(size=(1600, 1200), color=(200, 10, 10))
     kept = _ingest(storage, session, owner, tmp_path, first, "wall.jpg",
-                   photos.CollisionChoice.ASK)
+                   models.CollisionChoice.ASK)
     photo = session.get(Photo, kept.photo_id)
-    old = set(photos.photo_blobs(session=session, storage=storage, photo=photo))
+    old = set(renditions.photo_blobs(session=session, storage=storage, photo=photo))
     asked = _ingest(storage, session, owner, tmp_path, images.jpeg(color=(1, 1, 1)), "WALL.JPG",
-                    photos.CollisionChoice.ASK)
-    assert asked.status is photos.IngestStatus.COLLISION
+                    models.CollisionChoice.ASK)
+    assert asked.status is ingest.IngestStatus.COLLISION
 
     second = images.jpeg(size=(800, 1000), color=(10, 200, 10))
     replaced = _ingest(storage, session, owner, tmp_path, second, "WALL.JPG",
-                       photos.CollisionChoice.REPLACE)
-    assert (replaced.status, replaced.photo_id) == (photos.IngestStatus.REPLACED, photo.id)
+                       models.CollisionChoice.REPLACE)
+    assert (replaced.status, replaced.photo_id) == (ingest.IngestStatus.REPLACED, photo.id)
     session.refresh(photo)
-    new = photos.photo_blobs(session=session, storage=storage, photo=photo)
-    assert read(storage, photos.original_of(photo)) == second
+    new = renditions.photo_blobs(session=session, storage=storage, photo=photo)
+    assert read(storage, object_keys.original_of(photo)) == second
     assert not old & set(new)
     stored = {key for prefix in ("photos", "thumbnails", "previews")
               for key in storage.list(f"{prefix}/{owner.id}/")}

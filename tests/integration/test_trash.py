@@ -7,7 +7,7 @@ import threading
 from sqlmodel import Session, select
 
 from imgstream.models import Photo
-from imgstream.services import identity, photos
+from imgstream.services import collisions, identity, trash
 from imgstream.services.storage import LocalStorage
 from tests import images
 from tests.integration.test_database import ingest_bytes
@@ -21,7 +21,7 @@ def trashed_pair_named_alike(db, engine, storage, owner, spool):
                               images.jpeg(size=(300, 200), color=(shade, 90, 90)), "beach.jpg",
                               spool)
         assert result.message == "added", "the name was free: the other one is in the trash"
-        assert photos.move_to_trash(session=db, owner_id=owner.id, photo_id=result.photo_id)
+        assert trash.move_to_trash(session=db, owner_id=owner.id, photo_id=result.photo_id)
         ids.append(result.photo_id)
     return ids
 
@@ -34,7 +34,7 @@ def test_parallel_restores_of_one_name_never_share_it(db, migrated_engine, tmp_p
 
     # Both restores look the name up before either writes: both see beach.jpg free.
     both_looked = threading.Barrier(2, timeout=30)
-    real_free_name = photos.free_name
+    real_free_name = collisions.free_name
     lookups: list[str] = []
     first_lookup = threading.local()
 
@@ -46,14 +46,14 @@ def test_parallel_restores_of_one_name_never_share_it(db, migrated_engine, tmp_p
             both_looked.wait()
         return name
 
-    monkeypatch.setattr(photos, "free_name", looked_up_together)
+    monkeypatch.setattr(trash, "free_name", looked_up_together)
     restored: dict = {}
     errors: list[BaseException] = []
 
     def restore(photo_id):
         try:
             with Session(migrated_engine, expire_on_commit=False) as session:
-                photo = photos.restore_photo(session=session, owner_id=owner.id,
+                photo = trash.restore_photo(session=session, owner_id=owner.id,
                                              photo_id=photo_id)
                 restored[photo_id] = photo.filename if photo else None
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
@@ -81,7 +81,7 @@ def test_a_restore_racing_a_purge_never_restores_a_photo_without_objects(db, mig
     owner = identity.provision_user(session=db, email="purge-race@example.com")
     result = ingest_bytes(migrated_engine, storage, owner.id, images.jpeg(size=(300, 200)),
                           "going.jpg", tmp_path / "in")
-    photos.move_to_trash(session=db, owner_id=owner.id, photo_id=result.photo_id)
+    trash.move_to_trash(session=db, owner_id=owner.id, photo_id=result.photo_id)
 
     purging = threading.Event()
     real_delete = storage.delete
@@ -97,13 +97,13 @@ def test_a_restore_racing_a_purge_never_restores_a_photo_without_objects(db, mig
 
     def purge():
         with Session(migrated_engine, expire_on_commit=False) as session:
-            outcome["purge"] = photos.delete_forever(
+            outcome["purge"] = trash.delete_forever(
                 session=session, storage=storage, owner_id=owner.id, photo_id=result.photo_id)
 
     def restore():
         assert purging.wait(30)
         with Session(migrated_engine, expire_on_commit=False) as session:
-            outcome["restore"] = photos.restore_photo(session=session, owner_id=owner.id,
+            outcome["restore"] = trash.restore_photo(session=session, owner_id=owner.id,
                                                       photo_id=result.photo_id)
 
     threads = [threading.Thread(target=purge), threading.Thread(target=restore)]

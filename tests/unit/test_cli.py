@@ -3,9 +3,9 @@ from contextlib import contextmanager
 import pytest
 from sqlmodel import select
 
-from imgstream import cli, config
+from imgstream import cli, config, models
 from imgstream.models import Photo
-from imgstream.services import photos
+from imgstream.services import ingest
 from tests import images
 
 
@@ -39,9 +39,9 @@ def test_upload_ingests_files_and_folders_one_line_each(run, session, owner, tmp
     assert run(["upload", "--user", "ADA@example.com", str(beach), str(notes), str(folder)]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
-        f"{beach}: added: added",
+        f"{beach}: added",
         f"{notes}: rejected: {lines[1].split(': ', 2)[2]}",
-        f"{folder / 'day 1' / 'sea.png'}: added: added",
+        f"{folder / 'day 1' / 'sea.png'}: added",
     ]
     assert lines[1].startswith(f"{notes}: rejected: not a supported image")
     names = sorted(p.filename for p in session.exec(select(Photo)).all())
@@ -74,18 +74,18 @@ def test_upload_refuses_files_over_the_limit_and_missing_ones(run, owner, tmp_pa
 def test_upload_passes_the_collision_choice(run, owner, tmp_path, monkeypatch, capsys):
     seen = []
 
-    def ingest(**kwargs):
+    def fake_ingest(**kwargs):
         seen.append(kwargs["on_collision"])
         kwargs["upload"].discard()
-        return photos.IngestResult(photos.IngestStatus.SKIPPED, "kept the photo already there")
+        return ingest.IngestResult(ingest.IngestStatus.SKIPPED, "skipped: kept the photo already there")
 
-    monkeypatch.setattr(photos, "ingest", ingest)
+    monkeypatch.setattr(ingest, "ingest", fake_ingest)
     beach = tmp_path / "beach.jpg"
     beach.write_bytes(images.jpeg())
     assert run(["upload", "--user", "ada@example.com", "--on-collision", "skip",
                 str(beach)]) == 0
     assert run(["upload", "--user", "ada@example.com", str(beach)]) == 0
-    assert seen == [photos.CollisionChoice.SKIP, photos.CollisionChoice.KEEP_BOTH]
+    assert seen == [models.CollisionChoice.SKIP, models.CollisionChoice.KEEP_BOTH]
     assert f"{beach}: skipped: kept the photo already there" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         run(["upload", "--user", "ada@example.com", "--on-collision", "ask", str(beach)])

@@ -7,8 +7,8 @@ from imgstream import config, runtime
 from imgstream.api import http_api
 from imgstream.api.identity import SCOPE_USER
 from imgstream.api.media import content_disposition
-from imgstream.services import identity, photos
-from imgstream.services.uploads import IncomingFile
+from imgstream.services import identity, ingest, object_keys
+from imgstream.services.spooling import IncomingFile
 from tests import images
 
 
@@ -46,11 +46,11 @@ def stored_photo(app_env, session, tmp_path, owner):
     data = images.jpeg(size=(300, 200))
     incoming = IncomingFile(filename="Été 2021.jpg", spool_dir=tmp_path / "in", max_bytes=10**8)
     incoming.write(data)
-    result = photos.ingest(
+    result = ingest.ingest(
         session=session, storage=app_env, owner=owner, upload=incoming,
         sha256=incoming.finish(), thumbnail_size=400, preview_size=1440, max_pixels=10**8,
     )
-    return photos.original_key(owner.id, result.photo_id, "jpg"), data
+    return object_keys.original_key(owner.id, result.photo_id, "jpg"), data
 
 
 def test_signed_url_serves_the_exact_bytes_inline(app_env, stored_photo, client):

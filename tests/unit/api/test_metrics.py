@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from imgstream import config, runtime
 from imgstream.api import http_api, metrics
-from imgstream.services.photos import IngestResult, IngestStatus
+from imgstream.services.ingest import IngestResult, IngestStatus
 
 TOKEN = "t" * 32
 

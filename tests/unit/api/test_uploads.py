@@ -6,10 +6,10 @@ import pytest
 from sqlmodel import SQLModel, select
 from starlette.testclient import TestClient
 
-from imgstream import config, runtime
+from imgstream import config, models, runtime
 from imgstream.api import http_api
 from imgstream.models import Photo, Upload, User
-from imgstream.services import identity, photos
+from imgstream.services import identity, ingest
 from imgstream.services.storage import StorageUnavailable
 from tests import images
 from tests.unit.api.test_media import as_user
@@ -214,14 +214,14 @@ def test_delete_cancels_and_removes_the_chunks(client, app_env):
 def record_ingest(monkeypatch, result=None, error=None):
     calls = []
 
-    def ingest(**kwargs):
+    def fake_ingest(**kwargs):
         calls.append(kwargs)
         kwargs["upload"].discard()
         if error:
             raise error
         return result
 
-    monkeypatch.setattr(photos, "ingest", ingest)
+    monkeypatch.setattr(ingest, "ingest", fake_ingest)
     return calls
 
 
@@ -229,12 +229,12 @@ def test_complete_defaults_to_the_owners_collision_choice(client, owner, monkeyp
     with runtime.db_session() as session:
         session.get(User, owner.id).collision_choice = "skip"
         session.commit()
-    calls = record_ingest(monkeypatch, photos.IngestResult(photos.IngestStatus.SKIPPED, "kept"))
+    calls = record_ingest(monkeypatch, ingest.IngestResult(ingest.IngestStatus.SKIPPED, "kept"))
     upload = upload_all(client, os.urandom(100))
     response = client.post(f"/api/v1/uploads/{upload['id']}/complete")
     assert response.status_code == 200
     assert response.json()["status"] == "skipped"
-    assert calls[0]["on_collision"] is photos.CollisionChoice.SKIP
+    assert calls[0]["on_collision"] is models.CollisionChoice.SKIP
     assert calls[0]["decision_seconds"] is None
 
 
@@ -253,8 +253,8 @@ def test_complete_refuses_bad_choices(client, monkeypatch, payload):
 
 def test_a_collision_keeps_the_upload_for_a_second_complete(client, monkeypatch, app_env):
     existing = uuid.uuid4()
-    record_ingest(monkeypatch, photos.IngestResult(
-        photos.IngestStatus.COLLISION, "a photo named photo.jpg is already in your library",
+    record_ingest(monkeypatch, ingest.IngestResult(
+        ingest.IngestStatus.COLLISION, "a photo named photo.jpg is already in your library",
         existing, "photo.jpg", in_trash=True))
     upload = upload_all(client, os.urandom(3 * CHUNK))
     path = f"/api/v1/uploads/{upload['id']}"
@@ -266,12 +266,12 @@ def test_a_collision_keeps_the_upload_for_a_second_complete(client, monkeypatch,
     }
     assert client.get(path).json()["received"] == 3 * CHUNK
 
-    calls = record_ingest(monkeypatch, photos.IngestResult(
-        photos.IngestStatus.REPLACED, "replaced", existing, "photo.jpg"))
+    calls = record_ingest(monkeypatch, ingest.IngestResult(
+        ingest.IngestStatus.REPLACED, "replaced", existing, "photo.jpg"))
     response = client.post(f"{path}/complete",
                            json={"on_collision": "replace", "decision_seconds": 4.5})
     assert response.json()["status"] == "replaced"
-    assert calls[0]["on_collision"] is photos.CollisionChoice.REPLACE
+    assert calls[0]["on_collision"] is models.CollisionChoice.REPLACE
     assert calls[0]["decision_seconds"] == 4.5
     assert client.get(path).status_code == 404
     assert list(app_env.list("incoming")) == []

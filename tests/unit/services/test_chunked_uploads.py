@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from imgstream import models
 from imgstream.models import Photo, Upload, User, utcnow
-from imgstream.services import chunked_uploads, identity, photos
+from imgstream.services import chunked_uploads, identity, ingest, object_keys, quota
 from imgstream.services.chunked_uploads import (
     ChunkRefused,
     OffsetMismatch,
@@ -60,7 +61,7 @@ def spooled(tmp_path):
     return sorted(spool.iterdir()) if spool.exists() else []
 
 
-def complete(session, storage, owner, upload_id, tmp_path, choice=photos.CollisionChoice.KEEP_BOTH,
+def complete(session, storage, owner, upload_id, tmp_path, choice=models.CollisionChoice.KEEP_BOTH,
              seconds=None):
     return chunked_uploads.complete_upload(
         session=session, storage=storage, owner=owner, upload_id=upload_id,
@@ -376,11 +377,11 @@ def test_complete_ingests_the_photo_and_removes_the_upload(session, storage, own
     upload = begin(session, owner, len(data), name="beach.jpg")
     send_all(session, storage, owner, upload.id, data, tmp_path, chunk_bytes=4096)
     result = complete(session, storage, owner, upload.id, tmp_path)
-    assert result.status is photos.IngestStatus.ADDED
+    assert result.status is ingest.IngestStatus.ADDED
     photo = session.get(Photo, result.photo_id)
     assert photo.filename == "beach.jpg"
     assert photo.sha256 == hashlib.sha256(data).hexdigest()
-    with storage.open(photos.original_key(owner.id, photo.id, "jpg")) as original:
+    with storage.open(object_keys.original_key(owner.id, photo.id, "jpg")) as original:
         assert original.read() == data
     assert session.get(Upload, upload.id) is None
     assert list(storage.list("incoming")) == []
@@ -391,7 +392,7 @@ def test_a_refused_file_removes_the_upload_too(session, storage, owner, tmp_path
     upload = begin(session, owner, 3000, name="notes.jpg")
     send_all(session, storage, owner, upload.id, os.urandom(3000), tmp_path)
     result = complete(session, storage, owner, upload.id, tmp_path)
-    assert result.status is photos.IngestStatus.REJECTED
+    assert result.status is ingest.IngestStatus.REJECTED
     assert session.get(Upload, upload.id) is None
     assert list(storage.list("incoming")) == []
 
@@ -402,30 +403,30 @@ def test_a_collision_keeps_the_upload_until_the_person_chooses(session, storage,
     upload = begin(session, owner, len(data))
     send_all(session, storage, owner, upload.id, data, tmp_path, chunk_bytes=4096)
     calls = []
-    real_ingest = photos.ingest
+    real_ingest = ingest.ingest
 
-    def ingest(**kwargs):
+    def fake_ingest(**kwargs):
         calls.append((kwargs["on_collision"], kwargs["decision_seconds"],
                       kwargs["upload"].path.read_bytes(), kwargs["sha256"]))
-        if kwargs["on_collision"] is photos.CollisionChoice.ASK:
+        if kwargs["on_collision"] is models.CollisionChoice.ASK:
             kwargs["upload"].discard()
-            return photos.IngestResult(photos.IngestStatus.COLLISION, "name taken",
+            return ingest.IngestResult(ingest.IngestStatus.COLLISION, "name taken",
                                        uuid.uuid4(), "photo.jpg")
         return real_ingest(**kwargs)
 
-    monkeypatch.setattr(photos, "ingest", ingest)
+    monkeypatch.setattr(ingest, "ingest", fake_ingest)
     asked = complete(session, storage, owner, upload.id, tmp_path,
-                     choice=photos.CollisionChoice.ASK)
-    assert asked.status is photos.IngestStatus.COLLISION
+                     choice=models.CollisionChoice.ASK)
+    assert asked.status is ingest.IngestStatus.COLLISION
     assert session.get(Upload, upload.id) is not None
     assert len(chunk_keys(storage, owner, upload.id)) > 1
     assert spooled(tmp_path) == []
 
     chosen = complete(session, storage, owner, upload.id, tmp_path,
-                      choice=photos.CollisionChoice.KEEP_BOTH, seconds=2.5)
-    assert chosen.status is photos.IngestStatus.ADDED
-    assert [(c[0], c[1]) for c in calls] == [(photos.CollisionChoice.ASK, None),
-                                            (photos.CollisionChoice.KEEP_BOTH, 2.5)]
+                      choice=models.CollisionChoice.KEEP_BOTH, seconds=2.5)
+    assert chosen.status is ingest.IngestStatus.ADDED
+    assert [(c[0], c[1]) for c in calls] == [(models.CollisionChoice.ASK, None),
+                                            (models.CollisionChoice.KEEP_BOTH, 2.5)]
     assert all(c[2] == data and c[3] == hashlib.sha256(data).hexdigest() for c in calls)
     assert session.get(Upload, upload.id) is None
     assert list(storage.list("incoming")) == []
@@ -436,19 +437,19 @@ def test_a_failing_ingest_keeps_the_chunks_for_a_retry(session, storage, owner, 
     data = images.jpeg(size=(600, 400))
     upload = begin(session, owner, len(data))
     send_all(session, storage, owner, upload.id, data, tmp_path, chunk_bytes=4096)
-    real_ingest = photos.ingest
+    real_ingest = ingest.ingest
 
     def failing(**kwargs):
         kwargs["upload"].discard()
         raise OSError("storage is down")
 
-    monkeypatch.setattr(photos, "ingest", failing)
+    monkeypatch.setattr(ingest, "ingest", failing)
     with pytest.raises(OSError):
         complete(session, storage, owner, upload.id, tmp_path)
     assert session.get(Upload, upload.id).received_bytes == len(data)
-    monkeypatch.setattr(photos, "ingest", real_ingest)
+    monkeypatch.setattr(ingest, "ingest", real_ingest)
     assert complete(session, storage, owner, upload.id, tmp_path).status is (
-        photos.IngestStatus.ADDED
+        ingest.IngestStatus.ADDED
     )
 
 
@@ -504,6 +505,6 @@ def test_sweep_removes_what_unfinished_uploads_left(session, storage, owner, tmp
 def test_quota_message_is_shared_with_ingest(session, owner):
     owner = session.get(User, owner.id)
     owner.quota_bytes, owner.used_bytes = 2_000_000, 1_500_000
-    assert photos.quota_message(owner, 600_000) == (
+    assert quota.quota_message(owner, 600_000) == (
         "your library is full: 1.5 MB of 2 MB used, and this photo needs 600 KB"
     )

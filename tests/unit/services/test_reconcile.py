@@ -9,10 +9,10 @@ from sqlmodel import select
 
 from imgstream import cli, config
 from imgstream.models import Photo, Rendition, Upload, User, utcnow
-from imgstream.services import chunked_uploads, photos
+from imgstream.services import chunked_uploads, object_keys, renditions, trash
 from imgstream.services.reconcile import reconcile
 from tests import aio, images
-from tests.unit.services.test_photos import ingest
+from tests.unit.services.test_ingest import add_photo
 
 
 def age(storage, key, minutes):
@@ -22,7 +22,7 @@ def age(storage, key, minutes):
 
 def library(session, storage, owner, tmp_path, count):
     return [
-        ingest(session, storage, owner, tmp_path,
+        add_photo(session, storage, owner, tmp_path,
                images.jpeg(size=(1800, 1200), color=(i * 40, 100, 50)), f"{i}.jpg").photo_id
         for i in range(count)
     ]
@@ -45,15 +45,15 @@ def test_finds_and_repairs_every_kind_of_disagreement(session, storage, owner, t
     storage.put_bytes(in_flight, images.jpeg())
     # An original lost from storage.
     lost_photo = session.get(Photo, lost)
-    storage.delete(photos.original_key(owner.id, lost, photos.extension_of(lost_photo)))
+    storage.delete(object_keys.original_key(owner.id, lost, object_keys.extension_of(lost_photo)))
     # A purge (delete forever) that stopped after removing the original, before the row.
-    photos.move_to_trash(session=session, owner_id=owner.id, photo_id=half_purged)
+    trash.move_to_trash(session=session, owner_id=owner.id, photo_id=half_purged)
     half = session.get(Photo, half_purged)
-    storage.delete(photos.original_key(owner.id, half_purged, photos.extension_of(half)))
+    storage.delete(object_keys.original_key(owner.id, half_purged, object_keys.extension_of(half)))
     # A photo in the trash: nothing to repair.
-    photos.move_to_trash(session=session, owner_id=owner.id, photo_id=trashed)
+    trash.move_to_trash(session=session, owner_id=owner.id, photo_id=trashed)
     # A rendition whose object is gone.
-    thumb = photos.thumbnail_key(owner.id, thumbless)
+    thumb = object_keys.thumbnail_key(owner.id, thumbless)
     storage.delete(thumb)
     # Storage use that drifted.
     session.get(User, owner.id).used_bytes += 12345
@@ -72,7 +72,7 @@ def test_finds_and_repairs_every_kind_of_disagreement(session, storage, owner, t
     assert storage.exists(in_flight)
     ids = {p.id for p in session.exec(select(Photo)).all()}
     assert ids == {kept, thumbless, trashed}
-    assert photos.trashed_photo(session=session, owner_id=owner.id, photo_id=trashed)
+    assert trash.trashed_photo(session=session, owner_id=owner.id, photo_id=trashed)
     assert session.exec(select(Rendition).where(Rendition.key == thumb)).all() == []
 
     again = reconcile(session=session, storage=storage, fix=False,
@@ -81,7 +81,7 @@ def test_finds_and_repairs_every_kind_of_disagreement(session, storage, owner, t
     assert again.renditions_missing == [] and again.usage_corrections == []
     assert not again.photos_missing_original
     session.refresh(owner)
-    expected = sum(sum(photos.photo_blobs(session=session, storage=storage,
+    expected = sum(sum(renditions.photo_blobs(session=session, storage=storage,
                                           photo=session.get(Photo, pid)).values())
                    for pid in ids)
     assert owner.used_bytes == expected, "photos in the trash still count"
@@ -90,12 +90,12 @@ def test_finds_and_repairs_every_kind_of_disagreement(session, storage, owner, t
 def test_trash_is_kept_until_it_expires(session, storage, owner, tmp_path):
     kept, old, recent = library(session, storage, owner, tmp_path, 3)
     for photo_id in (old, recent):
-        photos.move_to_trash(session=session, owner_id=owner.id, photo_id=photo_id)
+        trash.move_to_trash(session=session, owner_id=owner.id, photo_id=photo_id)
     now = utcnow()
     session.get(Photo, old).deleted_at = now - timedelta(days=31)
     session.get(Photo, recent).deleted_at = now - timedelta(days=29)
     session.commit()
-    old_keys = set(photos.photo_blobs(session=session, storage=storage,
+    old_keys = set(renditions.photo_blobs(session=session, storage=storage,
                                       photo=session.get(Photo, old)))
 
     without_expiry = reconcile(session=session, storage=storage, fix=True)

@@ -5,17 +5,17 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from imgstream import cli
+from imgstream import cli, models
 from imgstream.models import Photo, Rendition, User, utcnow
-from imgstream.services import identity, photos
+from imgstream.services import collisions, identity, ingest, quota, renditions, timeline, trash
 from tests import images
-from tests.unit.services.test_photos import ingest
+from tests.unit.services.test_ingest import add_photo
 
 
 def add(session, storage, owner, tmp_path, name, shade):
-    result = ingest(session, storage, owner, tmp_path,
+    result = add_photo(session, storage, owner, tmp_path,
                     images.jpeg(size=(1800, 1200), color=(shade, 80, 160)), name)
-    assert result.status is photos.IngestStatus.ADDED
+    assert result.status is ingest.IngestStatus.ADDED
     return result.photo_id
 
 
@@ -30,12 +30,12 @@ def stored(storage) -> set[str]:
 
 
 def blob_keys(session, storage, photo_id) -> set[str]:
-    return set(photos.photo_blobs(session=session, storage=storage,
+    return set(renditions.photo_blobs(session=session, storage=storage,
                                   photo=session.get(Photo, photo_id)))
 
 
-def trash(session, owner, photo_id) -> bool:
-    return photos.move_to_trash(session=session, owner_id=owner.id, photo_id=photo_id)
+def move(session, owner, photo_id) -> bool:
+    return trash.move_to_trash(session=session, owner_id=owner.id, photo_id=photo_id)
 
 
 def test_trashed_photo_leaves_timeline_and_detail_but_keeps_its_objects(session, storage, owner,
@@ -44,87 +44,87 @@ def test_trashed_photo_leaves_timeline_and_detail_but_keeps_its_objects(session,
     gone = add(session, storage, owner, tmp_path, "gone.jpg", 200)
     keys = blob_keys(session, storage, gone)
 
-    assert trash(session, owner, gone)
+    assert move(session, owner, gone)
 
-    timeline = photos.timeline_page(session=session, owner_id=owner.id, limit=10)
-    assert [p.id for p in timeline.photos] == [kept]
-    assert photos.get_photo(session=session, owner_id=owner.id, photo_id=gone) is None
-    assert photos.library_usage(session=session, owner=owner).photo_count == 1
+    page = timeline.timeline_page(session=session, owner_id=owner.id, limit=10)
+    assert [p.id for p in page.photos] == [kept]
+    assert timeline.get_photo(session=session, owner_id=owner.id, photo_id=gone) is None
+    assert quota.library_usage(session=session, owner=owner).photo_count == 1
     row = session.get(Photo, gone)
     assert row.deleted_at is not None and row.name_key is None and row.filename == "gone.jpg"
     assert keys <= stored(storage)
-    page = photos.trash_page(session=session, owner_id=owner.id, limit=10)
+    page = trash.trash_page(session=session, owner_id=owner.id, limit=10)
     assert [p.id for p in page.photos] == [gone]
-    assert not trash(session, owner, gone), "trashing twice is a no-op"
+    assert not move(session, owner, gone), "trashing twice is a no-op"
 
 
 def test_trash_keeps_quota_and_delete_forever_frees_it(session, storage, owner, tmp_path):
     add(session, storage, owner, tmp_path, "kept.jpg", 10)
     gone = add(session, storage, owner, tmp_path, "gone.jpg", 200)
     before = used(session, owner)
-    cost = sum(photos.photo_blobs(session=session, storage=storage,
+    cost = sum(renditions.photo_blobs(session=session, storage=storage,
                                   photo=session.get(Photo, gone)).values())
     keys = blob_keys(session, storage, gone)
 
-    trash(session, owner, gone)
+    move(session, owner, gone)
     assert used(session, owner) == before, "a photo in the trash still counts"
-    assert photos.trash_usage(session=session, owner_id=owner.id) == photos.TrashUsage(1, cost)
+    assert trash.trash_usage(session=session, owner_id=owner.id) == trash.TrashUsage(1, cost)
 
-    result = photos.delete_forever(session=session, storage=storage, owner_id=owner.id,
+    result = trash.delete_forever(session=session, storage=storage, owner_id=owner.id,
                                    photo_id=gone)
-    assert result == photos.PurgeResult(1, cost)
+    assert result == trash.PurgeResult(1, cost)
     assert used(session, owner) == before - cost
     assert session.get(Photo, gone) is None
     assert session.exec(select(Rendition).where(Rendition.photo_id == gone)).all() == []
     assert not keys & stored(storage)
-    assert photos.trash_usage(session=session, owner_id=owner.id) == photos.TrashUsage(0, 0)
+    assert trash.trash_usage(session=session, owner_id=owner.id) == trash.TrashUsage(0, 0)
 
 
 def test_delete_forever_only_takes_photos_in_the_trash(session, storage, owner, tmp_path):
     photo_id = add(session, storage, owner, tmp_path, "library.jpg", 30)
-    nothing = photos.PurgeResult(0, 0)
-    assert photos.delete_forever(session=session, storage=storage, owner_id=owner.id,
+    nothing = trash.PurgeResult(0, 0)
+    assert trash.delete_forever(session=session, storage=storage, owner_id=owner.id,
                                  photo_id=photo_id) == nothing
-    assert photos.get_photo(session=session, owner_id=owner.id, photo_id=photo_id)
+    assert timeline.get_photo(session=session, owner_id=owner.id, photo_id=photo_id)
     assert blob_keys(session, storage, photo_id) <= stored(storage)
 
 
 def test_restore_brings_the_photo_back_under_its_name(session, storage, owner, tmp_path):
     photo_id = add(session, storage, owner, tmp_path, "Beach.JPG", 40)
-    trash(session, owner, photo_id)
+    move(session, owner, photo_id)
 
-    restored = photos.restore_photo(session=session, owner_id=owner.id, photo_id=photo_id)
+    restored = trash.restore_photo(session=session, owner_id=owner.id, photo_id=photo_id)
 
     assert restored is not None and restored.id == photo_id
     assert restored.filename == "Beach.JPG" and restored.name_key == "beach.jpg"
     assert restored.deleted_at is None
-    assert photos.get_photo(session=session, owner_id=owner.id, photo_id=photo_id)
-    assert photos.trash_page(session=session, owner_id=owner.id, limit=10).photos == []
-    assert photos.restore_photo(session=session, owner_id=owner.id, photo_id=photo_id) is None
+    assert timeline.get_photo(session=session, owner_id=owner.id, photo_id=photo_id)
+    assert trash.trash_page(session=session, owner_id=owner.id, limit=10).photos == []
+    assert trash.restore_photo(session=session, owner_id=owner.id, photo_id=photo_id) is None
 
 
 def test_the_name_is_free_while_the_photo_is_in_the_trash(session, storage, owner, tmp_path):
     first = add(session, storage, owner, tmp_path, "beach.jpg", 50)
-    trash(session, owner, first)
+    move(session, owner, first)
 
-    second = ingest(session, storage, owner, tmp_path,
+    second = add_photo(session, storage, owner, tmp_path,
                     images.jpeg(size=(900, 600), color=(50, 250, 0)), "beach.jpg")
 
-    assert second.status is photos.IngestStatus.ADDED
+    assert second.status is ingest.IngestStatus.ADDED
     assert second.message == "added", "not a collision: the name was released"
     assert session.get(Photo, second.photo_id).filename == "beach.jpg"
 
 
 def test_restore_when_the_name_was_taken_meanwhile_numbers_it(session, storage, owner, tmp_path):
     first = add(session, storage, owner, tmp_path, "beach.jpg", 60)
-    trash(session, owner, first)
+    move(session, owner, first)
     add(session, storage, owner, tmp_path, "beach.jpg", 61)
     add(session, storage, owner, tmp_path, "beach (1).jpg", 62)
 
-    restored = photos.restore_photo(session=session, owner_id=owner.id, photo_id=first)
+    restored = trash.restore_photo(session=session, owner_id=owner.id, photo_id=first)
 
     assert restored.filename == "beach (2).jpg"
-    names = sorted(p.filename for p in photos.timeline_page(session=session, owner_id=owner.id,
+    names = sorted(p.filename for p in timeline.timeline_page(session=session, owner_id=owner.id,
                                                              limit=10).photos)
     assert names == ["beach (1).jpg", "beach (2).jpg", "beach.jpg"]
 
@@ -132,9 +132,9 @@ def test_restore_when_the_name_was_taken_meanwhile_numbers_it(session, storage, 
 def test_restore_retries_when_a_parallel_upload_takes_the_name(session, storage, owner,
                                                                tmp_path, monkeypatch):
     first = add(session, storage, owner, tmp_path, "race.jpg", 70)
-    trash(session, owner, first)
+    move(session, owner, first)
     rival = add(session, storage, owner, tmp_path, "rival.jpg", 71)
-    real_free_name = photos.free_name
+    real_free_name = collisions.free_name
     calls = []
 
     def name_taken_right_after_lookup(**kwargs):
@@ -147,8 +147,8 @@ def test_restore_retries_when_a_parallel_upload_takes_the_name(session, storage,
         calls.append(name)
         return name
 
-    monkeypatch.setattr(photos, "free_name", name_taken_right_after_lookup)
-    restored = photos.restore_photo(session=session, owner_id=owner.id, photo_id=first)
+    monkeypatch.setattr(trash, "free_name", name_taken_right_after_lookup)
+    restored = trash.restore_photo(session=session, owner_id=owner.id, photo_id=first)
 
     assert calls == ["race.jpg", "race (1).jpg"]
     assert restored.filename == "race (1).jpg"
@@ -158,7 +158,7 @@ def test_trash_page_is_newest_deleted_first_with_keyset_pages(session, storage, 
     ids = [add(session, storage, owner, tmp_path, f"{i}.jpg", i * 30) for i in range(5)]
     start = utcnow() - timedelta(days=3)
     for i, photo_id in enumerate(ids):
-        trash(session, owner, photo_id)
+        move(session, owner, photo_id)
         # Two photos trashed at the same moment are ordered by id.
         session.get(Photo, photo_id).deleted_at = start + timedelta(hours=min(i, 3))
     session.commit()
@@ -166,20 +166,20 @@ def test_trash_page_is_newest_deleted_first_with_keyset_pages(session, storage, 
     seen = []
     cursor = None
     while True:
-        page = photos.trash_page(session=session, owner_id=owner.id, limit=2, after=cursor)
+        page = trash.trash_page(session=session, owner_id=owner.id, limit=2, after=cursor)
         assert len(page.photos) <= 2
         seen.extend(page.photos)
         if page.next_cursor is None:
             break
-        cursor = photos.PageCursor.decode(page.next_cursor.encode())
-    keys = [(photos.as_utc(p.deleted_at), p.id) for p in seen]
+        cursor = timeline.PageCursor.decode(page.next_cursor.encode())
+    keys = [(models.as_utc(p.deleted_at), p.id) for p in seen]
     assert keys == sorted(keys, reverse=True)
     assert sorted(p.id for p in seen) == sorted(ids)
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "W10=", "WyJ4IiwgInkiXQ=="])
 def test_malformed_trash_cursor_is_ignored(token):
-    assert photos.PageCursor.decode(token) is None
+    assert timeline.PageCursor.decode(token) is None
 
 
 def test_empty_trash_deletes_every_trashed_photo_of_the_owner_only(session, storage, owner,
@@ -189,42 +189,42 @@ def test_empty_trash_deletes_every_trashed_photo_of_the_owner_only(session, stor
     other = identity.provision_user(session=session, email="nora@example.com")
     theirs = add(session, storage, other, tmp_path, "theirs.jpg", 200)
     for photo_id in trashed:
-        trash(session, owner, photo_id)
-    photos.move_to_trash(session=session, owner_id=other.id, photo_id=theirs)
+        move(session, owner, photo_id)
+    trash.move_to_trash(session=session, owner_id=other.id, photo_id=theirs)
     before = used(session, owner)
-    usage = photos.trash_usage(session=session, owner_id=owner.id)
+    usage = trash.trash_usage(session=session, owner_id=owner.id)
     assert usage.photo_count == 3
 
-    result = photos.empty_trash(session=session, storage=storage, owner_id=owner.id)
+    result = trash.empty_trash(session=session, storage=storage, owner_id=owner.id)
 
-    assert result == photos.PurgeResult(3, usage.bytes)
+    assert result == trash.PurgeResult(3, usage.bytes)
     assert used(session, owner) == before - usage.bytes
     left = {p.id for p in session.exec(select(Photo)).all()}
     assert left == {kept, theirs}
-    assert photos.trashed_photo(session=session, owner_id=other.id, photo_id=theirs)
-    assert photos.empty_trash(session=session, storage=storage,
-                              owner_id=owner.id) == photos.PurgeResult(0, 0)
+    assert trash.trashed_photo(session=session, owner_id=other.id, photo_id=theirs)
+    assert trash.empty_trash(session=session, storage=storage,
+                              owner_id=owner.id) == trash.PurgeResult(0, 0)
 
 
 def test_photos_expire_after_the_trash_days(session, storage, owner, tmp_path):
     old, fresh, library = (add(session, storage, owner, tmp_path, f"{n}.jpg", s)
                            for n, s in (("old", 10), ("fresh", 20), ("library", 30)))
-    trash(session, owner, old)
-    trash(session, owner, fresh)
+    move(session, owner, old)
+    move(session, owner, fresh)
     now = utcnow()
     session.get(Photo, old).deleted_at = now - timedelta(days=30, minutes=1)
     session.get(Photo, fresh).deleted_at = now - timedelta(days=29, hours=23)
     session.commit()
-    assert photos.trash_expiry(session.get(Photo, fresh), days=30) - now < timedelta(hours=2)
+    assert trash.trash_expiry(session.get(Photo, fresh), days=30) - now < timedelta(hours=2)
 
-    assert [p.id for p in photos.expired_trash(session=session, days=30, now=now)] == [old]
-    result = photos.empty_expired_trash(session=session, storage=storage, days=30, now=now)
+    assert [p.id for p in trash.expired_trash(session=session, days=30, now=now)] == [old]
+    result = trash.empty_expired_trash(session=session, storage=storage, days=30, now=now)
     assert result.photos == 1
     assert session.get(Photo, old) is None
-    assert photos.trashed_photo(session=session, owner_id=owner.id, photo_id=fresh)
+    assert trash.trashed_photo(session=session, owner_id=owner.id, photo_id=fresh)
 
     two_days_later = now + timedelta(days=2)
-    assert photos.empty_expired_trash(session=session, storage=storage, days=30,
+    assert trash.empty_expired_trash(session=session, storage=storage, days=30,
                                       now=two_days_later).photos == 1
     assert {p.id for p in session.exec(select(Photo)).all()} == {library}
 
@@ -232,19 +232,19 @@ def test_photos_expire_after_the_trash_days(session, storage, owner, tmp_path):
 def test_other_users_cannot_touch_someone_elses_photos(session, storage, owner, tmp_path):
     mine = add(session, storage, owner, tmp_path, "mine.jpg", 90)
     mallory = identity.provision_user(session=session, email="mallory@example.com")
-    assert not photos.move_to_trash(session=session, owner_id=mallory.id, photo_id=mine)
-    assert photos.get_photo(session=session, owner_id=owner.id, photo_id=mine)
+    assert not trash.move_to_trash(session=session, owner_id=mallory.id, photo_id=mine)
+    assert timeline.get_photo(session=session, owner_id=owner.id, photo_id=mine)
 
-    trash(session, owner, mine)
-    assert photos.trash_page(session=session, owner_id=mallory.id, limit=10).photos == []
-    assert photos.trashed_photo(session=session, owner_id=mallory.id, photo_id=mine) is None
-    assert photos.restore_photo(session=session, owner_id=mallory.id, photo_id=mine) is None
-    assert photos.delete_forever(session=session, storage=storage, owner_id=mallory.id,
-                                 photo_id=mine) == photos.PurgeResult(0, 0)
-    assert photos.empty_trash(session=session, storage=storage,
-                              owner_id=mallory.id) == photos.PurgeResult(0, 0)
-    assert photos.trash_usage(session=session, owner_id=mallory.id).photo_count == 0
-    assert photos.trashed_photo(session=session, owner_id=owner.id, photo_id=mine)
+    move(session, owner, mine)
+    assert trash.trash_page(session=session, owner_id=mallory.id, limit=10).photos == []
+    assert trash.trashed_photo(session=session, owner_id=mallory.id, photo_id=mine) is None
+    assert trash.restore_photo(session=session, owner_id=mallory.id, photo_id=mine) is None
+    assert trash.delete_forever(session=session, storage=storage, owner_id=mallory.id,
+                                 photo_id=mine) == trash.PurgeResult(0, 0)
+    assert trash.empty_trash(session=session, storage=storage,
+                              owner_id=mallory.id) == trash.PurgeResult(0, 0)
+    assert trash.trash_usage(session=session, owner_id=mallory.id).photo_count == 0
+    assert trash.trashed_photo(session=session, owner_id=owner.id, photo_id=mine)
     assert blob_keys(session, storage, mine) <= stored(storage)
 
 
@@ -262,8 +262,8 @@ def test_cli_empties_expired_trash(session, storage, owner, tmp_path, monkeypatc
     try:
         old = add(session, storage, owner, tmp_path, "old.jpg", 5)
         recent = add(session, storage, owner, tmp_path, "recent.jpg", 6)
-        trash(session, owner, old)
-        trash(session, owner, recent)
+        move(session, owner, old)
+        move(session, owner, recent)
         session.get(Photo, old).deleted_at = utcnow() - timedelta(days=8)
         session.get(Photo, recent).deleted_at = utcnow() - timedelta(days=6)
         session.commit()
@@ -274,7 +274,7 @@ def test_cli_empties_expired_trash(session, storage, owner, tmp_path, monkeypatc
         assert session.get(Photo, old) is None
         assert session.get(Photo, recent) is not None
         assert session.get(User, owner.id).used_bytes == sum(
-            photos.photo_blobs(session=session, storage=storage,
+            renditions.photo_blobs(session=session, storage=storage,
                                photo=session.get(Photo, recent)).values())
     finally:
         cli.get_settings.cache_clear()

@@ -2,7 +2,9 @@ import hashlib
 
 import pytest
 
-from imgstream.services.uploads import FileTooLarge, IncomingFile, display_name, format_bytes
+from imgstream.presentation import format_bytes
+from imgstream.services.filenames import display_name
+from imgstream.services.spooling import FileTooLarge, IncomingFile
 
 
 def test_bytes_are_spooled_and_hashed(tmp_path):

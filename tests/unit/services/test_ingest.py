@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
+from imgstream import models, presentation
 from imgstream.models import Photo, Rendition, User
-from imgstream.services import identity, imaging, photos
-from imgstream.services.uploads import IncomingFile
+from imgstream.services import identity, imaging, ingest, renditions, timeline
+from imgstream.services.spooling import IncomingFile
 from tests import images
 
 
@@ -17,9 +18,9 @@ def receive(tmp_path, data: bytes, name="photo.jpg") -> tuple[IncomingFile, str]
     return incoming, incoming.finish()
 
 
-def ingest(session, storage, owner, tmp_path, data, name="photo.jpg"):
+def add_photo(session, storage, owner, tmp_path, data, name="photo.jpg"):
     incoming, sha = receive(tmp_path, data, name)
-    result = photos.ingest(
+    result = ingest.ingest(
         session=session, storage=storage, owner=owner, upload=incoming, sha256=sha,
         thumbnail_size=400, preview_size=1440, max_pixels=10**8,
     )
@@ -29,14 +30,14 @@ def ingest(session, storage, owner, tmp_path, data, name="photo.jpg"):
 
 def test_ingest_stores_original_thumbnail_and_row(session, storage, owner, tmp_path):
     data = images.jpeg(size=(1200, 800), date_original="2021:05:01 10:30:00")
-    result = ingest(session, storage, owner, tmp_path, data, "beach.jpg")
+    result = add_photo(session, storage, owner, tmp_path, data, "beach.jpg")
 
-    assert result.status is photos.IngestStatus.ADDED
+    assert result.status is ingest.IngestStatus.ADDED
     photo = session.get(Photo, result.photo_id)
     assert photo.filename == "beach.jpg"
     assert photo.sha256 == hashlib.sha256(data).hexdigest()
     assert (photo.width, photo.height, photo.size_bytes) == (1200, 800, len(data))
-    assert photos.as_utc(photo.taken_at) == datetime(2021, 5, 1, 10, 30, tzinfo=UTC)
+    assert models.as_utc(photo.taken_at) == datetime(2021, 5, 1, 10, 30, tzinfo=UTC)
     assert photo.taken_at_source == "exif_original"
     with storage.open(f"photos/{owner.id}/{photo.id}.jpg") as fh:
         assert fh.read() == data
@@ -45,16 +46,16 @@ def test_ingest_stores_original_thumbnail_and_row(session, storage, owner, tmp_p
     assert owner.used_bytes > len(data)
 
 
-def renditions(session, photo_id) -> dict[str, Rendition]:
+def stored_renditions(session, photo_id) -> dict[str, Rendition]:
     rows = session.exec(select(Rendition).where(Rendition.photo_id == photo_id)).all()
     return {row.kind: row for row in rows}
 
 
 def test_ingest_records_thumbnail_and_preview_renditions(session, storage, owner, tmp_path):
     data = images.encode(images.photo_like((3000, 2000)), "JPEG", quality=85)
-    result = ingest(session, storage, owner, tmp_path, data, "wide.jpg")
+    result = add_photo(session, storage, owner, tmp_path, data, "wide.jpg")
     photo = session.get(Photo, result.photo_id)
-    rows = renditions(session, photo.id)
+    rows = stored_renditions(session, photo.id)
     assert set(rows) == {"thumb", "preview"}
     thumb, preview = rows["thumb"], rows["preview"]
     assert thumb.key == f"thumbnails/{owner.id}/{photo.id}_thumb.webp"
@@ -71,8 +72,8 @@ def test_ingest_records_thumbnail_and_preview_renditions(session, storage, owner
 
 def test_small_jpeg_is_its_own_preview(session, storage, owner, tmp_path):
     data = images.jpeg(size=(800, 600))
-    result = ingest(session, storage, owner, tmp_path, data, "small.jpg")
-    preview = renditions(session, result.photo_id)["preview"]
+    result = add_photo(session, storage, owner, tmp_path, data, "small.jpg")
+    preview = stored_renditions(session, result.photo_id)["preview"]
     assert preview.key == f"photos/{owner.id}/{result.photo_id}.jpg"
     assert (preview.width, preview.height, preview.size_bytes) == (800, 600, len(data))
     assert list(storage.list("previews")) == []
@@ -84,21 +85,21 @@ def test_heic_gets_a_jpeg_preview_and_keeps_its_original(session, storage, owner
         model="iPhone 15 Pro", lens="iPhone 15 Pro back triple camera 6.86mm f/1.78",
         focal_length=6.86, f_number=1.78, iso=64, gps=(40.6892, -74.0445),
     ))
-    result = ingest(session, storage, owner, tmp_path, data, "IMG_0001.HEIC")
+    result = add_photo(session, storage, owner, tmp_path, data, "IMG_0001.HEIC")
     photo = session.get(Photo, result.photo_id)
     assert (photo.format, photo.mime) == ("HEIC", "image/heic")
     with storage.open(f"photos/{owner.id}/{photo.id}.heic") as fh:
         assert fh.read() == data
-    preview = renditions(session, photo.id)["preview"]
+    preview = stored_renditions(session, photo.id)["preview"]
     assert preview.key == f"previews/{owner.id}/{photo.id}_preview.jpg"
     assert (preview.width, preview.height) == (1200, 800)
-    assert photos.as_utc(photo.taken_at) == datetime(2024, 6, 1, 22, 30, tzinfo=UTC)
+    assert models.as_utc(photo.taken_at) == datetime(2024, 6, 1, 22, 30, tzinfo=UTC)
     assert photo.taken_at_offset_minutes == -240
-    assert photos.taken_at_local(photo).strftime("%Y-%m-%d %H:%M") == "2024-06-01 18:30"
-    assert photos.utc_offset_label(photo) == "UTC-04:00"
-    assert photos.camera_label(photo) == "Apple iPhone 15 Pro"
-    assert photos.exposure_label(photo) == "ƒ/1.78 · 6.86 mm · ISO 64"
-    assert photos.location_label(photo) == "40.68920° N, 74.04450° W"
+    assert presentation.taken_at_local(photo).strftime("%Y-%m-%d %H:%M") == "2024-06-01 18:30"
+    assert presentation.utc_offset_label(photo) == "UTC-04:00"
+    assert presentation.camera_label(photo) == "Apple iPhone 15 Pro"
+    assert presentation.exposure_label(photo) == "ƒ/1.78 · 6.86 mm · ISO 64"
+    assert presentation.location_label(photo) == "40.68920° N, 74.04450° W"
 
 
 @pytest.mark.parametrize(
@@ -108,14 +109,14 @@ def test_heic_gets_a_jpeg_preview_and_keeps_its_original(session, storage, owner
      (None, None, "")],
 )
 def test_camera_label_does_not_repeat_the_make(make, model, label):
-    assert photos.camera_label(Photo(camera_make=make, camera_model=model)) == label
+    assert presentation.camera_label(Photo(camera_make=make, camera_model=model)) == label
 
 
 def test_exposure_label():
     photo = Photo(f_number=2.8, exposure_time_s=1 / 250, focal_length_mm=35.0, iso=200)
-    assert photos.exposure_label(photo) == "ƒ/2.8 · 1/250 s · 35 mm · ISO 200"
-    assert photos.exposure_label(Photo(exposure_time_s=2.5)) == "2.5 s"
-    assert photos.exposure_label(Photo()) == ""
+    assert presentation.exposure_label(photo) == "ƒ/2.8 · 1/250 s · 35 mm · ISO 200"
+    assert presentation.exposure_label(Photo(exposure_time_s=2.5)) == "2.5 s"
+    assert presentation.exposure_label(Photo()) == ""
 
 
 def make_legacy(session, storage, photo_id) -> None:
@@ -132,19 +133,19 @@ def make_legacy(session, storage, photo_id) -> None:
 
 
 def regenerate(session, storage, tmp_path):
-    return photos.regenerate_renditions(
+    return renditions.regenerate_renditions(
         session=session, storage=storage, spool_dir=tmp_path / "spool",
         thumbnail_size=400, preview_size=1440, max_pixels=10**8,
     )
 
 
 def test_regeneration_gives_older_photos_their_renditions(session, storage, owner, tmp_path):
-    big = ingest(session, storage, owner, tmp_path,
+    big = add_photo(session, storage, owner, tmp_path,
                  images.encode(images.photo_like((2000, 1500)), "JPEG",
                                exif=images.exif_bytes(make="Canon", model="Canon EOS R5")),
                  "big.jpg")
-    small = ingest(session, storage, owner, tmp_path, images.jpeg(size=(300, 200)), "small.jpg")
-    done = ingest(session, storage, owner, tmp_path, images.png(), "done.png")
+    small = add_photo(session, storage, owner, tmp_path, images.jpeg(size=(300, 200)), "small.jpg")
+    done = add_photo(session, storage, owner, tmp_path, images.png(), "done.png")
     thumb_key = f"thumbnails/{owner.id}/{big.photo_id}_thumb.webp"
     with storage.open(thumb_key) as fh:
         old_thumbnail = fh.read()
@@ -155,8 +156,8 @@ def test_regeneration_gives_older_photos_their_renditions(session, storage, owne
 
     report = regenerate(session, storage, tmp_path)
 
-    assert report == photos.RegenerationReport(photos=2, written=1, failed=0)
-    rows = renditions(session, big.photo_id)
+    assert report == renditions.RegenerationReport(photos=2, written=1, failed=0)
+    rows = stored_renditions(session, big.photo_id)
     assert set(rows) == {"thumb", "preview"}
     assert rows["thumb"].key == thumb_key and rows["thumb"].size_bytes == len(old_thumbnail)
     with storage.open(thumb_key) as fh:
@@ -165,39 +166,39 @@ def test_regeneration_gives_older_photos_their_renditions(session, storage, owne
     assert storage.exists(rows["preview"].key)
     photo = session.get(Photo, big.photo_id)
     assert photo.thumbhash and photo.camera_make == "Canon"
-    assert renditions(session, small.photo_id)["preview"].key.startswith("photos/")
-    assert set(renditions(session, done.photo_id)) == {"thumb", "preview"}
+    assert stored_renditions(session, small.photo_id)["preview"].key.startswith("photos/")
+    assert set(stored_renditions(session, done.photo_id)) == {"thumb", "preview"}
     session.refresh(owner)
     assert owner.used_bytes == used_before + rows["preview"].size_bytes
 
-    assert regenerate(session, storage, tmp_path) == photos.RegenerationReport(0, 0, 0)
+    assert regenerate(session, storage, tmp_path) == renditions.RegenerationReport(0, 0, 0)
     assert list((tmp_path / "spool").iterdir()) == []
 
 
 def test_regeneration_reports_a_photo_whose_original_is_gone(session, storage, owner, tmp_path):
-    result = ingest(session, storage, owner, tmp_path, images.jpeg(), "lost.jpg")
+    result = add_photo(session, storage, owner, tmp_path, images.jpeg(), "lost.jpg")
     make_legacy(session, storage, result.photo_id)
     storage.delete(f"photos/{owner.id}/{result.photo_id}.jpg")
-    assert regenerate(session, storage, tmp_path) == photos.RegenerationReport(1, 0, 1)
-    assert renditions(session, result.photo_id) == {}
+    assert regenerate(session, storage, tmp_path) == renditions.RegenerationReport(1, 0, 1)
+    assert stored_renditions(session, result.photo_id) == {}
 
 
 def test_detail_image_falls_back_without_renditions(session, storage, owner, tmp_path):
-    jpeg = ingest(session, storage, owner, tmp_path, images.jpeg(), "a.jpg")
-    heic = ingest(session, storage, owner, tmp_path, images.heic(images.marked()), "b.heic")
+    jpeg = add_photo(session, storage, owner, tmp_path, images.jpeg(), "a.jpg")
+    heic = add_photo(session, storage, owner, tmp_path, images.heic(images.marked()), "b.heic")
     jpeg_photo, heic_photo = session.get(Photo, jpeg.photo_id), session.get(Photo, heic.photo_id)
-    assert photos.preview_of(jpeg_photo, None) == f"photos/{owner.id}/{jpeg.photo_id}.jpg"
-    assert photos.preview_of(heic_photo, None) == (
+    assert renditions.preview_of(jpeg_photo, None) == f"photos/{owner.id}/{jpeg.photo_id}.jpg"
+    assert renditions.preview_of(heic_photo, None) == (
         f"thumbnails/{owner.id}/{heic.photo_id}_thumb.webp"
     )
 
 
 def test_no_date_falls_back_to_upload_time(session, storage, owner, tmp_path):
     before = datetime.now(UTC)
-    result = ingest(session, storage, owner, tmp_path, images.png(), "screenshot.png")
+    result = add_photo(session, storage, owner, tmp_path, images.png(), "screenshot.png")
     photo = session.get(Photo, result.photo_id)
     assert photo.taken_at_source == "upload_time"
-    assert photos.as_utc(photo.taken_at) >= before.replace(microsecond=0)
+    assert models.as_utc(photo.taken_at) >= before.replace(microsecond=0)
     assert photo.format == "PNG"
     assert storage.exists(f"photos/{owner.id}/{photo.id}.png")
 
@@ -211,8 +212,8 @@ def test_no_date_falls_back_to_upload_time(session, storage, owner, tmp_path):
     ],
 )
 def test_bad_files_leave_nothing_behind(session, storage, owner, tmp_path, data, message):
-    result = ingest(session, storage, owner, tmp_path, data, "bad.jpg")
-    assert result.status is photos.IngestStatus.REJECTED
+    result = add_photo(session, storage, owner, tmp_path, data, "bad.jpg")
+    assert result.status is ingest.IngestStatus.REJECTED
     assert message in result.message
     assert session.exec(select(Photo)).all() == []
     assert list(storage.list("")) == []
@@ -223,9 +224,9 @@ def test_bad_files_leave_nothing_behind(session, storage, owner, tmp_path, data,
 
 def test_same_bytes_twice_are_not_stored_again(session, storage, owner, tmp_path):
     data = images.jpeg()
-    first = ingest(session, storage, owner, tmp_path, data, "one.jpg")
-    second = ingest(session, storage, owner, tmp_path, data, "two.jpg")
-    assert second.status is photos.IngestStatus.DUPLICATE
+    first = add_photo(session, storage, owner, tmp_path, data, "one.jpg")
+    second = add_photo(session, storage, owner, tmp_path, data, "two.jpg")
+    assert second.status is ingest.IngestStatus.DUPLICATE
     assert second.photo_id == first.photo_id
     assert "one.jpg" in second.message
     assert len(list(storage.list("photos"))) == 1
@@ -246,7 +247,7 @@ def test_a_failed_write_removes_what_was_written(session, storage, owner, tmp_pa
     monkeypatch.setattr(storage, "put_bytes", put_bytes)
     data = images.encode(images.photo_like((2000, 1500)), "JPEG")
     with pytest.raises(OSError):
-        ingest(session, storage, owner, tmp_path, data, "a.jpg")
+        add_photo(session, storage, owner, tmp_path, data, "a.jpg")
     assert list(storage.list("")) == []
     assert session.exec(select(Photo)).all() == []
     assert session.exec(select(Rendition)).all() == []
@@ -255,35 +256,35 @@ def test_a_failed_write_removes_what_was_written(session, storage, owner, tmp_pa
 def test_timeline_is_newest_first_with_keyset_pages(session, storage, owner, tmp_path):
     dates = ["2020:01:01 00:00:00", "2022:06:01 12:00:00", "2021:03:03 03:03:03"] * 2
     for i, date in enumerate(dates):
-        ingest(session, storage, owner, tmp_path,
+        add_photo(session, storage, owner, tmp_path,
                images.jpeg(date_original=date, color=(i * 40, 0, 0)), f"{i}.jpg")
 
     seen = []
     cursor = None
     while True:
-        page = photos.timeline_page(session=session, owner_id=owner.id, limit=4, after=cursor)
+        page = timeline.timeline_page(session=session, owner_id=owner.id, limit=4, after=cursor)
         seen.extend(page.photos)
         if page.next_cursor is None:
             break
-        cursor = photos.PageCursor.decode(page.next_cursor.encode())
-    keys = [(photos.as_utc(p.taken_at), p.id) for p in seen]
+        cursor = timeline.PageCursor.decode(page.next_cursor.encode())
+    keys = [(models.as_utc(p.taken_at), p.id) for p in seen]
     assert keys == sorted(keys, reverse=True)
     assert len({p.id for p in seen}) == 6
     assert {p.filename for p in seen[:2]} == {"1.jpg", "4.jpg"}
 
 
 def test_timeline_and_detail_are_scoped_to_the_owner(session, storage, owner, tmp_path):
-    result = ingest(session, storage, owner, tmp_path, images.jpeg(), "mine.jpg")
+    result = add_photo(session, storage, owner, tmp_path, images.jpeg(), "mine.jpg")
     other = identity.provision_user(session=session, email="bob@example.com")
-    page = photos.timeline_page(session=session, owner_id=other.id, limit=10)
+    page = timeline.timeline_page(session=session, owner_id=other.id, limit=10)
     assert page.photos == []
-    assert photos.get_photo(session=session, owner_id=other.id, photo_id=result.photo_id) is None
-    assert photos.get_photo(session=session, owner_id=owner.id, photo_id=result.photo_id)
+    assert timeline.get_photo(session=session, owner_id=other.id, photo_id=result.photo_id) is None
+    assert timeline.get_photo(session=session, owner_id=owner.id, photo_id=result.photo_id)
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "W10=", "WyJ4IiwgInkiXQ=="])
 def test_malformed_cursor_is_ignored(token):
-    assert photos.PageCursor.decode(token) is None
+    assert timeline.PageCursor.decode(token) is None
 
 
 def test_provisioning_is_idempotent(session):
@@ -296,7 +297,7 @@ def test_provisioning_is_idempotent(session):
 def needed_bytes(session, storage, tmp_path, data) -> int:
     """What storing these bytes costs, measured on a user of its own."""
     probe = identity.provision_user(session=session, email=f"{uuid.uuid4().hex}@example.com")
-    ingest(session, storage, probe, tmp_path, data, "probe.jpg")
+    add_photo(session, storage, probe, tmp_path, data, "probe.jpg")
     session.refresh(probe)
     return probe.used_bytes
 
@@ -311,13 +312,13 @@ def test_quota_exactly_full_is_accepted_one_byte_less_is_refused(session, storag
     session.commit()
     blobs_before = sorted(storage.list(""))
 
-    assert ingest(session, storage, exact, tmp_path, data, "a.jpg").status is (
-        photos.IngestStatus.ADDED)
+    assert add_photo(session, storage, exact, tmp_path, data, "a.jpg").status is (
+        ingest.IngestStatus.ADDED)
     session.refresh(exact)
     assert exact.used_bytes == exact.quota_bytes
 
-    refused = ingest(session, storage, tight, tmp_path, data, "a.jpg")
-    assert refused.status is photos.IngestStatus.REJECTED
+    refused = add_photo(session, storage, tight, tmp_path, data, "a.jpg")
+    assert refused.status is ingest.IngestStatus.REJECTED
     assert refused.message.startswith("your library is full: 0 bytes of ")
     assert "this photo needs" in refused.message
     session.refresh(tight)
@@ -334,9 +335,9 @@ def test_a_full_library_refuses_before_decoding(session, storage, owner, tmp_pat
     def must_not_decode(*args, **kwargs):
         raise AssertionError("decoded a file that cannot fit")
 
-    monkeypatch.setattr(photos.imaging, "analyse", must_not_decode)
-    result = ingest(session, storage, owner, tmp_path, images.jpeg(), "big.jpg")
-    assert result.status is photos.IngestStatus.REJECTED
+    monkeypatch.setattr(imaging, "analyse", must_not_decode)
+    result = add_photo(session, storage, owner, tmp_path, images.jpeg(), "big.jpg")
+    assert result.status is ingest.IngestStatus.REJECTED
     assert "your library is full" in result.message
 
 
@@ -351,10 +352,10 @@ def test_a_full_library_refuses_before_decoding(session, storage, owner, tmp_pat
 )
 def test_a_second_photo_with_the_same_name_is_kept_as_both(session, storage, owner, tmp_path,
                                                           first, second, kept_as):
-    one = ingest(session, storage, owner, tmp_path, images.jpeg(color=(1, 2, 3)), first)
-    two = ingest(session, storage, owner, tmp_path, images.jpeg(color=(200, 2, 3)), second)
+    one = add_photo(session, storage, owner, tmp_path, images.jpeg(color=(1, 2, 3)), first)
+    two = add_photo(session, storage, owner, tmp_path, images.jpeg(color=(200, 2, 3)), second)
     assert one.message == "added"
-    assert two.status is photos.IngestStatus.KEPT_BOTH
+    assert two.status is ingest.IngestStatus.KEPT_BOTH
     assert two.message == f"kept both: added as {kept_as}"
     assert two.filename == kept_as
     assert session.get(Photo, two.photo_id).filename == kept_as
@@ -362,7 +363,7 @@ def test_a_second_photo_with_the_same_name_is_kept_as_both(session, storage, own
 
 def test_keep_both_numbering_continues(session, storage, owner, tmp_path):
     names = [
-        session.get(Photo, ingest(session, storage, owner, tmp_path,
+        session.get(Photo, add_photo(session, storage, owner, tmp_path,
                                   images.jpeg(color=(i * 30, 9, 9)), "same.jpg").photo_id).filename
         for i in range(4)
     ]
@@ -371,6 +372,6 @@ def test_keep_both_numbering_continues(session, storage, owner, tmp_path):
 
 def test_names_are_per_owner(session, storage, owner, tmp_path):
     other = identity.provision_user(session=session, email="nora@example.com")
-    ingest(session, storage, owner, tmp_path, images.jpeg(color=(5, 5, 5)), "a.jpg")
-    result = ingest(session, storage, other, tmp_path, images.jpeg(color=(6, 6, 6)), "a.jpg")
+    add_photo(session, storage, owner, tmp_path, images.jpeg(color=(5, 5, 5)), "a.jpg")
+    result = add_photo(session, storage, other, tmp_path, images.jpeg(color=(6, 6, 6)), "a.jpg")
     assert result.message == "added"
