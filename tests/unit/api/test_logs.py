@@ -32,12 +32,19 @@ def signed_in(app):
     return with_user
 
 
+@pytest.fixture(autouse=True)
+def restore_logging():
+    logger = logging.getLogger("imgstream")
+    saved = logger.handlers[:], logger.level, logger.propagate
+    yield
+    logger.handlers, logger.level, logger.propagate = saved
+
+
 @pytest.fixture
 def json_lines():
     out = io.StringIO()
     logs.configure(Settings(_env_file=None, log_format="json", gcp_project="photos-prod"), out)
-    yield lambda: [json.loads(line) for line in out.getvalue().splitlines()]
-    logging.getLogger("imgstream").handlers = []
+    return lambda: [json.loads(line) for line in out.getvalue().splitlines()]
 
 
 def test_json_logs_are_the_default_outside_development():
@@ -101,10 +108,7 @@ def test_an_exception_is_logged_with_its_stack_in_the_message(json_lines):
 def test_text_logs_in_development():
     stream = io.StringIO()
     logs.configure(Settings(_env_file=None), stream)
-    try:
-        logging.getLogger("imgstream.test").warning("plain words")
-        out = stream.getvalue()
-        assert "WARNING imgstream.test plain words" in out
-        assert not out.startswith("{")
-    finally:
-        logging.getLogger("imgstream").handlers = []
+    logging.getLogger("imgstream.test").warning("plain words")
+    out = stream.getvalue()
+    assert "WARNING imgstream.test plain words" in out
+    assert not out.startswith("{")
