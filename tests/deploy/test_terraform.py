@@ -9,6 +9,7 @@ service account may sign its own URLs.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -262,3 +263,14 @@ def test_the_pipeline_deploys_with_workload_identity_and_no_keys():
     provider = resources(module("github_deploy"), "google_iam_workload_identity_pool_provider")
     condition = unquote(provider["github"]["attribute_condition"])
     assert "environment:production" in condition
+
+
+def test_the_memory_the_readme_quotes_is_what_the_defaults_compute():
+    variables = parsed(TERRAFORM / "environments/example/variables.tf")["variable"]
+    default = {unquote(name): body.get("default") for block in variables
+               for name, body in block.items()}
+    upload_mib = math.ceil(default["max_upload_bytes"] / 1048576)
+    peak = default["workers"] * (default["process_baseline_mib"] + default["cpu"] * (
+        default["ingest_peak_mib"] + upload_mib))
+    memory = max(512, math.ceil(peak * default["memory_headroom"] / 256) * 256)
+    assert f"{memory} MiB with the defaults" in (ROOT / "README.md").read_text()
