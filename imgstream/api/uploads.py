@@ -250,7 +250,7 @@ async def complete(request: Request) -> Response:
             )
 
     try:
-        result = await ingest_slots.run_ingest(metrics.measured(finish))
+        result = await ingest_slots.run_ingest(metrics.measured(finish, db_session))
     except UploadIncomplete as incomplete:
         return _error(409, f"not every byte has arrived: {incomplete}",
                       received=incomplete.received)

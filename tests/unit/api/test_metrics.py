@@ -105,7 +105,7 @@ def test_a_failed_ingest_is_counted_as_an_error():
     assert value("imgstream_ingests_total", format="unknown", outcome="error") == before + 1
 
 
-def test_an_added_photo_counts_its_stored_bytes(monkeypatch):
+def test_an_added_photo_counts_its_stored_bytes():
     photo_id = uuid.uuid4()
 
     class Rows:
@@ -113,12 +113,23 @@ def test_an_added_photo_counts_its_stored_bytes(monkeypatch):
             assert key == photo_id
             return SimpleNamespace(format="JPEG", size_bytes=1234)
 
-    monkeypatch.setattr(metrics, "db_session", lambda: nullcontext(Rows()))
     before = value("imgstream_stored_bytes_total", format="jpeg")
     added = value("imgstream_ingests_total", format="jpeg", outcome="added")
-    metrics.measured(lambda: IngestResult(IngestStatus.ADDED, "added", photo_id=photo_id))()
+    metrics.measured(lambda: IngestResult(IngestStatus.ADDED, "added", photo_id=photo_id),
+                     lambda: nullcontext(Rows()))()
     assert value("imgstream_stored_bytes_total", format="jpeg") == before + 1234
     assert value("imgstream_ingests_total", format="jpeg", outcome="added") == added + 1
+
+
+def test_a_photo_that_cannot_be_looked_up_still_counts_and_the_ingest_succeeds():
+    def broken():
+        raise RuntimeError("no database")
+
+    before = value("imgstream_ingests_total", format="unknown", outcome="added")
+    result = metrics.measured(
+        lambda: IngestResult(IngestStatus.ADDED, "added", photo_id=uuid.uuid4()), broken)()
+    assert result.status is IngestStatus.ADDED
+    assert value("imgstream_ingests_total", format="unknown", outcome="added") == before + 1
 
 
 def test_database_errors_are_counted(engine):
