@@ -11,7 +11,7 @@ export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test setup browser lint
+.PHONY: run test setup browser lint image-test
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools
@@ -41,5 +41,11 @@ browser:
 lint: setup
 	$(UV) run ruff check imgstream tests bench rxconfig.py
 
+# The image is built and run with podman (Debian: podman buildah mmdebstrap runc); it takes a few
+# minutes, so `make test` runs it once, after everything else.
+image-test: setup
+	$(UV) run pytest tests/image
+
 test: setup browser lint
-	$(UV) run pytest
+	$(UV) run pytest --ignore=tests/image
+	$(MAKE) image-test

@@ -30,6 +30,13 @@ class StorageBackend(StrEnum):
     GCS = "gcs"
 
 
+class LogFormat(StrEnum):
+    """How log lines are written."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
 class SignIn(StrEnum):
     """How people sign in."""
 
@@ -137,6 +144,22 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=5, ge=0)
     db_pool_recycle_seconds: int = Field(default=1800, ge=60)
+    log_format: LogFormat | None = Field(
+        default=None, description="text, or json in Cloud Logging's format; text in the "
+        "development profile and json elsewhere."
+    )
+    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    gcp_project: str | None = Field(
+        default=None, description="Google Cloud project id, for the trace field of JSON logs."
+    )
+    metrics_token: str | None = Field(
+        default=None, min_length=16,
+        description="Bearer token a scraper sends to read /metrics; unset, /metrics is off (404).",
+    )
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR",
+        description="Where server workers share their metrics (prometheus-client's setting).",
+    )
 
     @model_validator(mode="after")
     def _check_profile(self) -> Settings:
@@ -153,6 +176,8 @@ class Settings(BaseSettings):
                     "Development sign-in lets anyone in without a password, so it cannot run on "
                     f"Cloud Run (K_SERVICE={self.cloud_run_service}): use IMGSTREAM_SIGN_IN=iap."
                 )
+        if self.log_format is None:
+            self.log_format = LogFormat.TEXT if self.env is Profile.DEVELOPMENT else LogFormat.JSON
         if self.storage_backend is None:
             self.storage_backend = StorageBackend.GCS if self.gcs_bucket else StorageBackend.LOCAL
         missing = []

@@ -5,7 +5,7 @@ from datetime import timedelta
 import reflex as rx
 
 from imgstream import runtime
-from imgstream.api import http_api
+from imgstream.api import http_api, logs, metrics
 from imgstream.api.headers import security_headers
 from imgstream.api.identity import request_identity
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
@@ -25,11 +25,15 @@ PAGE_CSS = """
 """
 
 imaging.configure(max_pixels=get_settings().max_image_pixels)
+logs.configure(get_settings())
+metrics.watch_database()
 
 # Identity wraps everything, socket and API routes included; the security headers wrap that too,
-# so refusals carry them as well.
+# so refusals carry them as well; only the request log, which also records what identity
+# refuses, is outside them.
 app = rx.App(
-    api_transformer=[http_api(), request_identity, security_headers],
+    api_transformer=[http_api(), logs.remember_user, request_identity, security_headers,
+                     logs.observe_requests],
     head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.el.style(PAGE_CSS)],
 )
 

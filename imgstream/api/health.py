@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from imgstream import __version__
+from imgstream.api import metrics
 from imgstream.runtime import engine, storage
 from imgstream.services import photo_urls
 
@@ -48,6 +49,8 @@ async def health(request: Request) -> JSONResponse:
         _run(_database), _run(_storage), _run(_signing)
     )
     checks = {"database": database, "storage": store, "signing": signing}
+    if store != "ok":
+        metrics.STORAGE_ERRORS.inc()
     healthy = all(result == "ok" for result in checks.values())
     return JSONResponse(
         {

@@ -36,7 +36,8 @@ from imgstream.services.identity import (
 )
 
 SCOPE_USER = "imgstream.user_id"
-UNAUTHENTICATED_PATHS = frozenset({"/ping", "/_health", "/health"})
+# /metrics checks its own bearer token: scrapers reach the container without IAP.
+UNAUTHENTICATED_PATHS = frozenset({"/ping", "/_health", "/health", "/metrics"})
 SHARE_PREFIX = "/s/"
 """Share links: open without sign-in, with no identity at all (in production the load balancer
 sends these paths to a backend without IAP)."""

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from imgstream import models
+from imgstream.api import metrics
 from imgstream.api.identity import SCOPE_USER
 from imgstream.config import get_settings
 from imgstream.runtime import db_session, storage
@@ -153,6 +154,7 @@ def _endpoint(handler):  # noqa: ANN001, ANN202
             response.headers["Connection"] = "close"
             return response
         except StorageUnavailable:
+            metrics.STORAGE_ERRORS.inc()
             log.warning("storage unavailable during %s", request.url.path, exc_info=True)
             return _error(503, "storage is unavailable right now; try again in a minute")
 
@@ -290,7 +292,7 @@ async def complete(request: Request) -> Response:
             )
 
     try:
-        result = await ingest_slots.run_ingest(finish)
+        result = await ingest_slots.run_ingest(metrics.measured(finish, db_session))
     except UploadIncomplete as incomplete:
         return _error(409, f"not every byte has arrived: {incomplete}",
                       received=incomplete.received)
