@@ -156,6 +156,16 @@ class Settings(BaseSettings):
         default=None, min_length=16,
         description="Bearer token a scraper sends to read /metrics; unset, /metrics is off (404).",
     )
+    tracing_endpoint: str | None = Field(
+        default=None, pattern=r"^https?://",
+        description="OTLP/HTTP traces endpoint (an OpenTelemetry collector, or Cloud Trace's "
+        "https://telemetry.googleapis.com/v1/traces); unset, the app exports no spans.",
+    )
+    tracing_sample_ratio: float = Field(
+        default=0.1, ge=0.0, le=1.0,
+        description="Share of requests traced when tracing is on (a caller's sampled trace "
+        "header is followed).",
+    )
     prometheus_multiproc_dir: Path | None = Field(
         default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR",
         description="Where server workers share their metrics (prometheus-client's setting).",

@@ -5,7 +5,7 @@ from datetime import timedelta
 import reflex as rx
 
 from imgstream import runtime
-from imgstream.api import http_api, logs, metrics
+from imgstream.api import http_api, logs, metrics, tracing
 from imgstream.api.headers import security_headers
 from imgstream.api.identity import request_identity
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
@@ -30,10 +30,10 @@ metrics.watch_database()
 
 # Identity wraps everything, socket and API routes included; the security headers wrap that too,
 # so refusals carry them as well; only the request log, which also records what identity
-# refuses, is outside them.
+# refuses, is outside them, and the optional tracing outside that.
 app = rx.App(
     api_transformer=[http_api(), logs.remember_user, request_identity, security_headers,
-                     logs.observe_requests],
+                     logs.observe_requests, tracing.request_tracing(get_settings())],
     head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.el.style(PAGE_CSS)],
 )
 

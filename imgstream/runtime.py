@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -10,6 +11,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from imgstream.config import StorageBackend, get_settings
+from imgstream.models import User
+from imgstream.services import identity
 from imgstream.services.storage import LocalStorage, Storage
 
 
@@ -60,6 +63,30 @@ def db_session() -> Iterator[Session]:
     """A database session that does not expire loaded rows on commit."""
     with Session(engine(), expire_on_commit=False) as session:
         yield session
+
+
+class NoSuchUser(Exception):  # noqa: N818
+    """The signed-in user has no row (any more)."""
+
+
+@contextmanager
+def owner_session(owner_id: uuid.UUID) -> Iterator[tuple[Session, User]]:
+    """A database session with the signed-in user's row: where api handlers and states start.
+
+    Args:
+        owner_id: The user the request or connection was verified as.
+
+    Yields:
+        The session and the user.
+
+    Raises:
+        NoSuchUser: When there is no such user.
+    """
+    with db_session() as session:
+        owner = identity.get_user(session=session, user_id=owner_id)
+        if owner is None:
+            raise NoSuchUser(owner_id)
+        yield session, owner
 
 
 @lru_cache(maxsize=1)

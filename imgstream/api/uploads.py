@@ -27,8 +27,8 @@ from imgstream import models
 from imgstream.api import metrics
 from imgstream.api.identity import SCOPE_USER
 from imgstream.config import get_settings
-from imgstream.runtime import db_session, storage
-from imgstream.services import chunked_uploads, identity, ingest_slots, upload_decisions
+from imgstream.runtime import NoSuchUser, db_session, owner_session, storage
+from imgstream.services import chunked_uploads, ingest_slots, upload_decisions
 from imgstream.services.chunked_uploads import (
     ChunkRefused,
     OffsetMismatch,
@@ -148,6 +148,8 @@ def _endpoint(handler):  # noqa: ANN001, ANN202
             return refusal.response
         except UploadNotFound:
             return _error(404, "no such upload")
+        except NoSuchUser:
+            return _error(401, "sign-in required")
         except _BodyTooSlow:
             # The rest of the body is not read: the connection cannot be used again.
             response = _error(408, "the request body arrived too slowly; send it again")
@@ -173,11 +175,8 @@ async def begin(request: Request) -> Response:
         return _error(400, "filename (a string) and size (bytes, an integer) are required")
     settings = get_settings()
 
-    def start() -> UploadProgress | None:
-        with db_session() as session:
-            owner = identity.get_user(session=session, user_id=user_id)
-            if owner is None:
-                return None
+    def start() -> UploadProgress:
+        with owner_session(user_id) as (session, owner):
             return chunked_uploads.begin_upload(
                 session=session, owner=owner, filename=filename, size=size,
                 max_bytes=settings.max_upload_bytes, max_open=settings.max_open_uploads,
@@ -189,8 +188,6 @@ async def begin(request: Request) -> Response:
         if refused.too_many:
             return _error(429, refused.message)
         return _error(413 if refused.too_large else 400, refused.message)
-    if progress is None:
-        return _error(401, "sign-in required")
     return _json({**_progress(progress), "chunk_bytes": settings.upload_chunk_bytes}, 201)
 
 
@@ -273,11 +270,8 @@ async def complete(request: Request) -> Response:
     choice = _collision_choice(body)
     settings = get_settings()
 
-    def finish() -> UploadProgress | None:
-        with db_session() as session:
-            owner = identity.get_user(session=session, user_id=user_id)
-            if owner is None:
-                return None
+    def finish() -> UploadProgress:
+        with owner_session(user_id) as (session, owner):
             return chunked_uploads.complete_upload(
                 session=session,
                 storage=storage(),
@@ -296,14 +290,12 @@ async def complete(request: Request) -> Response:
     except UploadIncomplete as incomplete:
         return _error(409, f"not every byte has arrived: {incomplete}",
                       received=incomplete.received)
-    except (UploadNotFound, StorageUnavailable):
+    except (UploadNotFound, StorageUnavailable, NoSuchUser):
         raise
     except Exception:
         # The chunks are kept: completing again retries.
         log.exception("completing upload %s failed", upload_id)
         return _error(500, "it could not be stored, please try again")
-    if result is None:
-        return _error(401, "sign-in required")
     return _json(_outcome(result))
 
 

@@ -42,8 +42,8 @@ def _drop_zone() -> rx.Component:
         rx.vstack(
             rx.icon("upload", size=28, color=rx.color("accent", 10)),
             rx.text("Drop photos here, or click to choose", weight="medium"),
-            rx.text("JPEG, PNG, WebP, GIF, HEIC or AVIF, up to 100 MB each", size="1",
-                    color_scheme="gray"),
+            rx.text(UploadState.accepted_files_label, size="1", color_scheme="gray",
+                    custom_attrs={"data-testid": "upload-limits"}),
             align="center",
             spacing="1",
         ),

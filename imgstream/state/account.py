@@ -8,18 +8,18 @@ import uuid
 import reflex as rx
 
 from imgstream.presentation import format_bytes
-from imgstream.runtime import db_session
+from imgstream.runtime import NoSuchUser, db_session, owner_session
 from imgstream.services import collisions, identity, quota, trash
 from imgstream.state.session import Account, SessionState, signed_in_user
 
 
 def _usage(user_id: uuid.UUID) -> tuple[quota.LibraryUsage, trash.TrashUsage] | None:
-    with db_session() as session:
-        user = identity.get_user(session=session, user_id=user_id)
-        if user is None:
-            return None
-        return (quota.library_usage(session=session, owner=user),
-                trash.trash_usage(session=session, owner_id=user_id))
+    try:
+        with owner_session(user_id) as (session, user):
+            return (quota.library_usage(session=session, owner=user),
+                    trash.trash_usage(session=session, owner_id=user_id))
+    except NoSuchUser:
+        return None
 
 
 def _save(user_id: uuid.UUID, **preferences) -> Account:

@@ -9,7 +9,7 @@ import uuid
 import reflex as rx
 
 from imgstream.config import SignIn, get_settings
-from imgstream.runtime import db_session
+from imgstream.runtime import NoSuchUser, owner_session
 from imgstream.services import identity
 from imgstream.services.identity import USER_HEADER
 
@@ -30,12 +30,12 @@ class Account:
 
 
 def _load_account(user_id: uuid.UUID) -> Account | None:
-    with db_session() as session:
-        user = identity.get_user(session=session, user_id=user_id)
-        if user is None:
-            return None
-        return Account(user.email, user.display_name, user.page_size, user.theme,
-                       user.collision_choice)
+    try:
+        with owner_session(user_id) as (_session, user):
+            return Account(user.email, user.display_name, user.page_size, user.theme,
+                           user.collision_choice)
+    except NoSuchUser:
+        return None
 
 
 class SessionState(rx.State):

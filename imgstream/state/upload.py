@@ -21,8 +21,8 @@ from imgstream import models, presentation
 from imgstream.config import get_settings
 from imgstream.models import CollisionChoice, Photo, RenditionKind
 from imgstream.presentation import format_bytes
-from imgstream.runtime import db_session, storage
-from imgstream.services import chunked_uploads, identity, renditions, timeline, trash
+from imgstream.runtime import NoSuchUser, db_session, owner_session, storage
+from imgstream.services import chunked_uploads, renditions, timeline, trash
 from imgstream.services import upload_decisions as decisions
 from imgstream.services.chunked_uploads import UploadProgress
 from imgstream.services.photo_urls import url_or_none
@@ -73,17 +73,18 @@ def _accept(owner_id: uuid.UUID, files: list[decisions.PickedFile], previews: di
             resumable: frozenset[uuid.UUID]
             ) -> tuple[list[decisions.AcceptedFile], dict[str, CollisionItem]] | None:
     """Begin the batch's uploads; the dialog items of those waiting for a decision, by key."""
-    with db_session() as session:
-        owner = identity.get_user(session=session, user_id=owner_id)
-        if owner is None:
-            return None
-        accepted = decisions.accept_batch(session=session, owner=owner, files=files,
-                                          max_bytes=get_settings().max_upload_bytes,
-                                          resumable=resumable)
-        asking = [(str(a.upload.id), a.filename, a.size, previews.get(a.key, ""), a.taken_by)
-                  for a in accepted if a.upload and a.taken_by is not None
-                  and a.upload.status is S.NEEDS_DECISION]
-        return accepted, _items(session, owner_id, asking) if asking else {}
+    try:
+        with owner_session(owner_id) as (session, owner):
+            accepted = decisions.accept_batch(session=session, owner=owner, files=files,
+                                              max_bytes=get_settings().max_upload_bytes,
+                                              resumable=resumable)
+            asking = [(str(a.upload.id), a.filename, a.size, previews.get(a.key, ""),
+                       a.taken_by)
+                      for a in accepted if a.upload and a.taken_by is not None
+                      and a.upload.status is S.NEEDS_DECISION]
+            return accepted, _items(session, owner_id, asking) if asking else {}
+    except NoSuchUser:
+        return None
 
 
 def _collision_with(owner_id: uuid.UUID, upload: UploadProgress,
@@ -168,6 +169,12 @@ class UploadState(rx.State):
     _previews: dict[str, str] = {}
     _sending: list[str] = []
     """Uploads handed to the browser to send."""
+
+    @rx.var
+    def accepted_files_label(self) -> str:
+        """What the drop zone accepts, with the size limit the server enforces."""
+        limit = format_bytes(get_settings().max_upload_bytes)
+        return f"JPEG, PNG, WebP, GIF, HEIC or AVIF, up to {limit} each"
 
     @rx.var
     def uploading(self) -> bool:

@@ -12,7 +12,7 @@ import pytest
 import requests
 from sqlmodel import select
 
-from imgstream.models import Photo, User
+from imgstream.models import CollisionChoice, Photo, User
 from imgstream.services import chunked_uploads, identity, object_keys
 from imgstream.services.storage import ObjectExists
 from imgstream.services.storage_gcs import MAX_COMPOSE_SOURCES, GcsStorage
@@ -72,7 +72,7 @@ def test_a_60_mb_upload_is_sent_to_storage_once(session, counted, tmp_path):
     session.refresh(owner)
     result = chunked_uploads.complete_upload(
         session=session, storage=storage, owner=owner, upload_id=upload.id,
-        on_collision=chunked_uploads.models.CollisionChoice.KEEP_BOTH, decision_seconds=None,
+        on_collision=CollisionChoice.KEEP_BOTH,
         spool_dir=tmp_path / "spool", max_bytes=10**9, thumbnail_size=400, preview_size=1440,
         max_pixels=10**8,
     )

@@ -18,6 +18,7 @@ import pytest
 from imgstream import config, runtime
 from imgstream.api import http_api
 from imgstream.services import identity, timeline
+from tests import aio
 from tests.integration.conftest import migrate
 from tests.integration.serving import serving
 from tests.unit.api.test_media import as_user
@@ -103,7 +104,7 @@ def test_l03_fifty_trickling_uploads_leave_health_the_timeline_and_uploads_answe
         health, seconds = timed(lambda: client.get("/health", timeout=ANSWER_WITHIN))
         health_seconds.append(seconds)
         assert health.status_code == 200, health.text
-        page, seconds = timed(lambda: asyncio.run(
+        page, seconds = timed(lambda: aio.run(
             asyncio.wait_for(asyncio.to_thread(timeline_page), ANSWER_WITHIN)))
         assert page.photos == [] and seconds < ANSWER_WITHIN
         status, seconds = timed(lambda: client.get(f"/api/v1/uploads/{fast}",

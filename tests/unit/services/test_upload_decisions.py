@@ -9,6 +9,7 @@ from imgstream.models import CollisionChoice, CollisionEvent, Upload, UploadStat
 from imgstream.services import chunked_uploads, collisions, upload_decisions
 from imgstream.services.upload_decisions import PickedFile
 from tests import aio, images
+from tests.db import sessions_like
 from tests.unit.services.test_collisions import add_photo
 
 MAX = 10**8
@@ -102,7 +103,8 @@ def test_skipping_finishes_the_upload_and_removes_what_arrived(session, storage,
                                                                tmp_path):
     asked, = accept(session, owner, PickedFile("a", "beach.jpg", 3000))
     aio.run(chunked_uploads.receive_chunk(
-        session=session, storage=storage, owner_id=owner.id, upload_id=asked.upload.id,
+        sessions=sessions_like(session), storage=storage, owner_id=owner.id,
+        upload_id=asked.upload.id,
         offset=0, body=_once(b"x" * 1000), spool_dir=tmp_path / "spool", chunk_bytes=1000))
     shown = as_utc(session.get(Upload, asked.upload.id).asked_at)
     skipped = upload_decisions.decide(session=session, storage=storage, owner_id=owner.id,
