@@ -6,6 +6,7 @@ import functools
 import io
 import logging
 
+import pyvips
 from PIL import Image, ImageCms
 
 log = logging.getLogger(__name__)
@@ -62,11 +63,32 @@ def to_srgb(im: Image.Image, icc: bytes) -> Image.Image:
         return im.convert(out_mode)
     if transform is None:
         return im if im.mode == out_mode else im.convert(out_mode)
+    if im.mode == "RGB" and _libvips_to_srgb(im, icc):
+        return im
     if im.mode == out_mode:
         # The pixels are this pipeline's own copy: converted where they lie, no new image.
         ImageCms.applyTransform(im, transform, inPlace=True)
         return im
     return ImageCms.applyTransform(im, transform)
+
+
+def _libvips_to_srgb(im: Image.Image, icc: bytes) -> bool:
+    """Convert RGB pixels to sRGB in place with libvips; False when it cannot.
+
+    Both run Little CMS, to within 1/255 of each other, but libvips hands it packed 3-byte
+    pixels: Pillow's 4-byte ones, with a padding byte carried through as if it were alpha, make
+    the same conversion about a quarter slower, more than the copy to libvips and back.
+    """
+    vi = pyvips.Image.new_from_memory(im.tobytes(), im.width, im.height, 3, "uchar").copy()
+    vi.set_type(pyvips.GValue.blob_type, "icc-profile-data", icc)
+    try:
+        srgb = vi.icc_transform("srgb", embedded=True, intent="perceptual")
+        if srgb.bands != 3 or srgb.format != "uchar":
+            return False
+        im.frombytes(srgb.write_to_memory())
+    except pyvips.Error:
+        return False
+    return True
 
 
 @functools.lru_cache(maxsize=16)

@@ -271,7 +271,11 @@ def _libvips_reduced(
 def _from_vips(vi: pyvips.Image) -> Image.Image:
     """Run a libvips pipeline into a Pillow image (one copy, no conversion)."""
     mode = {1: "L", 3: "RGB", 4: "RGBA"}[vi.bands]
-    return Image.frombuffer(mode, (vi.width, vi.height), vi.write_to_memory(), "raw", mode, 0, 1)
+    # Unpacked into an image left unfilled: `Image.frombuffer` cannot map 3-byte RGB rows, and
+    # its fallback clears the whole image first.
+    out = Image.new(mode, (vi.width, vi.height), None)
+    out.frombytes(vi.write_to_memory())
+    return out
 
 
 def _fit(size: tuple[int, int], longest: int) -> tuple[int, int]:
