@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from imgstream import config
+from imgstream import config, runtime
 from imgstream.api import http_api
 from imgstream.api import uploads as api_uploads
 from imgstream.models import Photo, Upload, utcnow
@@ -35,7 +35,7 @@ def api(migrated_engine, storage, tmp_path, monkeypatch):
         with Session(migrated_engine, expire_on_commit=False) as s:
             yield s
 
-    monkeypatch.setattr(api_uploads, "db_session", session)
+    monkeypatch.setattr(runtime, "engine", lambda: migrated_engine)
     monkeypatch.setattr(api_uploads, "storage", lambda: storage)
     with session() as s:
         owner = identity.provision_user(session=s, email="ada@example.com")
