@@ -32,6 +32,7 @@ from imgstream.services import chunked_uploads, ingest_slots, upload_decisions
 from imgstream.services.chunked_uploads import (
     ChunkRefused,
     OffsetMismatch,
+    UploadBusy,
     UploadIncomplete,
     UploadNotFound,
     UploadProgress,
@@ -287,6 +288,12 @@ async def complete(request: Request) -> Response:
 
     try:
         result = await ingest_slots.run_ingest(metrics.measured(finish, db_session))
+    except UploadBusy:
+        # Completed twice at once (a retry, a second tab): this answer waits for the other's.
+        result = await _outcome_of_other_completion(user_id, upload_id)
+        if result is None:
+            return _error(409, "the upload is still being completed; ask again in a moment",
+                          received=await _received(user_id, upload_id))
     except UploadIncomplete as incomplete:
         return _error(409, f"not every byte has arrived: {incomplete}",
                       received=incomplete.received)
@@ -297,6 +304,34 @@ async def complete(request: Request) -> Response:
         log.exception("completing upload %s failed", upload_id)
         return _error(500, "it could not be stored, please try again")
     return _json(_outcome(result))
+
+
+BUSY_WAIT_SECONDS = 60.0
+
+
+def _read_status(user_id: uuid.UUID, upload_id: uuid.UUID) -> UploadProgress:
+    with db_session() as session:
+        return chunked_uploads.upload_status(session=session, owner_id=user_id,
+                                             upload_id=upload_id)
+
+
+async def _received(user_id: uuid.UUID, upload_id: uuid.UUID) -> int:
+    return (await asyncio.to_thread(_read_status, user_id, upload_id)).received
+
+
+async def _outcome_of_other_completion(user_id: uuid.UUID,
+                                       upload_id: uuid.UUID) -> UploadProgress | None:
+    """The upload once the request completing it is done; None if that takes too long."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + BUSY_WAIT_SECONDS
+    while loop.time() < deadline:
+        await asyncio.sleep(0.1)
+        progress = await asyncio.to_thread(_read_status, user_id, upload_id)
+        if progress.status is models.UploadStatus.UPLOADING:
+            return None  # the other completion failed: this client completes again
+        if progress.status is not models.UploadStatus.PROCESSING:
+            return progress
+    return None
 
 
 @_endpoint

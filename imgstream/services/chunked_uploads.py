@@ -21,6 +21,7 @@ import uuid
 from collections.abc import AsyncIterable, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -49,6 +50,8 @@ from imgstream.services.storage import (
 log = logging.getLogger(__name__)
 
 READ_BLOCK_BYTES = 1024 * 1024
+PROCESSING_STALE_AFTER = timedelta(minutes=10)
+"""A completion that has not finished in this time died with its worker and may be taken over."""
 MAX_OPEN_UPLOADS = 500
 _CHUNK_KEY = re.compile(
     r"incoming/(?P<owner>[0-9a-f-]{36})/(?P<upload>[0-9a-f-]{36})/(?P<offset>[0-9]{12})"
@@ -102,6 +105,10 @@ class ChunkRefused(Exception):  # noqa: N818
         super().__init__(message)
         self.message = message
         self.too_large = too_large
+
+
+class UploadBusy(Exception):  # noqa: N818
+    """Another request is completing this upload right now; its outcome comes shortly."""
 
 
 class UploadIncomplete(Exception):  # noqa: N818
@@ -578,6 +585,7 @@ def complete_upload(
     Raises:
         UploadNotFound: No such upload of this owner.
         UploadIncomplete: Bytes are missing (its `received` says where to continue).
+        UploadBusy: Another request is completing it right now.
     """
     row = _find(session, owner.id, upload_id)
     if row is None:
@@ -590,8 +598,16 @@ def complete_upload(
     choice = on_collision or CollisionChoice(row.collision_choice)
     seconds, asked_before = row.decision_seconds, row.status == UploadStatus.NEEDS_DECISION
     filename = row.filename
-    _set(session, owner.id, upload_id, status=UploadStatus.PROCESSING.value,
-         collision_choice=choice.value)
+    if not _claim(session, owner.id, upload_id, choice):
+        # Another request completes it: this one must not read chunks that one removes.
+        after = _find(session, owner.id, upload_id)
+        done = None if after is None else progress_of(after)
+        session.rollback()
+        if done is None:
+            raise UploadNotFound(upload_id)
+        if done.status.unfinished:
+            raise UploadBusy(upload_id)
+        return done
     try:
         incoming, sha256 = assemble(
             session=session, storage=storage, owner_id=owner.id, upload_id=upload_id,
@@ -611,7 +627,13 @@ def complete_upload(
         )
     except BaseException:
         session.rollback()
-        _set(session, owner.id, upload_id, status=UploadStatus.UPLOADING.value)
+        session.execute(
+            sa.update(Upload)
+            .where(Upload.id == upload_id, Upload.owner_id == owner.id,
+                   Upload.status == UploadStatus.PROCESSING.value)
+            .values(updated_at=utcnow(), status=UploadStatus.UPLOADING.value)
+        )
+        session.commit()
         raise
     outcome = {"message": result.message, "photo_id": result.photo_id,
                "photo_filename": result.filename, "in_trash": result.in_trash}
@@ -627,6 +649,29 @@ def complete_upload(
                       **outcome)
         remove_chunks(storage=storage, owner_id=owner.id, upload_id=upload_id)
     return upload_status(session=session, owner_id=owner.id, upload_id=upload_id)
+
+
+def _claim(session: Session, owner_id: uuid.UUID, upload_id: uuid.UUID,
+           choice: CollisionChoice) -> bool:
+    """Mark the upload as being completed by this request; False when another one is at it.
+
+    One conditional UPDATE: of two requests completing the same upload, exactly one claims it.
+    A claim older than `PROCESSING_STALE_AFTER` was left by a worker that died and is taken over.
+    """
+    session.rollback()
+    claimable = sa.or_(
+        Upload.status.in_([UploadStatus.UPLOADING.value, UploadStatus.NEEDS_DECISION.value]),
+        sa.and_(Upload.status == UploadStatus.PROCESSING.value,
+                Upload.updated_at < utcnow() - PROCESSING_STALE_AFTER),
+    )
+    claimed = session.execute(
+        sa.update(Upload)
+        .where(Upload.id == upload_id, Upload.owner_id == owner_id, claimable)
+        .values(updated_at=utcnow(), status=UploadStatus.PROCESSING.value,
+                collision_choice=choice.value)
+    )
+    session.commit()
+    return claimed.rowcount == 1
 
 
 def _set(session: Session, owner_id: uuid.UUID, upload_id: uuid.UUID, **values: object) -> None:
