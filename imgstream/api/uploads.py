@@ -28,16 +28,17 @@ from imgstream.api import metrics
 from imgstream.api.identity import SCOPE_USER
 from imgstream.config import get_settings
 from imgstream.runtime import NoSuchUser, db_session, owner_session, storage
-from imgstream.services import chunked_uploads, ingest_slots, upload_decisions
-from imgstream.services.chunked_uploads import (
-    ChunkRefused,
-    OffsetMismatch,
-    UploadIncomplete,
-    UploadNotFound,
-    UploadProgress,
-    UploadRefused,
+from imgstream.services import (
+    ingest_slots,
+    upload_completion,
+    upload_decisions,
+    upload_progress,
+    upload_receiving,
 )
 from imgstream.services.storage import StorageUnavailable
+from imgstream.services.upload_completion import UploadIncomplete
+from imgstream.services.upload_progress import UploadNotFound, UploadProgress
+from imgstream.services.upload_receiving import ChunkRefused, OffsetMismatch, UploadRefused
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ async def begin(request: Request) -> Response:
 
     def start() -> UploadProgress:
         with owner_session(user_id) as (session, owner):
-            return chunked_uploads.begin_upload(
+            return upload_receiving.begin_upload(
                 session=session, owner=owner, filename=filename, size=size,
                 max_bytes=settings.max_upload_bytes, max_open=settings.max_open_uploads,
             )
@@ -210,7 +211,7 @@ async def status(request: Request) -> Response:
 
     def read() -> UploadProgress:
         with db_session() as session:
-            return chunked_uploads.upload_status(
+            return upload_progress.upload_status(
                 session=session, owner_id=user_id, upload_id=upload_id
             )
 
@@ -228,7 +229,7 @@ async def put_chunk(request: Request) -> Response:
         return _error(400, "offset (a number of bytes) is required")
     settings = get_settings()
     try:
-        received = await chunked_uploads.receive_chunk(
+        received = await upload_receiving.receive_chunk(
             sessions=db_session,
             storage=storage(),
             owner_id=user_id,
@@ -272,7 +273,7 @@ async def complete(request: Request) -> Response:
 
     def finish() -> UploadProgress:
         with owner_session(user_id) as (session, owner):
-            return chunked_uploads.complete_upload(
+            return upload_completion.complete_upload(
                 session=session,
                 storage=storage(),
                 owner=owner,
@@ -306,7 +307,7 @@ async def cancel(request: Request) -> Response:
 
     def remove() -> bool:
         with db_session() as session:
-            return chunked_uploads.cancel_upload(
+            return upload_receiving.cancel_upload(
                 session=session, storage=storage(), owner_id=user_id, upload_id=upload_id
             )
 

@@ -10,7 +10,7 @@ from sqlmodel import select
 from imgstream import cli, config
 from imgstream.cli import admin
 from imgstream.models import Photo, Rendition, Upload, User, utcnow
-from imgstream.services import chunked_uploads, object_keys, renditions, trash
+from imgstream.services import object_keys, renditions, trash, upload_receiving
 from imgstream.services.reconcile import reconcile
 from tests import aio, images
 from tests.db import sessions_like
@@ -150,14 +150,14 @@ def test_cli_reports_and_exits_non_zero_until_fixed(session, storage, owner, tmp
 
 
 def upload_with_a_chunk(session, storage, owner, tmp_path):
-    upload = chunked_uploads.begin_upload(session=session, owner=owner, filename="a.jpg",
+    upload = upload_receiving.begin_upload(session=session, owner=owner, filename="a.jpg",
                                           size=2000, max_bytes=10**8)
-    aio.run(chunked_uploads.receive_chunk(
+    aio.run(upload_receiving.receive_chunk(
         sessions=sessions_like(session), storage=storage, owner_id=owner.id,
         upload_id=upload.id, offset=0,
         body=_body(b"x" * 1000), spool_dir=tmp_path / "spool", chunk_bytes=1000,
     ))
-    key = chunked_uploads.chunk_key(owner.id, upload.id, 0)
+    key = upload_receiving.chunk_key(owner.id, upload.id, 0)
     age(storage, key, 60)
     return upload, key
 
@@ -178,7 +178,7 @@ def test_chunks_of_uploads_in_progress_are_not_unclaimed_objects(session, storag
 def test_abandoned_uploads_orphan_chunks_and_spool_files_are_reported_and_removed(
         session, storage, owner, tmp_path):
     upload, key = upload_with_a_chunk(session, storage, owner, tmp_path)
-    orphan = chunked_uploads.chunk_key(owner.id, uuid.uuid4(), 0)
+    orphan = upload_receiving.chunk_key(owner.id, uuid.uuid4(), 0)
     storage.put_bytes(orphan, b"o")
     age(storage, orphan, 60)
     spool = tmp_path / "spool"
