@@ -1,7 +1,7 @@
 """api keys and perceptual hashes
 
 Revision ID: 373495447429
-Revises: ef61931717f5
+Revises: 3c1f0a7d2b94
 Create Date: 2026-12-03 13:16:12.506882
 
 """
@@ -13,7 +13,7 @@ import sqlmodel
 
 # revision identifiers, used by Alembic.
 revision: str = '373495447429'
-down_revision: Union[str, Sequence[str], None] = 'ef61931717f5'
+down_revision: Union[str, Sequence[str], None] = '3c1f0a7d2b94'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -198,7 +198,8 @@ def request_identity(app: Callable) -> Callable:
     return with_identity
 
 
-def _foreign(request: Request) -> bool:
+def foreign_request(request: Request) -> bool:
+    """Whether a POST comes from a page of another site (by Origin, else Sec-Fetch-Site)."""
     # A form on another site could sign the browser in as someone else (login CSRF) or out;
     # browsers send Origin with every POST, and Sec-Fetch-Site where Origin is withheld.
     origin = request.headers.get("origin")
@@ -223,7 +224,7 @@ async def development_sign_in(request: Request) -> Response:
     settings = get_settings()
     if settings.sign_in is not SignIn.DEVELOPMENT:
         return PlainTextResponse("not found", status_code=404)
-    if _foreign(request):
+    if foreign_request(request):
         return _refused_origin()
     form = await request.form()
     email = str(form.get("email", "")).strip().lower()
@@ -255,7 +256,7 @@ async def development_sign_in(request: Request) -> Response:
 
 async def development_sign_out(request: Request) -> Response:
     """POST /auth/dev-sign-out: forget the development sign-in."""
-    if _foreign(request):
+    if foreign_request(request):
         return _refused_origin()
     response = RedirectResponse(_back_to_app(request, "/signin"), status_code=303)
     response.delete_cookie(DEV_COOKIE, path="/", httponly=True, samesite="lax")

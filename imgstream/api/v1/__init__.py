@@ -20,8 +20,8 @@ from imgstream.api import metrics
 from imgstream.api.v1 import account, uploads
 from imgstream.api.v1.problems import Problem, install, problem_response
 from imgstream.runtime import NoSuchUser
-from imgstream.services.chunked_uploads import UploadNotFound
 from imgstream.services.storage import StorageUnavailable
+from imgstream.services.upload_progress import UploadNotFound
 
 log = logging.getLogger(__name__)
 

@@ -31,16 +31,17 @@ from imgstream.api.v1.problems import NO_STORE, ProblemError, problems
 from imgstream.config import get_settings
 from imgstream.models import CollisionChoice, UploadStatus
 from imgstream.runtime import db_session, owner_session, storage
-from imgstream.services import chunked_uploads, ingest_slots, upload_decisions
-from imgstream.services.chunked_uploads import (
-    ChunkRefused,
-    OffsetMismatch,
-    UploadIncomplete,
-    UploadNotFound,
-    UploadProgress,
-    UploadRefused,
+from imgstream.services import (
+    ingest_slots,
+    upload_completion,
+    upload_decisions,
+    upload_progress,
+    upload_receiving,
 )
 from imgstream.services.storage import StorageUnavailable
+from imgstream.services.upload_completion import UploadIncomplete
+from imgstream.services.upload_progress import UploadNotFound, UploadProgress
+from imgstream.services.upload_receiving import ChunkRefused, OffsetMismatch, UploadRefused
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ async def begin(request: Request, caller: Uploader) -> Response:
 
     def start() -> UploadProgress:
         with owner_session(caller.user_id) as (session, owner):
-            return chunked_uploads.begin_upload(
+            return upload_receiving.begin_upload(
                 session=session, owner=owner, filename=filename, size=size,
                 max_bytes=settings.max_upload_bytes, max_open=settings.max_open_uploads,
             )
@@ -229,7 +230,7 @@ async def status(upload_id: str, caller: Uploader) -> Response:
 
     def read() -> UploadProgress:
         with db_session() as session:
-            return chunked_uploads.upload_status(
+            return upload_progress.upload_status(
                 session=session, owner_id=caller.user_id, upload_id=wanted
             )
 
@@ -262,7 +263,7 @@ async def put_chunk(upload_id: str, request: Request, caller: Uploader) -> Respo
         size=int(announced) if announced.isascii() and announced.isdigit()
         and len(announced) < 19 else settings.upload_chunk_bytes)
     try:
-        received = await chunked_uploads.receive_chunk(
+        received = await upload_receiving.receive_chunk(
             sessions=db_session,
             storage=storage(),
             owner_id=caller.user_id,
@@ -308,7 +309,7 @@ async def complete(upload_id: str, request: Request, caller: Uploader) -> Respon
 
     def finish() -> UploadProgress:
         with owner_session(caller.user_id) as (session, owner):
-            return chunked_uploads.complete_upload(
+            return upload_completion.complete_upload(
                 session=session,
                 storage=storage(),
                 owner=owner,
@@ -343,7 +344,7 @@ async def cancel(upload_id: str, caller: Uploader) -> Response:
 
     def remove() -> bool:
         with db_session() as session:
-            return chunked_uploads.cancel_upload(
+            return upload_receiving.cancel_upload(
                 session=session, storage=storage(), owner_id=caller.user_id, upload_id=wanted
             )
 
