@@ -66,7 +66,7 @@ def _form() -> rx.Component:
             *[rx.checkbox(label, checked=ApiKeysState.scopes.contains(scope),
                           on_change=lambda chosen, scope=scope: ApiKeysState.set_scope(
                               scope, chosen),
-                          custom_attrs={"data-testid": f"api-key-scope-{scope}"})
+                          custom_attrs={"data-testid": "api-key-scope", "data-scope": scope})
               for scope, label in SCOPE_LABELS.items()],
             spacing="3",
             wrap="wrap",
