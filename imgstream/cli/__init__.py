@@ -33,7 +33,10 @@ def login(url: str, key: str | None) -> None:
         url = f"https://{url}"
     if not key:
         key = click.prompt("API key", hide_input=True, err=True)
-    login = credentials.Credentials(url=url, key=key.strip())
+    key = key.strip()
+    if not key.startswith("isk_"):
+        raise click.ClickException("that is not an ImgStream API key (they start with isk_)")
+    login = credentials.Credentials(url=url, key=key)
     try:
         with client.connect(login) as http:
             me = client.get_json(http, "/api/v1/me")
