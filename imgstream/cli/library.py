@@ -13,11 +13,11 @@ from typing import Any
 import click
 import httpx
 from rich.console import Console
+from rich.filesize import decimal as format_bytes
 from rich.table import Table
 
 from imgstream.cli import client
 from imgstream.cli.upload import require_login
-from imgstream.presentation import format_bytes
 
 PHOTOS = "/api/v1/photos"
 PAGE_SIZE = 200
