@@ -10,9 +10,8 @@ import uuid
 from datetime import timedelta
 
 import click
-from rich.console import Console
-from rich.table import Table
 
+from imgstream.cli.output import print_rows
 from imgstream.config import get_settings
 from imgstream.models import ApiScope, utcnow
 from imgstream.runtime import db_session
@@ -57,13 +56,12 @@ def list_command(email: str) -> None:
     with db_session() as session:
         owner = identity.find_user(session=session, email=email.strip().lower())
         keys = [] if owner is None else api_keys.list_keys(session=session, owner_id=owner.id)
-    table = Table("id", "name", "scopes", "created", "expires", "last used")
-    for key in keys:
-        table.add_row(str(key.id), key.name, " ".join(sorted(api_keys.scopes_of(key))),
-                      f"{key.created_at:%Y-%m-%d %H:%M}",
-                      f"{key.expires_at:%Y-%m-%d}" if key.expires_at else "never",
-                      f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never")
-    Console().print(table)
+    print_rows(["id", "name", "scopes", "created", "expires", "last used"], [
+        [str(key.id), key.name, " ".join(sorted(api_keys.scopes_of(key))),
+         f"{key.created_at:%Y-%m-%d %H:%M}",
+         f"{key.expires_at:%Y-%m-%d}" if key.expires_at else "never",
+         f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never"]
+        for key in keys])
 
 
 @keys_group.command(name="revoke")
