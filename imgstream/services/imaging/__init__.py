@@ -21,6 +21,7 @@ from imgstream.services.imaging.derivatives import (
 )
 from imgstream.services.imaging.formats import (
     ACCEPTED_FORMATS,
+    ACCEPTED_NAMES,
     AVIF,
     GIF,
     HEIC,
@@ -51,6 +52,7 @@ from imgstream.services.imaging.metadata import (
 
 __all__ = [
     "ACCEPTED_FORMATS",
+    "ACCEPTED_NAMES",
     "AVIF",
     "DECODE_ERRORS",
     "GIF",
