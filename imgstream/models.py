@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -103,6 +103,11 @@ class Photo(SQLModel, table=True):
         sa.Index("ix_photo_owner_timeline", "owner_id", "taken_at", "id"),
         sa.Index("ix_photo_owner_filename", "owner_id", "filename"),
         sa.Index("ix_photo_owner_favorite", "owner_id", "favorite", "taken_at"),
+        # The timeline's months and days: one index-only scan gives every month's counts, and
+        # one month's photos come in display order. Photos in the trash are not in it.
+        sa.Index("ix_photo_owner_month_day", "owner_id", "taken_month", "taken_day", "taken_at",
+                 "id", sqlite_where=sa.text("deleted_at IS NULL"),
+                 postgresql_where=sa.text("deleted_at IS NULL")),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -122,6 +127,11 @@ class Photo(SQLModel, table=True):
     taken_at: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
     taken_at_offset_minutes: int | None = Field(default=None)
     taken_at_source: str = Field(max_length=32, nullable=False)
+    taken_day: str = Field(default="", max_length=10, nullable=False)
+    """The day taken as the clock showed where the photo was taken ("2024-07-14"); kept in step
+    with taken_at and its offset whenever the ORM writes the photo (see local_day)."""
+    taken_month: str = Field(default="", max_length=7, nullable=False)
+    """The month of taken_day ("2024-07"): the timeline's month."""
     title: str = Field(default="", max_length=500)
     description: str = Field(default="", sa_type=sa.Text)
     favorite: bool = Field(default=False, nullable=False)
@@ -146,6 +156,27 @@ class Photo(SQLModel, table=True):
     iso: int | None = Field(default=None)
     gps_latitude: float | None = Field(default=None)
     gps_longitude: float | None = Field(default=None)
+    phash: str | None = Field(default=None, max_length=16)
+    """A 64-bit perceptual hash of the image (hex): near-duplicates have hashes a few bits
+    apart. None until it was computed (older photos get it from `regenerate-renditions`)."""
+
+
+def local_day(taken_at: datetime, offset_minutes: int | None) -> str:
+    """The day a photo was taken, as the clock showed where it was taken ("2024-07-14").
+
+    Without a known offset the stored moment already is the camera's clock time.
+    """
+    moment = as_utc(taken_at) + timedelta(minutes=offset_minutes or 0)
+    return moment.date().isoformat()
+
+
+@sa.event.listens_for(Photo, "before_insert")
+@sa.event.listens_for(Photo, "before_update")
+def _keep_local_day(_mapper, _connection, photo: Photo) -> None:
+    if photo.taken_at is None:
+        return
+    photo.taken_day = local_day(photo.taken_at, photo.taken_at_offset_minutes)
+    photo.taken_month = photo.taken_day[:7]
 
 
 class RenditionKind(StrEnum):
@@ -392,3 +423,40 @@ def _create_search_index(target: sa.Table, connection: sa.Connection, **_kw: obj
 
 
 sa.event.listen(Photo.__table__, "after_create", _create_search_index)
+
+
+class ApiScope(StrEnum):
+    """What an API key may do."""
+
+    PHOTOS_READ = "photos:read"
+    PHOTOS_WRITE = "photos:write"
+    UPLOAD = "upload"
+    ALBUMS = "albums"
+    SHARES = "shares"
+
+
+class ApiKey(SQLModel, table=True):
+    """A key a program uses to call the REST API as its owner, with the scopes it was given.
+
+    The key reads `isk_<id>_<secret>`; only a SHA-256 of the secret is kept.
+    """
+
+    __table_args__ = (sa.Index("ix_api_key_owner_created", "owner_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("user.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    name: str = Field(default="", max_length=100, nullable=False)
+    secret_sha256: str = Field(max_length=64, nullable=False)
+    """SHA-256 of the secret part, hex."""
+    scopes: str = Field(max_length=200, nullable=False)
+    """The ApiScope values it carries, separated by spaces."""
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True), nullable=False
+    )
+    expires_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    last_used_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))

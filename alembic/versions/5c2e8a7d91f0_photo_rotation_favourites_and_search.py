@@ -1,7 +1,7 @@
 """photo rotation override, favourites index and the search index
 
 Revision ID: 5c2e8a7d91f0
-Revises: ef61931717f5
+Revises: 373495447429
 Create Date: 2026-12-03 13:40:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '5c2e8a7d91f0'
-down_revision: Union[str, Sequence[str], None] = 'ef61931717f5'
+down_revision: Union[str, Sequence[str], None] = '373495447429'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

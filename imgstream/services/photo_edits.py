@@ -18,7 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from imgstream.models import Photo, Rendition, User, as_utc, utcnow
+from imgstream.models import Photo, Rendition, User, as_utc, local_day, utcnow
 from imgstream.services import imaging
 from imgstream.services.object_keys import original_of
 from imgstream.services.renditions import rendition_rows
@@ -210,18 +210,23 @@ def shift_taken_at(
     if not ids or not by:
         return 0
     rows = session.exec(
-        select(Photo.id, Photo.taken_at).where(
+        select(Photo.id, Photo.taken_at, Photo.taken_at_offset_minutes).where(
             Photo.id.in_(ids), Photo.owner_id == owner_id, Photo.deleted_at.is_(None)
         )
     ).all()
     now = utcnow()
-    values = [{"pid": pid, "moment": _check_moment(as_utc(taken) + by)} for pid, taken in rows]
+    values = []
+    for pid, taken, offset in rows:
+        moment = _check_moment(as_utc(taken) + by)
+        day = local_day(moment, offset)
+        values.append({"pid": pid, "moment": moment, "day": day, "month": day[:7]})
     if values:
         table = Photo.__table__
         session.execute(
             table.update()
             .where(table.c.id == sa.bindparam("pid"), table.c.owner_id == owner_id)
-            .values(taken_at=sa.bindparam("moment"), taken_at_source=EDITED_SOURCE,
+            .values(taken_at=sa.bindparam("moment"), taken_day=sa.bindparam("day"),
+                    taken_month=sa.bindparam("month"), taken_at_source=EDITED_SOURCE,
                     updated_at=now),
             values,
         )

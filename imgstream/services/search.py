@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlmodel import Session, select
 
@@ -145,36 +144,13 @@ def _matches(session: Session, words: list[str]) -> ColumnElement[bool]:
     return sa.literal_column("photo.rowid").in_(hits.bindparams(match=match))
 
 
-class _LocalTakenAt(ColumnElement):
-    """The date taken as the clock showed where the photo was taken (UTC when unknown)."""
-
-    inherit_cache = True
-    type = sa.DateTime()
-
-
-@compiles(_LocalTakenAt, "postgresql")
-def _local_taken_at_postgresql(_element, _compiler, **_kw) -> str:  # noqa: ANN001
-    return ("(photo.taken_at AT TIME ZONE 'UTC'"
-            " + make_interval(mins => coalesce(photo.taken_at_offset_minutes, 0)))")
-
-
-@compiles(_LocalTakenAt)
-def _local_taken_at_sqlite(_element, _compiler, **_kw) -> str:  # noqa: ANN001
-    return ("datetime(photo.taken_at,"
-            " coalesce(photo.taken_at_offset_minutes, 0) || ' minutes')")
-
-
 def _filter_conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    local = _LocalTakenAt()
+    # taken_day is the local day as text ("2024-07-14"), so text order is date order.
     if filters.taken_from:
-        start = datetime.combine(filters.taken_from, datetime.min.time())
-        conditions.append(Photo.taken_at >= start.replace(tzinfo=UTC) - timedelta(hours=15))
-        conditions.append(local >= _local_bound(start))
+        conditions.append(Photo.taken_day >= filters.taken_from.isoformat())
     if filters.taken_to:
-        end = datetime.combine(filters.taken_to + timedelta(days=1), datetime.min.time())
-        conditions.append(Photo.taken_at < end.replace(tzinfo=UTC) + timedelta(hours=15))
-        conditions.append(local < _local_bound(end))
+        conditions.append(Photo.taken_day <= filters.taken_to.isoformat())
     if filters.favorites_only:
         conditions.append(Photo.favorite.is_(True))
     if filters.camera:
@@ -185,25 +161,6 @@ def _filter_conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
     if filters.format:
         conditions.append(Photo.format == imaging.format_named(filters.format).name)
     return conditions
-
-
-def _local_bound(moment: datetime) -> sa.BindParameter:
-    # SQLite's datetime() gives 'YYYY-MM-DD HH:MM:SS' text; PostgreSQL a timestamp.
-    return sa.bindparam(None, moment, type_=_LocalBound())
-
-
-class _LocalBound(sa.types.TypeDecorator):
-    impl = sa.DateTime
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect):  # noqa: ANN001, ANN201, D102
-        impl = sa.String() if dialect.name == "sqlite" else sa.DateTime()
-        return dialect.type_descriptor(impl)
-
-    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201, D102
-        if value is not None and dialect.name == "sqlite":
-            return value.strftime("%Y-%m-%d %H:%M:%S")
-        return value
 
 
 def camera_choices(*, session: Session, owner_id: uuid.UUID) -> list[str]:

@@ -1,4 +1,10 @@
-"""The timeline: someone's photos by date taken, one keyset page at a time."""
+"""The timeline: someone's photos by date taken.
+
+Photos are grouped by the month and day they were taken, as the clock showed where they were
+taken (`Photo.taken_month`, `Photo.taken_day`). A client first asks for the months with their
+counts (one index-only query), then for the photos of the months it shows. Lists that page
+(the trash, albums) use keyset pages.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +43,103 @@ class PageCursor:
             return cls(datetime.fromisoformat(moment), uuid.UUID(pid))
         except (ValueError, TypeError):
             return None
+
+
+@dataclass(frozen=True, slots=True)
+class MonthBucket:
+    """One month of someone's timeline: how many photos, on how many days."""
+
+    month: str
+    """"2024-07"."""
+    count: int
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineDay:
+    """The photos of one day, newest first."""
+
+    day: str
+    """"2024-07-14"."""
+    photos: list[Photo]
+
+
+def _in_timeline(owner_id: uuid.UUID):  # noqa: ANN202
+    return sa.and_(Photo.owner_id == owner_id, Photo.deleted_at.is_(None))
+
+
+def _timeline_order() -> tuple:
+    return (Photo.taken_month.desc(), Photo.taken_day.desc(), Photo.taken_at.desc(),
+            Photo.id.desc())
+
+
+def month_buckets(*, session: Session, owner_id: uuid.UUID) -> list[MonthBucket]:
+    """Every month of the owner's timeline with its photo and day counts, newest first.
+
+    Args:
+        session: Database session.
+        owner_id: Whose library.
+
+    Returns:
+        One bucket per month that has photos.
+    """
+    query = (
+        sa.select(Photo.taken_month, sa.func.count(), sa.func.count(sa.distinct(Photo.taken_day)))
+        .where(_in_timeline(owner_id))
+        .group_by(Photo.taken_month)
+        .order_by(Photo.taken_month.desc())
+    )
+    return [MonthBucket(month, count, days) for month, count, days in session.execute(query)]
+
+
+def month_photos(*, session: Session, owner_id: uuid.UUID, month: str) -> list[Photo]:
+    """The owner's photos of one month in timeline order: newest day first, newest first.
+
+    Args:
+        session: Database session.
+        owner_id: Whose library.
+        month: "YYYY-MM".
+
+    Returns:
+        The photos (none for a month without photos or a malformed month).
+    """
+    query = select(Photo).where(_in_timeline(owner_id), Photo.taken_month == month)
+    return list(session.exec(query.order_by(*_timeline_order())))
+
+
+def by_day(photos: list[Photo]) -> list[TimelineDay]:
+    """Photos in timeline order, grouped by the day they were taken."""
+    days: list[TimelineDay] = []
+    for photo in photos:
+        if not days or days[-1].day != photo.taken_day:
+            days.append(TimelineDay(photo.taken_day, []))
+        days[-1].photos.append(photo)
+    return days
+
+
+def neighbours(
+    *, session: Session, owner_id: uuid.UUID, photo: Photo
+) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The photos before and after one in the timeline: (newer, older); None at either end.
+
+    Args:
+        session: Database session.
+        owner_id: Whose library.
+        photo: A photo of that library.
+
+    Returns:
+        The ids of the newer and the older neighbour.
+    """
+    key = sa.tuple_(Photo.taken_month, Photo.taken_day, Photo.taken_at, Photo.id)
+    here = sa.tuple_(sa.literal(photo.taken_month), sa.literal(photo.taken_day),
+                     sa.literal(photo.taken_at, Photo.taken_at.type), sa.literal(photo.id))
+    base = sa.select(Photo.id).where(_in_timeline(owner_id))
+    older = session.execute(base.where(key < here).order_by(*_timeline_order()).limit(1))
+    newer = session.execute(
+        base.where(key > here)
+        .order_by(Photo.taken_month, Photo.taken_day, Photo.taken_at, Photo.id).limit(1)
+    )
+    return newer.scalar(), older.scalar()
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,11 +27,12 @@ from imgstream.models import (
     as_utc,
     utcnow,
 )
-from imgstream.services import chunked_uploads, collisions
-from imgstream.services.chunked_uploads import UploadNotFound, UploadProgress, UploadRefused
+from imgstream.services import collisions, upload_progress, upload_receiving
 from imgstream.services.collisions import CollisionOutcome
 from imgstream.services.filenames import display_name
 from imgstream.services.storage import Storage
+from imgstream.services.upload_progress import UploadNotFound, UploadProgress
+from imgstream.services.upload_receiving import UploadRefused
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +111,12 @@ def accept_batch(
         if again is not None:
             unfinished.remove(again)
             accepted.append(AcceptedFile(picked.key, name, picked.size,
-                                         chunked_uploads.progress_of(again),
+                                         upload_progress.progress_of(again),
                                          taken_by=_photo(session, owner.id, again.photo_id),
                                          resumed=True))
             continue
         try:
-            upload = chunked_uploads.begin_upload(
+            upload = upload_receiving.begin_upload(
                 session=session, owner=owner, filename=name, size=picked.size,
                 max_bytes=max_bytes, file_modified_ms=picked.file_modified_ms)
         except UploadRefused as refused:
@@ -140,11 +141,11 @@ def _taken(session: Session, owner_id: uuid.UUID, upload: UploadProgress, photo:
     elif upload.collision_choice is CollisionChoice.SKIP:
         collisions.record_collision(session=session, owner_id=owner_id,
                                     filename=upload.filename, outcome=CollisionOutcome.SKIPPED)
-        chunked_uploads.finish_upload(session, owner_id, upload.id, status=UploadStatus.SKIPPED,
+        upload_progress.finish_upload(session, owner_id, upload.id, status=UploadStatus.SKIPPED,
                                       message=skipped_message(photo.filename), **found)
     else:
         _set(session, owner_id, upload.id, **found)
-    return chunked_uploads.upload_status(session=session, owner_id=owner_id, upload_id=upload.id)
+    return upload_progress.upload_status(session=session, owner_id=owner_id, upload_id=upload.id)
 
 
 def decide(
@@ -187,7 +188,7 @@ def decide(
         session.rollback()
         raise UploadNotFound(upload_id)
     if row.status != UploadStatus.NEEDS_DECISION.value:
-        current = chunked_uploads.progress_of(row)
+        current = upload_progress.progress_of(row)
         session.rollback()
         return current
     asked = as_utc(row.asked_at) if row.asked_at else None
@@ -198,21 +199,21 @@ def decide(
         session.rollback()
         collisions.record_collision(session=session, owner_id=owner_id, filename=filename,
                                     outcome=CollisionOutcome.SKIPPED, decision_seconds=seconds)
-        chunked_uploads.finish_upload(session, owner_id, upload_id, status=UploadStatus.SKIPPED,
+        upload_progress.finish_upload(session, owner_id, upload_id, status=UploadStatus.SKIPPED,
                                       asked_at=None, collision_choice=choice.value,
                                       decision_seconds=seconds,
                                       message=skipped_message(photo_filename))
-        chunked_uploads.remove_chunks(storage=storage, owner_id=owner_id, upload_id=upload_id)
+        upload_receiving.remove_chunks(storage=storage, owner_id=owner_id, upload_id=upload_id)
     else:
         session.rollback()
         _set(session, owner_id, upload_id, status=UploadStatus.UPLOADING.value, asked_at=None,
              collision_choice=choice.value, decision_seconds=seconds, message="")
-    return chunked_uploads.upload_status(session=session, owner_id=owner_id, upload_id=upload_id)
+    return upload_progress.upload_status(session=session, owner_id=owner_id, upload_id=upload_id)
 
 
 def unfinished_uploads(*, session: Session, owner_id: uuid.UUID) -> list[UploadProgress]:
     """The owner's uploads that have no outcome yet, oldest first."""
-    rows = [chunked_uploads.progress_of(row) for row in _unfinished_rows(session, owner_id)]
+    rows = [upload_progress.progress_of(row) for row in _unfinished_rows(session, owner_id)]
     session.rollback()
     return rows
 
@@ -226,7 +227,7 @@ def uploads_of(*, session: Session, owner_id: uuid.UUID,
         select(Upload).where(Upload.owner_id == owner_id, Upload.id.in_(upload_ids))
         .execution_options(populate_existing=True)
     ).all()
-    found = {row.id: chunked_uploads.progress_of(row) for row in rows}
+    found = {row.id: upload_progress.progress_of(row) for row in rows}
     session.rollback()
     return found
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from imgstream.models import Upload, utcnow
-from imgstream.services import chunked_uploads
+from imgstream.services import upload_receiving
 from imgstream.services.storage import INCOMING_PREFIX, Storage, delete_quietly
 
 log = logging.getLogger(__name__)
@@ -77,13 +77,13 @@ def sweep(
     for upload in stale:
         report.stale_uploads.append(upload.id)
         if fix:
-            chunked_uploads.cancel_upload(session=session, storage=storage,
+            upload_receiving.cancel_upload(session=session, storage=storage,
                                           owner_id=upload.owner_id, upload_id=upload.id)
     live = {upload_id: owner_id for upload_id, owner_id in
             session.exec(select(Upload.id, Upload.owner_id)).all()}
     session.rollback()
     for key in list(storage.list(INCOMING_PREFIX.rstrip("/"))):
-        chunk_of = chunked_uploads.parse_chunk_key(key)
+        chunk_of = upload_receiving.parse_chunk_key(key)
         if chunk_of is None:
             continue
         owner_id, upload_id = chunk_of

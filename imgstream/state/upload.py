@@ -22,10 +22,10 @@ from imgstream.config import get_settings
 from imgstream.models import CollisionChoice, Photo, RenditionKind
 from imgstream.presentation import format_bytes
 from imgstream.runtime import NoSuchUser, db_session, owner_session, storage
-from imgstream.services import chunked_uploads, renditions, timeline, trash
+from imgstream.services import renditions, timeline, trash, upload_progress, upload_receiving
 from imgstream.services import upload_decisions as decisions
-from imgstream.services.chunked_uploads import UploadProgress
 from imgstream.services.photo_urls import url_or_none
+from imgstream.services.upload_progress import UploadProgress
 from imgstream.state.gallery import GalleryState
 from imgstream.state.session import signed_in_user
 from imgstream.state.upload_rows import (
@@ -122,7 +122,7 @@ def _decide(owner_id: uuid.UUID, keys: list[str], choice: CollisionChoice
                 decided[key] = decisions.decide(session=session, storage=storage(),
                                                 owner_id=owner_id, upload_id=uuid.UUID(key),
                                                 choice=choice)
-            except chunked_uploads.UploadNotFound:
+            except upload_progress.UploadNotFound:
                 continue
     return decided
 
@@ -131,7 +131,7 @@ def _discard(owner_id: uuid.UUID, keys: list[str]) -> None:
     with db_session() as session:
         for key in keys:
             if _is_upload_id(key):
-                chunked_uploads.cancel_upload(session=session, storage=storage(),
+                upload_receiving.cancel_upload(session=session, storage=storage(),
                                               owner_id=owner_id, upload_id=uuid.UUID(key))
 
 

@@ -9,7 +9,7 @@ import dataclasses
 
 from imgstream.models import CollisionChoice, UploadStatus
 from imgstream.presentation import format_bytes
-from imgstream.services.chunked_uploads import UploadProgress
+from imgstream.services.upload_progress import UploadProgress
 
 S = UploadStatus
 

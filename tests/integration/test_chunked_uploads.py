@@ -12,9 +12,15 @@ from starlette.testclient import TestClient
 
 from imgstream import config, runtime
 from imgstream.api import http_api
-from imgstream.api import uploads as api_uploads
+from imgstream.api.v1 import uploads as api_uploads
 from imgstream.models import Photo, Upload, utcnow
-from imgstream.services import chunked_uploads, identity, object_keys, upload_sweep
+from imgstream.services import (
+    identity,
+    object_keys,
+    upload_completion,
+    upload_receiving,
+    upload_sweep,
+)
 from tests import aio, gcs, images
 from tests.db import sessions_like
 from tests.unit.api.test_media import as_user
@@ -96,7 +102,7 @@ async def _body(data):
 
 
 def _send(session, storage, owner, upload_id, offset, data, tmp_path):
-    return aio.run(chunked_uploads.receive_chunk(
+    return aio.run(upload_receiving.receive_chunk(
         sessions=sessions_like(session), storage=storage, owner_id=owner.id, upload_id=upload_id,
         offset=offset, body=_body(data), spool_dir=tmp_path / "spool", chunk_bytes=1000,
     ))
@@ -104,28 +110,28 @@ def _send(session, storage, owner, upload_id, offset, data, tmp_path):
 
 def test_on_gcs_a_chunk_left_by_a_lost_commit_is_replaced_and_sweeps_find_orphans(
         session, storage, owner, tmp_path):
-    upload = chunked_uploads.begin_upload(session=session, owner=owner, filename="a.jpg",
+    upload = upload_receiving.begin_upload(session=session, owner=owner, filename="a.jpg",
                                           size=1500, max_bytes=10**8)
-    key = chunked_uploads.chunk_key(owner.id, upload.id, 0)
+    key = upload_receiving.chunk_key(owner.id, upload.id, 0)
     storage.put_bytes(key, b"from an attempt whose commit was lost")
     assert _send(session, storage, owner, upload.id, 0, b"a" * 1000, tmp_path) == 1000
     # A retry of a chunk already committed: told where to continue, the chunk untouched.
-    with pytest.raises(chunked_uploads.OffsetMismatch):
+    with pytest.raises(upload_receiving.OffsetMismatch):
         _send(session, storage, owner, upload.id, 0, b"a" * 1000, tmp_path)
     assert _send(session, storage, owner, upload.id, 1000, b"b" * 500, tmp_path) == 1500
-    incoming, _ = chunked_uploads.assemble(
+    incoming, _ = upload_completion.assemble(
         session=session, storage=storage, owner_id=owner.id, upload_id=upload.id,
         spool_dir=tmp_path / "spool", max_bytes=10**8)
     assert incoming.path.read_bytes() == b"a" * 1000 + b"b" * 500
     incoming.discard()
 
-    orphan = chunked_uploads.chunk_key(owner.id, uuid.uuid4(), 0)
+    orphan = upload_receiving.chunk_key(owner.id, uuid.uuid4(), 0)
     storage.put_bytes(orphan, b"o")
     later = utcnow() + timedelta(hours=1)
     report = upload_sweep.sweep(session=session, storage=storage, spool_dir=None,
                                    fix=True, now=later)
     assert report.orphan_chunks == [orphan] and report.stale_uploads == []
     assert not storage.exists(orphan) and storage.exists(key)
-    assert chunked_uploads.cancel_upload(session=session, storage=storage, owner_id=owner.id,
+    assert upload_receiving.cancel_upload(session=session, storage=storage, owner_id=owner.id,
                                          upload_id=upload.id)
-    assert list(storage.list(chunked_uploads.chunk_prefix(owner.id, upload.id))) == []
+    assert list(storage.list(upload_receiving.chunk_prefix(owner.id, upload.id))) == []

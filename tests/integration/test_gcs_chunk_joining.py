@@ -13,7 +13,7 @@ import requests
 from sqlmodel import select
 
 from imgstream.models import CollisionChoice, Photo, User
-from imgstream.services import chunked_uploads, identity, object_keys
+from imgstream.services import identity, object_keys, upload_completion, upload_receiving
 from imgstream.services.storage import ObjectExists
 from imgstream.services.storage_gcs import MAX_COMPOSE_SOURCES, GcsStorage
 from tests import aio, gcs, images
@@ -59,10 +59,10 @@ def test_a_60_mb_upload_is_sent_to_storage_once(session, counted, tmp_path):
     session.commit()
     data = images.png_of_size(60 * 10**6)
     chunk = MIB
-    upload = chunked_uploads.begin_upload(session=session, owner=owner, filename="big.png",
+    upload = upload_receiving.begin_upload(session=session, owner=owner, filename="big.png",
                                           size=len(data), max_bytes=10**9)
     for offset in range(0, len(data), chunk):
-        aio.run(chunked_uploads.receive_chunk(
+        aio.run(upload_receiving.receive_chunk(
             sessions=sessions_like(session), storage=storage, owner_id=owner.id,
             upload_id=upload.id, offset=offset, body=_body(data[offset:offset + chunk]),
             spool_dir=tmp_path / "spool", chunk_bytes=chunk,
@@ -70,7 +70,7 @@ def test_a_60_mb_upload_is_sent_to_storage_once(session, counted, tmp_path):
     assert len(data) // chunk + 1 > MAX_COMPOSE_SOURCES, "composing takes stages"
     chunks_sent = http.sent
     session.refresh(owner)
-    result = chunked_uploads.complete_upload(
+    result = upload_completion.complete_upload(
         session=session, storage=storage, owner=owner, upload_id=upload.id,
         on_collision=CollisionChoice.KEEP_BOTH,
         spool_dir=tmp_path / "spool", max_bytes=10**9, thumbnail_size=400, preview_size=1440,
@@ -96,7 +96,7 @@ def test_a_60_mb_upload_is_sent_to_storage_once(session, counted, tmp_path):
 def test_put_joined_composes_in_stages_and_is_create_only(counted, tmp_path, count):
     storage, http = counted
     owner, upload = uuid.uuid4(), uuid.uuid4()
-    parts = [chunked_uploads.chunk_key(owner, upload, i) for i in range(count)]
+    parts = [upload_receiving.chunk_key(owner, upload, i) for i in range(count)]
     pieces = [f"<{i}>".encode() * (i + 1) for i in range(count)]
     for key, piece in zip(parts, pieces, strict=True):
         storage.put_bytes(key, piece)

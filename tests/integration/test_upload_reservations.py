@@ -10,8 +10,8 @@ import threading
 from sqlmodel import Session, select
 
 from imgstream.models import Upload, User
-from imgstream.services import chunked_uploads, identity
-from imgstream.services.chunked_uploads import UploadRefused
+from imgstream.services import identity, upload_receiving
+from imgstream.services.upload_receiving import UploadRefused
 
 THREADS = 24
 
@@ -26,7 +26,7 @@ def begin_at_once(engine, owner_id, size, *, max_open=500):
             # Read in the same transaction as the begin, as the API does.
             owner = session.get(User, owner_id)
             try:
-                chunked_uploads.begin_upload(session=session, owner=owner, filename=f"{i}.jpg",
+                upload_receiving.begin_upload(session=session, owner=owner, filename=f"{i}.jpg",
                                              size=size, max_bytes=10**9, max_open=max_open)
                 outcomes.append("accepted")
             except UploadRefused as refused:

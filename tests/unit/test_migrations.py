@@ -45,6 +45,8 @@ def test_upgrade_keeps_photos_and_matches_the_models(tmp_path):
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT filename, camera_make, gps_latitude FROM photo")).one()
         assert tuple(row) == ("old.jpg", None, None)
+        day = conn.execute(sa.text("SELECT taken_day, taken_month FROM photo")).one()
+        assert tuple(day) == ("2020-01-01", "2020-01")
         assert conn.execute(sa.text("SELECT count(*) FROM rendition")).scalar() == 0
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
         # The search index (FTS5 table and its shadow tables) lives beside the metadata.

@@ -11,22 +11,20 @@ from sqlmodel import select
 from imgstream import models
 from imgstream.models import CollisionEvent, Photo, Upload, UploadStatus, User, utcnow
 from imgstream.services import (
-    chunked_uploads,
     identity,
     ingest,
     object_keys,
     quota,
+    upload_completion,
     upload_decisions,
+    upload_progress,
+    upload_receiving,
     upload_sweep,
 )
-from imgstream.services.chunked_uploads import (
-    ChunkRefused,
-    OffsetMismatch,
-    UploadIncomplete,
-    UploadNotFound,
-    UploadRefused,
-)
 from imgstream.services.storage import LocalStorage, ObjectExists
+from imgstream.services.upload_completion import UploadIncomplete
+from imgstream.services.upload_progress import UploadNotFound
+from imgstream.services.upload_receiving import ChunkRefused, OffsetMismatch, UploadRefused
 from tests import aio, images
 from tests.db import sessions_like
 
@@ -40,14 +38,14 @@ async def stream(data: bytes, block: int = 300):
 
 
 def begin(session, owner, size, name="photo.jpg"):
-    return chunked_uploads.begin_upload(
+    return upload_receiving.begin_upload(
         session=session, owner=owner, filename=name, size=size, max_bytes=MAX
     )
 
 
 def send(session, storage, owner, upload_id, offset, data, tmp_path, *, body=None,
          chunk_bytes=CHUNK):
-    return aio.run(chunked_uploads.receive_chunk(
+    return aio.run(upload_receiving.receive_chunk(
         sessions=sessions_like(session), storage=storage, owner_id=owner.id, upload_id=upload_id,
         offset=offset, body=body if body is not None else stream(data),
         spool_dir=tmp_path / "spool", chunk_bytes=chunk_bytes,
@@ -63,7 +61,7 @@ def send_all(session, storage, owner, upload_id, data, tmp_path, chunk_bytes=CHU
 
 
 def chunk_keys(storage, owner, upload_id):
-    return list(storage.list(chunked_uploads.chunk_prefix(owner.id, upload_id)))
+    return list(storage.list(upload_receiving.chunk_prefix(owner.id, upload_id)))
 
 
 def spooled(tmp_path):
@@ -73,7 +71,7 @@ def spooled(tmp_path):
 
 def complete(session, storage, owner, upload_id, tmp_path,
              choice: models.CollisionChoice | None = models.CollisionChoice.KEEP_BOTH):
-    return chunked_uploads.complete_upload(
+    return upload_completion.complete_upload(
         session=session, storage=storage, owner=owner, upload_id=upload_id,
         on_collision=choice, spool_dir=tmp_path / "spool",
         max_bytes=MAX, thumbnail_size=400, preview_size=1440, max_pixels=10**8,
@@ -118,7 +116,7 @@ def test_chunks_in_order_assemble_byte_identical(session, storage, owner, tmp_pa
     data = os.urandom(2500)
     upload = begin(session, owner, len(data))
     assert send(session, storage, owner, upload.id, 0, data[:1000], tmp_path) == 1000
-    status = chunked_uploads.upload_status(session=session, owner_id=owner.id,
+    status = upload_progress.upload_status(session=session, owner_id=owner.id,
                                            upload_id=upload.id)
     assert (status.received, status.size) == (1000, 2500)
     assert send(session, storage, owner, upload.id, 1000, data[1000:2000], tmp_path) == 2000
@@ -128,7 +126,7 @@ def test_chunks_in_order_assemble_byte_identical(session, storage, owner, tmp_pa
     ]
     assert spooled(tmp_path) == [], "chunk spool files are removed once stored"
 
-    incoming, sha256 = chunked_uploads.assemble(
+    incoming, sha256 = upload_completion.assemble(
         session=session, storage=storage, owner_id=owner.id, upload_id=upload.id,
         spool_dir=tmp_path / "spool", max_bytes=MAX,
     )
@@ -211,12 +209,12 @@ def test_an_interrupted_chunk_resumes_from_the_last_committed_one(session, stora
         send(session, storage, owner, upload.id, 1000, b"", tmp_path, body=dropped())
     assert spooled(tmp_path) == []
     assert len(chunk_keys(storage, owner, upload.id)) == 1
-    resumed = chunked_uploads.upload_status(session=session, owner_id=owner.id,
+    resumed = upload_progress.upload_status(session=session, owner_id=owner.id,
                                             upload_id=upload.id)
     assert resumed.received == 1000
     send(session, storage, owner, upload.id, 1000, data[1000:2000], tmp_path)
     send(session, storage, owner, upload.id, 2000, data[2000:], tmp_path)
-    incoming, sha256 = chunked_uploads.assemble(
+    incoming, sha256 = upload_completion.assemble(
         session=session, storage=storage, owner_id=owner.id, upload_id=upload.id,
         spool_dir=tmp_path / "spool", max_bytes=MAX,
     )
@@ -229,7 +227,7 @@ def test_an_object_left_by_a_lost_commit_is_replaced(session, storage, owner, tm
     upload = begin(session, owner, len(data))
     # An attempt stored the object and died before its UPDATE; the client then chunked
     # differently, so the bytes there are not the ones sent now.
-    key = chunked_uploads.chunk_key(owner.id, upload.id, 0)
+    key = upload_receiving.chunk_key(owner.id, upload.id, 0)
     storage.put_bytes(key, b"stale" * 100)
     assert send(session, storage, owner, upload.id, 0, data[:1000], tmp_path) == 1000
     with storage.open(key) as stored:
@@ -239,7 +237,7 @@ def test_an_object_left_by_a_lost_commit_is_replaced(session, storage, owner, tm
 def test_the_same_bytes_left_by_a_lost_commit_are_kept(session, storage, owner, tmp_path):
     data = os.urandom(2000)
     upload = begin(session, owner, len(data))
-    key = chunked_uploads.chunk_key(owner.id, upload.id, 0)
+    key = upload_receiving.chunk_key(owner.id, upload.id, 0)
     storage.put_bytes(key, data[:1000])
     written = storage.modified(key)
     time.sleep(0.01)
@@ -285,7 +283,7 @@ def test_a_request_that_loses_the_race_with_the_same_chunk_keeps_the_winners(
         session, racing, owner, tmp_path):
     data = os.urandom(2000)
     upload = begin(session, owner, len(data))
-    key = chunked_uploads.chunk_key(owner.id, upload.id, 0)
+    key = upload_receiving.chunk_key(owner.id, upload.id, 0)
     racing.before_put = lambda: commit_directly(session, upload.id, racing, key, data[:1000])
     with pytest.raises(OffsetMismatch) as mismatch:
         send(session, racing, owner, upload.id, 0, data[:1000], tmp_path)
@@ -312,9 +310,9 @@ def test_a_lost_chunk_rewinds_the_upload_to_it(session, storage, owner, tmp_path
     data = os.urandom(3000)
     upload = begin(session, owner, len(data))
     send_all(session, storage, owner, upload.id, data, tmp_path)
-    storage.delete(chunked_uploads.chunk_key(owner.id, upload.id, 1000))
+    storage.delete(upload_receiving.chunk_key(owner.id, upload.id, 1000))
     with pytest.raises(UploadIncomplete) as incomplete:
-        chunked_uploads.assemble(session=session, storage=storage, owner_id=owner.id,
+        upload_completion.assemble(session=session, storage=storage, owner_id=owner.id,
                                  upload_id=upload.id, spool_dir=tmp_path / "spool",
                                  max_bytes=MAX)
     assert incomplete.value.received == 1000
@@ -322,7 +320,7 @@ def test_a_lost_chunk_rewinds_the_upload_to_it(session, storage, owner, tmp_path
     assert len(chunk_keys(storage, owner, upload.id)) == 1
     send(session, storage, owner, upload.id, 1000, data[1000:2000], tmp_path)
     send(session, storage, owner, upload.id, 2000, data[2000:], tmp_path)
-    incoming, _ = chunked_uploads.assemble(
+    incoming, _ = upload_completion.assemble(
         session=session, storage=storage, owner_id=owner.id, upload_id=upload.id,
         spool_dir=tmp_path / "spool", max_bytes=MAX)
     assert incoming.path.read_bytes() == data
@@ -334,11 +332,11 @@ def test_a_chunk_of_the_wrong_size_rewinds_the_upload_to_it(session, storage, ow
     data = os.urandom(3000)
     upload = begin(session, owner, len(data))
     send_all(session, storage, owner, upload.id, data, tmp_path)
-    key = chunked_uploads.chunk_key(owner.id, upload.id, 1000)
+    key = upload_receiving.chunk_key(owner.id, upload.id, 1000)
     storage.delete(key)
     storage.put_bytes(key, data[1000:2100])
     with pytest.raises(UploadIncomplete) as incomplete:
-        chunked_uploads.assemble(session=session, storage=storage, owner_id=owner.id,
+        upload_completion.assemble(session=session, storage=storage, owner_id=owner.id,
                                  upload_id=upload.id, spool_dir=tmp_path / "spool",
                                  max_bytes=MAX)
     assert incomplete.value.received == 1000
@@ -350,12 +348,12 @@ def test_someone_elses_upload_is_not_found(session, storage, owner, tmp_path):
     send(session, storage, owner, upload.id, 0, b"x" * 1000, tmp_path)
     other = identity.provision_user(session=session, email="bob@example.com")
     with pytest.raises(UploadNotFound):
-        chunked_uploads.upload_status(session=session, owner_id=other.id, upload_id=upload.id)
+        upload_progress.upload_status(session=session, owner_id=other.id, upload_id=upload.id)
     with pytest.raises(UploadNotFound):
         send(session, storage, other, upload.id, 1000, b"y" * 1000, tmp_path)
     with pytest.raises(UploadNotFound):
         complete(session, storage, other, upload.id, tmp_path)
-    assert not chunked_uploads.cancel_upload(session=session, storage=storage,
+    assert not upload_receiving.cancel_upload(session=session, storage=storage,
                                              owner_id=other.id, upload_id=upload.id)
     assert session.get(Upload, upload.id) is not None
     assert len(chunk_keys(storage, owner, upload.id)) == 1
@@ -364,12 +362,12 @@ def test_someone_elses_upload_is_not_found(session, storage, owner, tmp_path):
 def test_cancel_removes_chunks_and_row_and_is_idempotent(session, storage, owner, tmp_path):
     upload = begin(session, owner, 2000)
     send(session, storage, owner, upload.id, 0, b"x" * 1000, tmp_path)
-    assert chunked_uploads.cancel_upload(session=session, storage=storage, owner_id=owner.id,
+    assert upload_receiving.cancel_upload(session=session, storage=storage, owner_id=owner.id,
                                          upload_id=upload.id)
     assert chunk_keys(storage, owner, upload.id) == []
-    assert not (storage.root / chunked_uploads.chunk_prefix(owner.id, upload.id)).exists()
+    assert not (storage.root / upload_receiving.chunk_prefix(owner.id, upload.id)).exists()
     assert session.get(Upload, upload.id) is None
-    assert not chunked_uploads.cancel_upload(session=session, storage=storage,
+    assert not upload_receiving.cancel_upload(session=session, storage=storage,
                                              owner_id=owner.id, upload_id=upload.id)
 
 
@@ -486,13 +484,13 @@ def test_sweep_removes_what_unfinished_uploads_left(session, storage, owner, tmp
     session.execute(sa.update(Upload).where(Upload.id == stale.id)
                     .values(updated_at=utcnow() - timedelta(hours=25)))
     session.commit()
-    orphan = chunked_uploads.chunk_key(owner.id, uuid.uuid4(), 0)
+    orphan = upload_receiving.chunk_key(owner.id, uuid.uuid4(), 0)
     storage.put_bytes(orphan, b"o")
     age_object(storage, orphan, 1)
-    young_orphan = chunked_uploads.chunk_key(owner.id, uuid.uuid4(), 0)
+    young_orphan = upload_receiving.chunk_key(owner.id, uuid.uuid4(), 0)
     storage.put_bytes(young_orphan, b"y")
     # A chunk stored under another owner's id than the upload's is no chunk of it.
-    foreign = chunked_uploads.chunk_key(uuid.uuid4(), live.id, 1000)
+    foreign = upload_receiving.chunk_key(uuid.uuid4(), live.id, 1000)
     storage.put_bytes(foreign, b"f")
     age_object(storage, foreign, 1)
     spool = tmp_path / "spool"

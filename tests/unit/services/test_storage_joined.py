@@ -4,14 +4,14 @@ import uuid
 
 import pytest
 
-from imgstream.services import chunked_uploads
+from imgstream.services import upload_receiving
 from imgstream.services.spooling import IncomingFile
 from imgstream.services.storage import ObjectExists, ObjectMissing
 
 
 def chunk_keys(count):
     owner, upload = uuid.uuid4(), uuid.uuid4()
-    return owner, [chunked_uploads.chunk_key(owner, upload, i * 10) for i in range(count)]
+    return owner, [upload_receiving.chunk_key(owner, upload, i * 10) for i in range(count)]
 
 
 def test_put_joined_appends_the_parts_create_only(storage, tmp_path):

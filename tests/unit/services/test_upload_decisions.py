@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from imgstream.models import CollisionChoice, CollisionEvent, Upload, UploadStatus, User, as_utc
-from imgstream.services import chunked_uploads, collisions, upload_decisions
+from imgstream.services import collisions, upload_decisions, upload_receiving
 from imgstream.services.upload_decisions import PickedFile
 from tests import aio, images
 from tests.db import sessions_like
@@ -102,7 +102,7 @@ def test_the_decision_time_is_measured_between_showing_and_deciding(session, sto
 def test_skipping_finishes_the_upload_and_removes_what_arrived(session, storage, owner, beach,
                                                                tmp_path):
     asked, = accept(session, owner, PickedFile("a", "beach.jpg", 3000))
-    aio.run(chunked_uploads.receive_chunk(
+    aio.run(upload_receiving.receive_chunk(
         sessions=sessions_like(session), storage=storage, owner_id=owner.id,
         upload_id=asked.upload.id,
         offset=0, body=_once(b"x" * 1000), spool_dir=tmp_path / "spool", chunk_bytes=1000))

@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from imgstream.models import Upload, User, utcnow
-from imgstream.services import chunked_uploads, upload_sweep
-from imgstream.services.chunked_uploads import UploadRefused
+from imgstream.services import upload_receiving, upload_sweep
+from imgstream.services.upload_receiving import UploadRefused
 from tests import aio, images
 from tests.db import sessions_like
 from tests.unit.services.test_chunked_uploads import begin, complete, send_all
@@ -45,10 +45,10 @@ def test_cancelling_gives_the_reservation_back_once(session, storage, owner):
     second = begin(session, owner, 7000)
     assert reserved(session, owner) == 12_000
     for _attempt in range(2):
-        chunked_uploads.cancel_upload(session=session, storage=storage, owner_id=owner.id,
+        upload_receiving.cancel_upload(session=session, storage=storage, owner_id=owner.id,
                                       upload_id=first.id)
     assert reserved(session, owner) == 7000
-    chunked_uploads.cancel_upload(session=session, storage=storage, owner_id=owner.id,
+    upload_receiving.cancel_upload(session=session, storage=storage, owner_id=owner.id,
                                   upload_id=second.id)
     assert reserved(session, owner) == 0
 
@@ -75,18 +75,18 @@ def test_a_full_quota_can_still_finish_what_it_reserved(session, storage, owner,
 
 
 def test_open_uploads_are_capped_per_person(session, storage, owner):
-    uploads = [chunked_uploads.begin_upload(session=session, owner=owner, filename=f"{i}.jpg",
+    uploads = [upload_receiving.begin_upload(session=session, owner=owner, filename=f"{i}.jpg",
                                             size=10, max_bytes=100, max_open=3)
                for i in range(3)]
     with pytest.raises(UploadRefused) as refused:
-        chunked_uploads.begin_upload(session=session, owner=owner, filename="4.jpg", size=10,
+        upload_receiving.begin_upload(session=session, owner=owner, filename="4.jpg", size=10,
                                      max_bytes=100, max_open=3)
     assert refused.value.too_many
     assert refused.value.message == "you have 3 unfinished uploads: finish or cancel some first"
     assert reserved(session, owner) == 30
-    chunked_uploads.cancel_upload(session=session, storage=storage, owner_id=owner.id,
+    upload_receiving.cancel_upload(session=session, storage=storage, owner_id=owner.id,
                                   upload_id=uploads[0].id)
-    chunked_uploads.begin_upload(session=session, owner=owner, filename="4.jpg", size=10,
+    upload_receiving.begin_upload(session=session, owner=owner, filename="4.jpg", size=10,
                                  max_bytes=100, max_open=3)
 
 

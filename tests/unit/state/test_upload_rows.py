@@ -4,7 +4,7 @@ import uuid
 
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
 from imgstream.models import CollisionChoice, UploadStatus
-from imgstream.services.chunked_uploads import UploadProgress
+from imgstream.services.upload_progress import UploadProgress
 from imgstream.state.upload_rows import UploadRow, paused_view, row_view, summarise, summary_line
 
 S = UploadStatus
