@@ -85,11 +85,11 @@ def test_shift_moves_each_photo_by_the_same_amount_or_none(session, owner):
     assert a.taken_at_offset_minutes == 60, "each photo keeps its time zone"
     assert (a.taken_day, b.taken_day) == ("2020-01-01", "2021-06-01")
     photo_edits.shift_taken_at(session=session, owner_id=owner.id, photo_ids=[a.id],
-                               by=timedelta(hours=-8))
+                               by=timedelta(hours=-9))
     session.refresh(a)
     assert (a.taken_day, a.taken_month) == ("2019-12-31", "2019-12"), "the timeline day moves"
     photo_edits.shift_taken_at(session=session, owner_id=owner.id, photo_ids=[a.id],
-                               by=timedelta(hours=8))
+                               by=timedelta(hours=9))
     session.refresh(a)
     with pytest.raises(PhotoEditError, match="between 1826 and today"):
         photo_edits.shift_taken_at(session=session, owner_id=owner.id, photo_ids=[a.id, b.id],
