@@ -117,6 +117,8 @@ class RegenerationReport:
     photos: int
     written: int
     failed: int
+    hashed: int = 0
+    """Older photos given their perceptual hash."""
 
 
 def regenerate_renditions(
@@ -166,7 +168,45 @@ def regenerate_renditions(
             session.rollback()
             failed += 1
             log.exception("could not make the renditions of photo %s", photo.id)
-    return RegenerationReport(photos=len(todo), written=written, failed=failed)
+    hashed = backfill_perceptual_hashes(session=session, storage=storage)
+    return RegenerationReport(photos=len(todo), written=written, failed=failed, hashed=hashed)
+
+
+def backfill_perceptual_hashes(*, session: Session, storage: Storage, batch: int = 200) -> int:
+    """Give photos stored before perceptual hashes existed theirs, from their thumbnails.
+
+    Idempotent; a photo whose thumbnail cannot be read is logged and left without a hash.
+
+    Args:
+        session: Database session.
+        storage: Where the thumbnails are.
+        batch: Photos committed together.
+
+    Returns:
+        How many photos got a hash.
+    """
+    hashed = 0
+    failed: set[uuid.UUID] = set()
+    while True:
+        todo = list(session.exec(
+            select(Photo).where(Photo.phash.is_(None), Photo.id.not_in(failed) if failed
+                                else sa.true()).order_by(Photo.id).limit(batch)))
+        if not todo:
+            return hashed
+        rows = renditions_of(session=session, photo_ids=[photo.id for photo in todo])
+        for photo in todo:
+            key = thumbnail_of(photo, rows.get((photo.id, RenditionKind.THUMB.value)))
+            try:
+                with storage.open(key) as fh:
+                    photo.phash = imaging.perceptual_hash(fh.read())
+            except (ObjectMissing, OSError, *imaging.DECODE_ERRORS):
+                log.warning("no perceptual hash for photo %s: its thumbnail cannot be read",
+                            photo.id, exc_info=True)
+                failed.add(photo.id)
+                continue
+            session.add(photo)
+            hashed += 1
+        session.commit()
 
 
 def _regenerate(
