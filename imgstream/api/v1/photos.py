@@ -21,7 +21,7 @@ from imgstream.api.v1.callers import Reader, Writer
 from imgstream.api.v1.problems import NO_STORE, ProblemError, problems
 from imgstream.models import Photo, RenditionKind, as_utc
 from imgstream.runtime import db_session, storage
-from imgstream.services import photo_urls, renditions, timeline, trash
+from imgstream.services import photo_urls, renditions, similar_photos, timeline, trash
 from imgstream.services.timeline import PageCursor
 
 router = APIRouter(tags=["photos"])
@@ -178,6 +178,35 @@ async def get_photo(photo_id: uuid.UUID, caller: Reader) -> PhotoOut:
     def read() -> PhotoOut:
         with db_session() as session:
             return photo_out(find_photo(session, caller.user_id, photo_id))
+
+    return await asyncio.to_thread(read)
+
+
+class SimilarOut(BaseModel):
+    """A photo that looks like another, and how far apart their perceptual hashes are."""
+
+    photo: PhotoOut
+    distance: int = Field(description="Bits (of 64) the hashes differ in.")
+
+
+class SimilarList(BaseModel):
+    """Near-duplicates of a photo, closest first."""
+
+    similar: list[SimilarOut]
+
+
+@router.get("/photos/{photo_id}/similar", response_model=SimilarList,
+            summary="Similar photos", responses=_READ)
+async def similar(photo_id: uuid.UUID, caller: Reader) -> SimilarList:
+    """The caller's other photos that look like this one (near-duplicates)."""
+
+    def read() -> SimilarList:
+        with db_session() as session:
+            photo = find_photo(session, caller.user_id, photo_id)
+            found = similar_photos.similar_to_photo(session=session, owner_id=caller.user_id,
+                                                    photo=photo)
+        return SimilarList(similar=[SimilarOut(photo=photo_out(s.photo), distance=s.distance)
+                                    for s in found])
 
     return await asyncio.to_thread(read)
 
