@@ -23,18 +23,21 @@ log = logging.getLogger(__name__)
 
 
 def rendition_rows(
-    photo: Photo, analysis: imaging.ImageAnalysis, *, original: str, original_bytes: int
+    photo: Photo, analysis: imaging.ImageAnalysis, *, original: str, original_bytes: int,
+    edit: str = "",
 ) -> list[tuple[Rendition, bytes | None]]:
     """Rows for a photo's thumbnail and preview, with the bytes each still needs written.
 
-    The bytes are None for a preview that is the original itself.
+    The bytes are None for a preview that is the original itself. `edit` goes into the keys
+    of renditions remade after an edit, so they never overwrite the ones being replaced.
     """
     thumb = analysis.thumbnail
     rows: list[tuple[Rendition, bytes | None]] = [
         (
             Rendition(
                 photo_id=photo.id, kind=RenditionKind.THUMB,
-                key=thumbnail_key(photo.owner_id, photo.id, photo.revision), width=thumb.width,
+                key=thumbnail_key(photo.owner_id, photo.id, photo.revision, edit),
+                width=thumb.width,
                 height=thumb.height, format=thumb.format.name, size_bytes=len(thumb.data),
             ),
             thumb.data,
@@ -55,7 +58,7 @@ def rendition_rows(
             Rendition(
                 photo_id=photo.id, kind=RenditionKind.PREVIEW,
                 key=preview_key(photo.owner_id, photo.id, preview.format.extension,
-                                photo.revision),
+                                photo.revision, edit),
                 width=preview.width, height=preview.height, format=preview.format.name,
                 size_bytes=len(preview.data),
             ),
@@ -220,7 +223,7 @@ def _regenerate(
     try:
         with os.fdopen(fd, "wb") as out, storage.open(key) as original:
             shutil.copyfileobj(original, out, 1024 * 1024)
-        analysis = imaging.analyse(copy, **sizes)
+        analysis = imaging.analyse(copy, quarter_turns=photo.rotation // 90, **sizes)
     finally:
         copy.unlink(missing_ok=True)
     if photo.thumbhash is None:
