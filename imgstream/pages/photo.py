@@ -7,8 +7,10 @@ import reflex as rx
 from imgstream.components.album_picker import album_picker
 from imgstream.components.layout import page_frame
 from imgstream.components.media import backend_src
+from imgstream.components.photo_details import photo_details
 from imgstream.state.albums import SelectionState
 from imgstream.state.photo import PhotoState
+from imgstream.state.photo_edits import PhotoEditState
 from imgstream.state.session import SessionState
 
 
@@ -78,6 +80,7 @@ def _detail() -> rx.Component:
         ),
         rx.vstack(
             rx.heading(detail.filename, size="5", word_break="break-all"),
+            photo_details(),
             rx.data_list.root(
                 _fact("Taken", detail.taken_label, "fact-taken"),
                 _optional_fact("Date from", detail.taken_source, "fact-taken-source"),
@@ -124,7 +127,8 @@ def _detail() -> rx.Component:
 
 
 @rx.page(route="/photo/[photo_id]", title="Photo · ImgStream",
-         on_load=[SessionState.require_sign_in, PhotoState.load_photo])
+         on_load=[SessionState.require_sign_in, PhotoState.load_photo,
+                  PhotoEditState.load])
 def photo() -> rx.Component:
     """The detail view."""
     return page_frame(
