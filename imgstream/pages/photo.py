@@ -76,7 +76,8 @@ def _detail() -> rx.Component:
                 custom_attrs={"data-testid": "photo-preview-frame"},
             ),
             flex="3",
-            min_width="0",
+            # On a phone the photo takes the whole width, the details go below it.
+            min_width=["100%", "0"],
         ),
         rx.vstack(
             rx.heading(detail.filename, size="5", word_break="break-all"),
