@@ -7,9 +7,11 @@ import reflex as rx
 from imgstream.components.album_picker import album_picker
 from imgstream.components.layout import page_frame
 from imgstream.components.media import backend_src
+from imgstream.components.photo_details import photo_details
 from imgstream.components.similar_photos import similar_photos
 from imgstream.state.albums import SelectionState
 from imgstream.state.photo import PhotoState
+from imgstream.state.photo_edits import PhotoEditState
 from imgstream.state.session import SessionState
 from imgstream.state.similar_photos import SimilarPhotosState
 
@@ -76,10 +78,12 @@ def _detail() -> rx.Component:
                 custom_attrs={"data-testid": "photo-preview-frame"},
             ),
             flex="3",
-            min_width="0",
+            # On a phone the photo takes the whole width, the details go below it.
+            min_width=["100%", "0"],
         ),
         rx.vstack(
             rx.heading(detail.filename, size="5", word_break="break-all"),
+            photo_details(),
             rx.data_list.root(
                 _fact("Taken", detail.taken_label, "fact-taken"),
                 _optional_fact("Date from", detail.taken_source, "fact-taken-source"),
@@ -127,7 +131,7 @@ def _detail() -> rx.Component:
 
 @rx.page(route="/photo/[photo_id]", title="Photo · ImgStream",
          on_load=[SessionState.require_sign_in, PhotoState.load_photo,
-                  SimilarPhotosState.load_similar])
+                  PhotoEditState.load, SimilarPhotosState.load_similar])
 def photo() -> rx.Component:
     """The detail view."""
     return page_frame(
