@@ -70,16 +70,31 @@ def percentile(values: list[float], q: float) -> float:
 # ---------------------------------------------------------------- a person over the socket
 
 
+# Event handlers the bench drives, by short name: (module, state class, handler). One that the
+# app does not have (yet) is left out, and the actions that need it fall back to the REST API.
+HANDLERS = {
+    "load_more": ("imgstream.state.gallery", "GalleryState", "load_more"),
+    "load_photo": ("imgstream.state.photo", "PhotoState", "load_photo"),
+    "load_edits": ("imgstream.state.photo_edits", "PhotoEditState", "load"),
+    "toggle_favorite": ("imgstream.state.photo_edits", "PhotoEditState", "toggle_favorite"),
+    "set_query": ("imgstream.state.search", "SearchState", "set_query"),
+}
+
+
 def _event_names() -> dict[str, str]:
     """Full Reflex event names of the handlers the bench drives (read from the app's states)."""
+    import importlib
+
     from reflex.state import State
 
-    from imgstream.state.gallery import GalleryState
-    from imgstream.state.photo import PhotoState
-
-    names = {"hydrate": f"{State.get_full_name()}.hydrate",
-             "load_more": f"{GalleryState.get_full_name()}.load_more",
-             "load_photo": f"{PhotoState.get_full_name()}.load_photo"}
+    names = {"hydrate": f"{State.get_full_name()}.hydrate"}
+    for short, (module, cls, handler) in HANDLERS.items():
+        try:
+            state = getattr(importlib.import_module(module), cls)
+        except (ImportError, AttributeError):
+            continue
+        if hasattr(state, handler):
+            names[short] = f"{state.get_full_name()}.{handler}"
     return names
 
 
@@ -97,6 +112,7 @@ class Person:
     pending: asyncio.Future | None = None
     last_delta_bytes: int = 0
     at_end: bool = False
+    open_photo_id: str = ""
 
     async def sign_in(self) -> None:
         self.http = httpx.AsyncClient(base_url=self.url, timeout=60,
@@ -167,12 +183,18 @@ async def scroll(person: Person) -> None:
 
 
 async def open_photo(person: Person) -> None:
-    """Open one of the photos the person has (the photo page's on-load)."""
+    """Open one of the person's photos: the photo page's on-load handlers, one after another."""
     if not person.photo_ids:
         return
     photo_id = random.choice(person.photo_ids)
-    await person.event("open_photo", "load_photo", f"/photo/{photo_id}",
-                       query={"photo_id": photo_id})
+    path, query = f"/photo/{photo_id}", {"photo_id": photo_id}
+    started = time.perf_counter()
+    for handler in ("load_photo", "load_edits"):
+        if handler in person.names and await person.event(
+                f"open_photo:{handler}", handler, path, query=query) is None:
+            return
+    person.stats.record("open_photo", time.perf_counter() - started)
+    person.open_photo_id = photo_id
 
 
 async def _api(person: Person, action: str, method: str, path: str, **kwargs) -> httpx.Response:
@@ -190,17 +212,28 @@ async def _api(person: Person, action: str, method: str, path: str, **kwargs) ->
 
 
 async def search(person: Person) -> None:
-    """Search the library (REST API, the same service as the search page)."""
-    await _api(person, "search", "GET", "/api/v1/photos",
-               params={"q": random.choice(SEARCH_WORDS), "limit": 60})
+    """Type words on the search page (its state searches as they change)."""
+    words = random.choice(SEARCH_WORDS)
+    if "set_query" in person.names:
+        await person.event("search", "set_query", "/search", payload={"value": words})
+    else:
+        await _api(person, "search", "GET", "/api/v1/photos", params={"q": words, "limit": 60})
 
 
 async def favourite(person: Person) -> None:
-    """Mark or unmark a photo as a favourite."""
-    if person.photo_ids:
-        photo_id = random.choice(person.photo_ids)
-        await _api(person, "favourite", "PATCH", f"/api/v1/photos/{photo_id}",
-                   json={"favorite": random.random() < 0.5})
+    """Mark or unmark the open photo as a favourite (opening one first if none is open)."""
+    if "toggle_favorite" not in person.names:
+        if person.photo_ids:
+            await _api(person, "favourite", "PATCH",
+                       f"/api/v1/photos/{random.choice(person.photo_ids)}",
+                       json={"favorite": random.random() < 0.5})
+        return
+    if not person.open_photo_id:
+        await open_photo(person)
+    if person.open_photo_id:
+        path = f"/photo/{person.open_photo_id}"
+        await person.event("favourite", "toggle_favorite", path,
+                           query={"photo_id": person.open_photo_id})
 
 
 _PHOTOS: list[bytes] = []
