@@ -40,7 +40,7 @@ import psutil
 
 MAX_PEOPLE = 1000
 MAX_SECONDS = 3600
-_END_OF_TIMELINE = re.compile(r"next_cursor\w*': ''")
+_END_OF_TIMELINE = re.compile(r"has_more\w*': False")
 SEARCH_WORDS = ["beach", "2019", "jpg", "photo", "june", "zzz-nothing"]
 
 
@@ -156,7 +156,7 @@ class Person:
             reply = await asyncio.wait_for(self.pending, 15)
         except TimeoutError:
             self.stats.error(action, "no answer in 15 s")
-            self.at_end = True  # nothing more to load answers nothing: start over
+            self.at_end = True  # a load_more with nothing left changes nothing: no answer
             return None
         self.stats.record(action, time.perf_counter() - started)
         return reply
