@@ -115,7 +115,15 @@ class PhotoEditState(rx.State):
         owner_id = await signed_in_user(self)
         if owner_id is None:
             return
-        raw_id = str(self.router.page.params.get("photo_id", ""))
+        await self._show(owner_id, str(self.router.page.params.get("photo_id", "")))
+
+    @rx.event
+    async def load_for(self, photo_id: str) -> None:
+        """Read the fields of a photo opened without its own URL (the viewer's info panel)."""
+        owner_id = await (await self.get_state(SessionState)).user_id()
+        await self._show(owner_id, photo_id)
+
+    async def _show(self, owner_id: uuid.UUID, raw_id: str) -> None:
         fields = await asyncio.to_thread(_fields, owner_id, raw_id)
         self.error = ""
         if fields is None:
