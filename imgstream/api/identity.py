@@ -38,6 +38,7 @@ from imgstream.services.identity import (
 SCOPE_USER = "imgstream.user_id"
 # /metrics checks its own bearer token: scrapers reach the container without IAP.
 UNAUTHENTICATED_PATHS = frozenset({"/ping", "/_health", "/health", "/metrics"})
+API_PREFIX = "/api/v1/"
 SHARE_PREFIX = "/s/"
 """Share links: open without sign-in, with no identity at all (in production the load balancer
 sends these paths to a backend without IAP)."""
@@ -103,6 +104,21 @@ def resolve_user(headers: Headers) -> uuid.UUID | None:
     )
 
 
+def _carries_api_key(scope: dict) -> bool:
+    scheme, _, value = Headers(scope=scope).get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and value.strip().startswith(identity.API_KEY_PREFIX)
+
+
+def _pass_iap(headers: Headers) -> None:
+    """Behind IAP, a request must carry a valid assertion even when an API key names the user.
+
+    The assertion is IAP's word on who passed it (a person or a service account with an OIDC
+    token); nobody is provisioned from it, since the key decides whom the request acts for.
+    """
+    if get_settings().sign_in is SignIn.IAP:
+        iap_verifier().verify(headers.get(IAP_HEADER, ""))
+
+
 def _namespace(scope: dict, user_id: uuid.UUID | None) -> str:
     browser_key = ""
     if user_id is None and get_settings().sign_in is SignIn.DEVELOPMENT:
@@ -162,8 +178,14 @@ def request_identity(app: Callable) -> Callable:
         if path in UNAUTHENTICATED_PATHS:
             await app(_with_identity(scope, None), receive, send)
             return
+        keyed = scope["type"] == "http" and path.startswith(API_PREFIX) and _carries_api_key(scope)
         try:
-            user_id = await asyncio.to_thread(resolve_user, Headers(scope=scope))
+            if keyed:
+                # The REST API finds the key's owner itself; no sign-in identity rides along.
+                await asyncio.to_thread(_pass_iap, Headers(scope=scope))
+                user_id = None
+            else:
+                user_id = await asyncio.to_thread(resolve_user, Headers(scope=scope))
         except identity.InvalidIdentity:
             await _refuse(scope, receive, send, 401, "Sign-in required.")
             return
@@ -176,7 +198,8 @@ def request_identity(app: Callable) -> Callable:
     return with_identity
 
 
-def _foreign(request: Request) -> bool:
+def foreign_request(request: Request) -> bool:
+    """Whether a POST comes from a page of another site (by Origin, else Sec-Fetch-Site)."""
     # A form on another site could sign the browser in as someone else (login CSRF) or out;
     # browsers send Origin with every POST, and Sec-Fetch-Site where Origin is withheld.
     origin = request.headers.get("origin")
@@ -201,7 +224,7 @@ async def development_sign_in(request: Request) -> Response:
     settings = get_settings()
     if settings.sign_in is not SignIn.DEVELOPMENT:
         return PlainTextResponse("not found", status_code=404)
-    if _foreign(request):
+    if foreign_request(request):
         return _refused_origin()
     form = await request.form()
     email = str(form.get("email", "")).strip().lower()
@@ -233,7 +256,7 @@ async def development_sign_in(request: Request) -> Response:
 
 async def development_sign_out(request: Request) -> Response:
     """POST /auth/dev-sign-out: forget the development sign-in."""
-    if _foreign(request):
+    if foreign_request(request):
         return _refused_origin()
     response = RedirectResponse(_back_to_app(request, "/signin"), status_code=303)
     response.delete_cookie(DEV_COOKIE, path="/", httponly=True, samesite="lax")

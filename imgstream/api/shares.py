@@ -13,7 +13,6 @@ import logging
 import re
 import secrets
 import time
-import unicodedata
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from imgstream.models import Photo, RenditionKind, ShareLink
 from imgstream.runtime import db_session, storage
 from imgstream.services import media_urls, object_keys, renditions, shared_originals, shares
 from imgstream.services.media_urls import content_disposition
+from imgstream.services.photo_archives import archive_name
 from imgstream.services.storage import LocalStorage, ObjectMissing, check_key, content_type_for
 from imgstream.services.timeline import parse_photo_id
 
@@ -426,31 +426,6 @@ async def share_media(request: Request) -> Response:
 
 
 _KEY_PHOTO = re.compile(r"^[a-z]+/[0-9a-f-]{36}/([0-9a-f-]{36})")
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
-
-
-def archive_name(filename: str, taken: set[str]) -> str:
-    """A safe, unique name inside the ZIP: no folders, no control characters, no duplicates.
-
-    Args:
-        filename: The photo's filename.
-        taken: Names already in the archive (case-insensitive); the new name is added.
-
-    Returns:
-        The name to store the photo under.
-    """
-    name = _UNSAFE.sub("_", unicodedata.normalize("NFC", filename)).strip().lstrip(".")
-    name = name or "photo"
-    stem, dot, ext = name.rpartition(".")
-    if not dot:
-        stem, ext = name, ""
-    stem, ext = stem[:150], ext[:10]
-    candidate, number = name[:170], 1
-    while candidate.casefold() in taken:
-        candidate = f"{stem} ({number}){'.' + ext if ext else ''}"
-        number += 1
-    taken.add(candidate.casefold())
-    return candidate
 
 
 def _zip_of(shared: _Shared) -> ZipStream:

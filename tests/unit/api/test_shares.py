@@ -20,7 +20,7 @@ from imgstream.api import identity as api_identity
 from imgstream.api import shares as share_api
 from imgstream.config import get_settings
 from imgstream.models import Photo, utcnow
-from imgstream.services import albums, identity, ingest, object_keys, shares
+from imgstream.services import albums, identity, ingest, object_keys, photo_archives, shares
 from imgstream.services.spooling import IncomingFile
 from tests import images
 from tests.iap import AUDIENCE
@@ -267,7 +267,7 @@ def test_share_paths_carry_no_identity_and_no_socket(monkeypatch, tmp_path, cert
 
 def test_archive_names_are_safe_and_unique():
     taken: set[str] = set()
-    names = [share_api.archive_name(n, taken) for n in
+    names = [photo_archives.archive_name(n, taken) for n in
              ["a.jpg", "A.JPG", "../../etc/passwd", "/abs.jpg", "bell\x07.jpg", "", "a.jpg"]]
     assert names == ["a.jpg", "A (1).JPG", "_.._etc_passwd", "_abs.jpg", "bell_.jpg", "photo",
                      "a (2).jpg"]
