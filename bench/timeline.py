@@ -73,7 +73,10 @@ class Bench:
 
 
 def shared_thumbnails(storage: Storage, owner_id: uuid.UUID) -> list[tuple[str, str, int, int]]:
-    """A few real thumbnails in storage: (key, thumbhash, width, height) of each."""
+    """A few real thumbnails (and previews) in storage: (key, thumbhash, width, height) of each.
+
+    The preview of each is at the thumbnail's key with `_thumb.webp` replaced by `_preview.jpg`.
+    """
     from PIL import Image
 
     from imgstream.services import imaging
@@ -87,12 +90,20 @@ def shared_thumbnails(storage: Storage, owner_id: uuid.UUID) -> list[tuple[str, 
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "seed.jpg"
             image.save(path, "JPEG", quality=85)
+            path_bytes = path.read_bytes()
             analysis = imaging.analyse(path, thumbnail_size=400, preview_size=1440,
                                        max_pixels=50_000_000)
         key = f"thumbnails/{owner_id}/seed-{i}_thumb.webp"
         storage.put_bytes(key, analysis.thumbnail.data)
+        preview = analysis.preview.data if analysis.preview else path_bytes
+        storage.put_bytes(_preview_key(key), preview)
         made.append((key, analysis.thumbhash, size[0], size[1]))
     return made
+
+
+def _preview_key(thumbnail_key: str) -> str:
+    return thumbnail_key.replace("thumbnails/", "previews/").replace("_thumb.webp",
+                                                                     "_preview.jpg")
 
 
 def seed_photos(engine: sa.Engine, owner_id: uuid.UUID, count: int, *, years: int = 20,
@@ -141,11 +152,17 @@ def seed_photos(engine: sa.Engine, owner_id: uuid.UUID, count: int, *, years: in
             "taken_at_offset_minutes": offset, "taken_at_source": "exif_original",
             "taken_day": day, "taken_month": day[:7], "title": "", "description": "",
             "favorite": i % 50 == 0, "uploaded_at": now, "updated_at": now, "thumbhash": thumb[1],
+            "gps_latitude": 48.85837 if i % 7 == 0 else None,
+            "gps_longitude": 2.29448 if i % 7 == 0 else None,
         })
         if thumbnails:
             rows.append({"id": uuid.uuid4(), "photo_id": photo_id, "kind": RenditionKind.THUMB,
                          "key": thumb[0], "width": 400, "height": 300, "format": "WEBP",
                          "size_bytes": 10_000})
+            rows.append({"id": uuid.uuid4(), "photo_id": photo_id,
+                         "kind": RenditionKind.PREVIEW, "key": _preview_key(thumb[0]),
+                         "width": thumb[2], "height": thumb[3], "format": "JPEG",
+                         "size_bytes": 100_000})
         if len(photos) >= batch:
             flush()
     flush()
@@ -288,8 +305,7 @@ def browser_section(bench: Bench) -> None:
 
     from imgstream.config import Settings
     from imgstream.runtime import create_engine
-    from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path, sign_in
-    from tests.e2e.running_app import running_app
+    from imgstream.testing import CHROMIUM_ARGS, chromium_path, running_app, sign_in
 
     print("\n## Browser: library of", f"{bench.photos:,}", "photos in Chromium")
     with tempfile.TemporaryDirectory() as tmp, running_app(Path(tmp) / "data") as app:

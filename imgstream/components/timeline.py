@@ -37,6 +37,8 @@ TIMELINE_CSS = f"""
 }}
 .tl-day-header {{ height: {DAY_HEADER_PX}px; display: flex; align-items: center; }}
 .tl-scrubber-month:hover {{ background: var(--accent-a5); }}
+/* Dialogs and menus open over the viewer. */
+.rt-BaseDialogOverlay, [data-radix-popper-content-wrapper] {{ z-index: 60 !important; }}
 """
 
 # The store's snapshot, read with React's useSyncExternalStore where the timeline renders.
