@@ -41,6 +41,8 @@ from sqlmodel import Session
 
 from imgstream.models import Photo, Rendition, RenditionKind, local_day
 from imgstream.services import identity, timeline
+from imgstream.services.object_keys import preview_key as preview_key_of
+from imgstream.services.object_keys import thumbnail_key
 from imgstream.services.storage import Storage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,10 +74,12 @@ class Bench:
     """(what, measured, goal): met when measured <= goal."""
 
 
-def shared_thumbnails(storage: Storage, owner_id: uuid.UUID) -> list[tuple[str, str, int, int]]:
-    """A few real thumbnails (and previews) in storage: (key, thumbhash, width, height) of each.
+def shared_thumbnails(storage: Storage,
+                      owner_id: uuid.UUID) -> list[tuple[str, str, str, int, int]]:
+    """A few real thumbnails and previews in storage.
 
-    The preview of each is at the thumbnail's key with `_thumb.webp` replaced by `_preview.jpg`.
+    Returns:
+        (thumbnail key, preview key, thumbhash, width, height) of each.
     """
     from PIL import Image
 
@@ -93,21 +97,18 @@ def shared_thumbnails(storage: Storage, owner_id: uuid.UUID) -> list[tuple[str, 
             path_bytes = path.read_bytes()
             analysis = imaging.analyse(path, thumbnail_size=400, preview_size=1440,
                                        max_pixels=50_000_000)
-        key = f"thumbnails/{owner_id}/seed-{i}_thumb.webp"
+        shared_id = uuid.uuid4()
+        key, preview_key = thumbnail_key(owner_id, shared_id), preview_key_of(owner_id,
+                                                                               shared_id, "jpg")
         storage.put_bytes(key, analysis.thumbnail.data)
-        preview = analysis.preview.data if analysis.preview else path_bytes
-        storage.put_bytes(_preview_key(key), preview)
-        made.append((key, analysis.thumbhash, size[0], size[1]))
+        storage.put_bytes(preview_key,
+                          analysis.preview.data if analysis.preview else path_bytes)
+        made.append((key, preview_key, analysis.thumbhash, size[0], size[1]))
     return made
 
 
-def _preview_key(thumbnail_key: str) -> str:
-    return thumbnail_key.replace("thumbnails/", "previews/").replace("_thumb.webp",
-                                                                     "_preview.jpg")
-
-
 def seed_photos(engine: sa.Engine, owner_id: uuid.UUID, count: int, *, years: int = 20,
-                thumbnails: list[tuple[str, str, int, int]] | None = None,
+                thumbnails: list[tuple[str, str, str, int, int]] | None = None,
                 seed: int = 1, batch: int = 5000) -> None:
     """Bulk-insert photo rows (and thumbnail rows) for one person, spread over `years`.
 
@@ -142,16 +143,16 @@ def seed_photos(engine: sa.Engine, owner_id: uuid.UUID, count: int, *, years: in
         taken = now - timedelta(seconds=int(span * rng.random() ** 1.6))
         offset = rng.choice((None, 0, 60, 120, -300, 540))
         day = local_day(taken, offset)
-        thumb = thumbnails[i % len(thumbnails)] if thumbnails else ("", None, 4000, 3000)
+        thumb = thumbnails[i % len(thumbnails)] if thumbnails else ("", "", None, 4000, 3000)
         photo_id = uuid.UUID(int=rng.getrandbits(128), version=4)
         photos.append({
             "id": photo_id, "owner_id": owner_id, "filename": f"IMG_{i:06d}.jpg",
             "name_key": f"img_{i:06d}.jpg", "revision": 0, "sha256": f"{photo_id.hex}{i:032x}"[:64],
             "format": "JPEG", "mime": "image/jpeg", "size_bytes": 3_000_000,
-            "width": thumb[2], "height": thumb[3], "taken_at": taken,
+            "width": thumb[3], "height": thumb[4], "taken_at": taken,
             "taken_at_offset_minutes": offset, "taken_at_source": "exif_original",
             "taken_day": day, "taken_month": day[:7], "title": "", "description": "",
-            "favorite": i % 50 == 0, "uploaded_at": now, "updated_at": now, "thumbhash": thumb[1],
+            "favorite": i % 50 == 0, "uploaded_at": now, "updated_at": now, "thumbhash": thumb[2],
             "gps_latitude": 48.85837 if i % 7 == 0 else None,
             "gps_longitude": 2.29448 if i % 7 == 0 else None,
         })
@@ -160,8 +161,8 @@ def seed_photos(engine: sa.Engine, owner_id: uuid.UUID, count: int, *, years: in
                          "key": thumb[0], "width": 400, "height": 300, "format": "WEBP",
                          "size_bytes": 10_000})
             rows.append({"id": uuid.uuid4(), "photo_id": photo_id,
-                         "kind": RenditionKind.PREVIEW, "key": _preview_key(thumb[0]),
-                         "width": thumb[2], "height": thumb[3], "format": "JPEG",
+                         "kind": RenditionKind.PREVIEW, "key": thumb[1],
+                         "width": thumb[3], "height": thumb[4], "format": "JPEG",
                          "size_bytes": 100_000})
         if len(photos) >= batch:
             flush()
@@ -225,8 +226,7 @@ def seed_database(name: str, url: str, photos: int) -> SeededLibrary:
     owner = _owner(engine, "bench@example.com")
     other = _owner(engine, "other@example.com")
     start = time.perf_counter()
-    seed_photos(engine, owner, photos, thumbnails=[("thumbnails/x/seed_thumb.webp", None,
-                                                    4000, 3000)])
+    seed_photos(engine, owner, photos)
     seed_photos(engine, other, photos // 10, seed=2)
     with engine.begin() as conn:
         conn.execute(sa.text("ANALYZE"))

@@ -93,6 +93,11 @@
     // The page's timeline state takes what this script asks for.
     connect(reporter) {
       report = reporter;
+      // Months appear as the page renders them (after uploads, a new page): look again then.
+      if (!this.watching) {
+        this.watching = new MutationObserver(queueScan);
+        this.watching.observe(document.body, { childList: true, subtree: true });
+      }
       queueScan();
     },
     // A new page state: nothing it knows of is loaded here.

@@ -13,6 +13,7 @@ from imgstream.components.upload_panel import upload_panel
 from imgstream.components.viewer import viewer
 from imgstream.state.albums import SelectionState
 from imgstream.state.gallery import GalleryState
+from imgstream.state.photo import PhotoState
 from imgstream.state.session import SessionState
 from imgstream.state.sharing import SharingState
 
@@ -36,7 +37,8 @@ def library_content() -> rx.Component:
 
 @rx.page(route="/", title="ImgStream", on_load=[SessionState.require_sign_in,
                                                  GalleryState.open_timeline,
-                                                 SelectionState.clear_selection])
+                                                 SelectionState.clear_selection,
+                                                 PhotoState.dismiss])
 def library() -> rx.Component:
     """The signed-in user's library."""
     return library_content()

@@ -182,6 +182,11 @@ class PhotoState(rx.State):
         return _viewer("closed")
 
     @rx.event
+    def dismiss(self) -> None:
+        """Forget an open photo when the library page opens (nothing to take back)."""
+        self.open, self.detail, self.not_found = False, None, False
+
+    @rx.event
     def toggle_info(self):
         """Show or hide the photo's details beside it."""
         self.show_info = not self.show_info
