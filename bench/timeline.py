@@ -347,7 +347,8 @@ def browser_section(bench: Bench) -> None:
                 page.locator(f"[data-testid=timeline-scrubber-month][data-month='{month}']") \
                     .click()
                 page.wait_for_function(
-                    "(m) => { const img = document.querySelector(`[data-month='${m}']"
+                    "(m) => { const img = document.querySelector("
+                    "`[data-testid=timeline-month][data-month='${m}']"
                     " [data-testid=photo-card] img`); return !!img && img.complete"
                     " && img.naturalWidth > 0; }", arg=month, timeout=60_000)
                 jumps.append(time.perf_counter() - start)

@@ -41,8 +41,30 @@
 
   const sections = () => document.querySelectorAll("[data-timeline-month]");
 
+  // After a jump, the month stays at the top while months around it load and change size
+  // (their placeholders, replaced, cannot anchor the scroll position), until the person scrolls.
+  let pinned = null;
+  const unpin = () => {
+    pinned = null;
+  };
+  for (const type of ["wheel", "touchstart", "keydown", "mousedown"]) {
+    window.addEventListener(type, unpin, { passive: true, capture: true });
+  }
+  const keepPinned = () => {
+    if (!pinned) return;
+    if (performance.now() > pinned.until) {
+      pinned = null;
+      return;
+    }
+    const section = document.querySelector(`[data-timeline-month="${pinned.month}"]`);
+    if (section && Math.abs(section.getBoundingClientRect().top) > 1) {
+      section.scrollIntoView({ block: "start" });
+    }
+  };
+
   const scan = () => {
     scanQueued = false;
+    keepPinned();
     if (!report) return;
     const viewport = window.innerHeight;
     const need = [];
@@ -131,6 +153,7 @@
     jump(month) {
       const section = document.querySelector(`[data-timeline-month="${month}"]`);
       if (section) section.scrollIntoView({ block: "start" });
+      pinned = { month, until: performance.now() + 3000 };
       queueScan();
     },
     scan: queueScan,

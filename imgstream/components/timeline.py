@@ -105,7 +105,7 @@ def _month(row: MonthRow) -> rx.Component:
             days,
             rx.box(rx.foreach(days.to(list[TimelineDayView]), _day),
                    custom_attrs={"data-loaded": "true"}),
-            rx.box(height=_placeholder_height(row), border_radius="4px",
+            rx.box(height=_placeholder_height(row), border_radius="4px", overflow_anchor="none",
                    background_color=rx.color("gray", 2),
                    custom_attrs={"data-testid": "timeline-placeholder"}),
         ),
