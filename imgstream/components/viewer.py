@@ -42,8 +42,13 @@ def _location() -> rx.Component:
     )
 
 
-def info_panel(*extra: rx.Component) -> rx.Component:
-    """The photo's details; `extra` goes above them (editable title and description)."""
+def info_panel(*extra: rx.Component, below: tuple[rx.Component, ...] = ()) -> rx.Component:
+    """The photo's details, with `extra` above them (title, description) and `below` under them.
+
+    Args:
+        extra: Content above the facts (editable title and description).
+        below: Content under the facts (similar photos).
+    """
     detail = PhotoState.detail
     return rx.box(
         rx.vstack(
@@ -73,6 +78,7 @@ def info_panel(*extra: rx.Component) -> rx.Component:
             rx.text("Photos stay in the ", rx.link("trash", href="/trash"), " for ",
                     PhotoState.trash_days, " days before they are deleted forever.",
                     size="1", color_scheme="gray"),
+            *below,
             spacing="4",
             padding="1.25em",
         ),
@@ -214,12 +220,14 @@ def _stage() -> rx.Component:
     )
 
 
-def viewer(*actions: rx.Component, info: tuple[rx.Component, ...] = ()) -> rx.Component:
+def viewer(*actions: rx.Component, info: tuple[rx.Component, ...] = (),
+           below: tuple[rx.Component, ...] = ()) -> rx.Component:
     """The photo in the viewer over the whole window, while one is open.
 
     Args:
         actions: More buttons for the top bar (a favourite heart).
         info: More content at the top of the info panel (title and description fields).
+        below: More content at the end of the info panel (similar photos).
     """
     return rx.cond(
         PhotoState.open,
@@ -242,7 +250,7 @@ def viewer(*actions: rx.Component, info: tuple[rx.Component, ...] = ()) -> rx.Co
                     rx.flex(
                         rx.box(_top_bar(*actions), _stage(), position="relative", flex="1",
                                min_width="0", height="100%", display="flex"),
-                        info_panel(*info),
+                        info_panel(*info, below=below),
                         height="100%",
                         width="100%",
                         custom_attrs={"data-testid": "photo-detail"},

@@ -8,6 +8,7 @@ from imgstream.components.album_picker import album_picker
 from imgstream.components.layout import page_frame
 from imgstream.components.selection_bar import add_to_album_button, selection_bar
 from imgstream.components.share_dialog import share_button, share_dialog
+from imgstream.components.similar_photos import similar_photos
 from imgstream.components.timeline import timeline
 from imgstream.components.upload_panel import upload_panel
 from imgstream.components.viewer import viewer
@@ -31,7 +32,7 @@ def library_content() -> rx.Component:
             spacing="5",
             width="100%",
         ),
-        viewer(),
+        viewer(below=(similar_photos(),)),
     )
 
 

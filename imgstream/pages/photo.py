@@ -8,11 +8,12 @@ from imgstream.pages.library import library_content
 from imgstream.state.gallery import GalleryState
 from imgstream.state.photo import PhotoState
 from imgstream.state.session import SessionState
+from imgstream.state.similar_photos import SimilarPhotosState
 
 
 @rx.page(route="/photo/[photo_id]", title="Photo · ImgStream",
          on_load=[SessionState.require_sign_in, GalleryState.open_timeline,
-                  PhotoState.load_photo])
+                  PhotoState.load_photo, SimilarPhotosState.load_similar])
 def photo() -> rx.Component:
     """The viewer on the photo named in the address, over the timeline."""
     return library_content()

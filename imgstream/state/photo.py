@@ -17,6 +17,7 @@ from imgstream.services import photo_urls, renditions, timeline, trash
 from imgstream.state import trash as trash_state
 from imgstream.state.gallery import GalleryState
 from imgstream.state.session import SessionState, signed_in_user
+from imgstream.state.similar_photos import SimilarPhotosState
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,16 +164,16 @@ class PhotoState(rx.State):
         """Open the viewer over the timeline on a photo of it (a card was clicked)."""
         self.detail = None
         if await self._show(photo_id):
-            return _viewer("opened", photo_id)
+            return [_viewer("opened", photo_id), SimilarPhotosState.show_for(photo_id)]
         return None
 
     @rx.event
     async def show(self, photo_id: str):
-        """Show another photo in the open viewer (previous, next)."""
+        """Show another photo in the open viewer (previous, next, a similar one)."""
         if not photo_id:
             return None
         if await self._show(photo_id):
-            return _viewer("shown", photo_id)
+            return [_viewer("shown", photo_id), SimilarPhotosState.show_for(photo_id)]
         return None
 
     @rx.event

@@ -8,16 +8,18 @@ Every handler calls the same service functions as the pages. Errors are problem+
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from starlette.responses import JSONResponse
 
 from imgstream import __version__
 from imgstream.api import metrics
-from imgstream.api.v1 import account, uploads
+from imgstream.api.v1 import account, albums, analysis, photos, uploads
 from imgstream.api.v1.problems import Problem, install, problem_response
 from imgstream.runtime import NoSuchUser
 from imgstream.services.storage import StorageUnavailable
@@ -55,7 +57,23 @@ def _domain_errors(app: FastAPI) -> None:
         log.warning("storage unavailable during %s", request.url.path, exc_info=True)
         return problem_response(503, "storage is unavailable right now; try again in a minute")
 
+    async def database_down(request: Request, _exc: Exception) -> JSONResponse:
+        # pool_pre_ping replaces dead connections: the next request after a restart works.
+        log.warning("database unavailable during %s", request.url.path, exc_info=True)
+        return problem_response(503, "the database is unavailable right now; try again in a "
+                                "moment", headers={"Retry-After": "5"})
+
+    async def os_error(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            log.error("disk full during %s", request.url.path)
+            return problem_response(507, "the server has no space left for this right now; "
+                                    "nothing of it was kept, try again later")
+        log.exception("unexpected error during %s", request.url.path, exc_info=exc)
+        return problem_response(500, "something went wrong on the server")
+
     app.add_exception_handler(UploadNotFound, not_found)
+    app.add_exception_handler(sa.exc.OperationalError, database_down)
+    app.add_exception_handler(OSError, os_error)
     app.add_exception_handler(NoSuchUser, no_user)
     app.add_exception_handler(uploads.BodyTooSlow, too_slow)
     app.add_exception_handler(StorageUnavailable, storage_down)
@@ -91,6 +109,9 @@ def create_api() -> FastAPI:
     install(app)
     _domain_errors(app)
     app.include_router(account.router)
+    app.include_router(photos.router)
+    app.include_router(albums.router)
     app.include_router(uploads.router)
+    app.include_router(analysis.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
