@@ -11,7 +11,7 @@ from imgstream.api.identity import request_identity
 from imgstream.components.timeline import TIMELINE_CSS, TIMELINE_SCRIPT
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
 from imgstream.config import SignIn, get_settings
-from imgstream.pages import albums, library, photo, settings, trash  # noqa: F401 - registers the pages
+from imgstream.pages import albums, library, photo, search, settings, trash  # noqa: F401 - registers the pages
 from imgstream.pages.admin import admin_page
 from imgstream.pages.sign_in import sign_in_page
 from imgstream.services import imaging, upload_sweep
@@ -23,6 +23,10 @@ PAGE_CSS = """
 }
 [data-drop-zone]:focus-within { outline: 2px solid var(--accent-8); outline-offset: 2px; }
 [data-drop-zone][data-dragging] { background: var(--accent-a3); }
+.imgstream-card .imgstream-heart:not(.is-favorite) { opacity: 0; transition: opacity .15s; }
+.imgstream-card:hover .imgstream-heart, .imgstream-card:focus-within .imgstream-heart,
+.imgstream-heart:focus-visible { opacity: 1; }
+@media (hover: none) { .imgstream-card .imgstream-heart { opacity: 1; } }
 """
 
 imaging.configure(max_pixels=get_settings().max_image_pixels)

@@ -1,7 +1,7 @@
 """timeline index covers the trash column
 
 Revision ID: 5d2e8b1c4a07
-Revises: 373495447429
+Revises: 9e4b1c7a2d58
 Create Date: 2026-12-03 13:35:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '5d2e8b1c4a07'
-down_revision: Union[str, Sequence[str], None] = '373495447429'
+down_revision: Union[str, Sequence[str], None] = '9e4b1c7a2d58'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

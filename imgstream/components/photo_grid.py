@@ -9,6 +9,7 @@ import reflex as rx
 from imgstream.components.media import square_thumbnail
 from imgstream.state.albums import SelectionState
 from imgstream.state.gallery import PhotoCard
+from imgstream.state.photo_edits import CardFavoriteState
 
 
 def select_check(card: PhotoCard) -> rx.Component:
@@ -31,6 +32,26 @@ def select_check(card: PhotoCard) -> rx.Component:
     )
 
 
+def card_favorite(card: PhotoCard) -> rx.Component:
+    """The card's heart: shown on hover or focus, and always on a favourite."""
+    return rx.icon_button(
+        rx.icon("heart", size=16, fill=rx.cond(card.favorite, "currentColor", "none")),
+        on_click=CardFavoriteState.toggle(card.id, card.favorite),
+        size="1",
+        variant=rx.cond(card.favorite, "solid", "soft"),
+        color_scheme="red",
+        type="button",
+        aria_label=rx.cond(card.favorite, "Remove from favourites", "Add to favourites"),
+        aria_pressed=card.favorite,
+        position="absolute",
+        top="8px",
+        right="8px",
+        class_name=rx.cond(card.favorite, "imgstream-heart is-favorite", "imgstream-heart"),
+        custom_attrs={"data-testid": "photo-favorite", "data-photo-id": card.id,
+                      "data-favorite": rx.cond(card.favorite, "true", "false")},
+    )
+
+
 def photo_card(
     card: PhotoCard, *, selectable: bool = True, caption: bool = True,
     on_open: rx.event.EventSpec | None = None, overlays: Sequence[rx.Component] = (),
@@ -44,7 +65,8 @@ def photo_card(
         caption: Whether the date taken shows under the thumbnail.
         on_open: What a plain click does instead of following the link (the timeline opens
             the viewer over itself); the link stays for a new tab or a copied address.
-        overlays: More absolutely placed controls over the thumbnail (a favourite heart).
+        overlays: More absolutely placed controls over the thumbnail (the favourite heart is
+            always there, top right).
         radius: Corner radius of the thumbnail.
     """
     children = [square_thumbnail(card.thumbnail_url, card.filename, card.placeholder,
@@ -64,14 +86,14 @@ def photo_card(
         **events,
     )
     controls = [select_check(card)] if selectable else []
+    controls.append(card_favorite(card))
     controls.extend(overlays)
-    if not controls:
-        return rx.box(link, key=card.id)
     selected = SelectionState.selected.contains(card.id)
     return rx.box(
         link,
         *controls,
         position="relative",
+        class_name="imgstream-card",
         outline=rx.cond(selected, "3px solid var(--accent-9)", "none") if selectable else "none",
         border_radius=radius,
         key=card.id,

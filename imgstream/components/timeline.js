@@ -141,6 +141,18 @@
       }
       publish();
     },
+    // One photo changed (a favourite): its card, wherever it is loaded.
+    patch(id, changes) {
+      for (const month of Object.keys(days)) {
+        const monthDays = days[month];
+        if (!monthDays.some((day) => day.cards.some((card) => card.id === id))) continue;
+        days[month] = monthDays.map((day) => ({
+          ...day,
+          cards: day.cards.map((card) => (card.id === id ? { ...card, ...changes } : card)),
+        }));
+      }
+      publish();
+    },
     // Months that no longer have photos.
     forget(months) {
       for (const month of months) {

@@ -6,6 +6,7 @@ import reflex as rx
 
 from imgstream.components.album_picker import album_picker
 from imgstream.components.layout import page_frame
+from imgstream.components.photo_details import photo_details
 from imgstream.components.selection_bar import add_to_album_button, selection_bar
 from imgstream.components.share_dialog import share_button, share_dialog
 from imgstream.components.similar_photos import similar_photos
@@ -32,7 +33,7 @@ def library_content() -> rx.Component:
             spacing="5",
             width="100%",
         ),
-        viewer(below=(similar_photos(),)),
+        viewer(info=(photo_details(),), below=(similar_photos(),)),
     )
 
 

@@ -7,13 +7,15 @@ import reflex as rx
 from imgstream.pages.library import library_content
 from imgstream.state.gallery import GalleryState
 from imgstream.state.photo import PhotoState
+from imgstream.state.photo_edits import PhotoEditState
 from imgstream.state.session import SessionState
 from imgstream.state.similar_photos import SimilarPhotosState
 
 
 @rx.page(route="/photo/[photo_id]", title="Photo · ImgStream",
          on_load=[SessionState.require_sign_in, GalleryState.open_timeline,
-                  PhotoState.load_photo, SimilarPhotosState.load_similar])
+                  PhotoState.load_photo, PhotoEditState.load,
+                  SimilarPhotosState.load_similar])
 def photo() -> rx.Component:
     """The viewer on the photo named in the address, over the timeline."""
     return library_content()

@@ -137,6 +137,11 @@ def month_payload(owner_id: uuid.UUID, months: list[str]) -> list[dict]:
     return payload
 
 
+def card_changed(photo_id: str, **changes: object) -> rx.event.EventSpec:
+    """Show a change of one photo on its timeline card (favourite), without reloading months."""
+    return _store_call("patch", photo_id, changes)
+
+
 def _store_call(function: str, *args: object) -> rx.event.EventSpec:
     text = ", ".join(json.dumps(arg, separators=(",", ":")) for arg in args)
     return rx.call_script(f"window.imgstreamTimeline.{function}({text})")

@@ -68,6 +68,7 @@ _DATE_SOURCES = {
     "exif_digitized": "date digitised",
     "exif_datetime": "date the file was written",
     "upload_time": "upload time, the photo has no date",
+    "edited": "set by hand",
 }
 
 
@@ -131,6 +132,13 @@ def _viewer(function: str, photo_id: str = "") -> rx.event.EventSpec:
     return rx.call_script(f"window.imgstreamViewer.{function}({json.dumps(photo_id)})")
 
 
+def _follow(photo_id: str) -> list[rx.event.EventSpec]:
+    """What else shows the photo on screen: its edit fields and its similar photos."""
+    from imgstream.state.photo_edits import PhotoEditState
+
+    return [PhotoEditState.load_for(photo_id), SimilarPhotosState.show_for(photo_id)]
+
+
 class PhotoState(rx.State):
     """The photo in the viewer, over the timeline."""
 
@@ -154,17 +162,23 @@ class PhotoState(rx.State):
 
     @rx.event
     async def load_photo(self):
-        """Open the viewer on the photo named in the URL (/photo/{id})."""
-        self.detail = None
+        """Open the viewer on the photo named in the URL (/photo/{id}), with its details."""
+        self.detail, self.show_info = None, True
         await self._show(_photo_id_in(self.router.url.path))
         return _viewer("reset")
+
+    @rx.event
+    async def reload(self) -> None:
+        """Read the photo on screen again (its date or rotation changed)."""
+        if self.detail is not None:
+            await self._show(self.detail.id)
 
     @rx.event
     async def open_photo(self, photo_id: str):
         """Open the viewer over the timeline on a photo of it (a card was clicked)."""
         self.detail = None
         if await self._show(photo_id):
-            return [_viewer("opened", photo_id), SimilarPhotosState.show_for(photo_id)]
+            return [_viewer("opened", photo_id), *_follow(photo_id)]
         return None
 
     @rx.event
@@ -173,7 +187,7 @@ class PhotoState(rx.State):
         if not photo_id:
             return None
         if await self._show(photo_id):
-            return [_viewer("shown", photo_id), SimilarPhotosState.show_for(photo_id)]
+            return [_viewer("shown", photo_id), *_follow(photo_id)]
         return None
 
     @rx.event
