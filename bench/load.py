@@ -41,6 +41,7 @@ import psutil
 MAX_PEOPLE = 1000
 MAX_SECONDS = 3600
 _END_OF_TIMELINE = re.compile(r"has_more\w*': False")
+_MONTH = re.compile(r"'month': '(\d{4}-\d{2})'")
 SEARCH_WORDS = ["beach", "2019", "jpg", "photo", "june", "zzz-nothing"]
 
 
@@ -74,6 +75,7 @@ def percentile(values: list[float], q: float) -> float:
 # app does not have (yet) is left out, and the actions that need it fall back to the REST API.
 HANDLERS = {
     "load_more": ("imgstream.state.gallery", "GalleryState", "load_more"),
+    "load_months": ("imgstream.state.gallery", "GalleryState", "report"),
     "load_photo": ("imgstream.state.photo", "PhotoState", "load_photo"),
     "load_edits": ("imgstream.state.photo_edits", "PhotoEditState", "load"),
     "toggle_favorite": ("imgstream.state.photo_edits", "PhotoEditState", "toggle_favorite"),
@@ -113,6 +115,8 @@ class Person:
     last_delta_bytes: int = 0
     at_end: bool = False
     open_photo_id: str = ""
+    months: list[str] = field(default_factory=list)
+    next_month: int = 0
 
     async def sign_in(self) -> None:
         self.http = httpx.AsyncClient(base_url=self.url, timeout=60,
@@ -132,6 +136,8 @@ class Person:
             self.last_delta_bytes = len(text)
             if _END_OF_TIMELINE.search(text):
                 self.at_end = True
+            if not self.months:
+                self.months = _MONTH.findall(text)
             if isinstance(data, dict) and data.get("final", True) and self.pending \
                     and not self.pending.done():
                 self.pending.set_result(data)
@@ -174,7 +180,16 @@ async def open_library(person: Person) -> None:
 
 
 async def scroll(person: Person) -> None:
-    """The next page of the timeline (the grid's "load more"); at its end, back to the top."""
+    """Scroll the timeline: the photos of the next months (month timeline), or the next page
+    of the grid ("load more"); at the end, back to the top."""
+    if "load_months" in person.names:
+        if not person.months:
+            return
+        months = [person.months[(person.next_month + i) % len(person.months)] for i in (0, 1)]
+        person.next_month += 2
+        await person.event("scroll", "load_months", "/",
+                           payload={"event": {"kind": "need", "months": months}})
+        return
     if person.at_end:
         person.at_end = False
         await person.event("scroll", "hydrate", "/")
