@@ -10,7 +10,14 @@ from imgstream.api.headers import security_headers
 from imgstream.api.identity import request_identity
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
 from imgstream.config import SignIn, get_settings
-from imgstream.pages import albums, library, photo, settings, trash  # noqa: F401 - registers the pages
+from imgstream.pages import (  # noqa: F401 - registers the pages
+    albums,
+    library,
+    not_found,
+    photo,
+    settings,
+    trash,
+)
 from imgstream.pages.admin import admin_page
 from imgstream.pages.sign_in import sign_in_page
 from imgstream.services import imaging, upload_sweep
@@ -24,6 +31,18 @@ PAGE_CSS = """
 [data-drop-zone][data-dragging] { background: var(--accent-a3); }
 """
 
+# Added to a phone's home screen, the library opens full-screen with its own icon.
+HOME_SCREEN = [
+    rx.el.link(rel="manifest", href="/manifest.webmanifest", cross_origin="use-credentials"),
+    rx.el.link(rel="icon", href="/favicon.ico", sizes="any"),
+    rx.el.link(rel="icon", href="/icon-192.png", type="image/png"),
+    rx.el.link(rel="apple-touch-icon", href="/apple-touch-icon.png"),
+    rx.el.meta(name="theme-color", content="#3e63dd"),
+    rx.el.meta(name="mobile-web-app-capable", content="yes"),
+    rx.el.meta(name="apple-mobile-web-app-capable", content="yes"),
+    rx.el.meta(name="apple-mobile-web-app-title", content="ImgStream"),
+]
+
 imaging.configure(max_pixels=get_settings().max_image_pixels)
 logs.configure(get_settings())
 metrics.watch_database()
@@ -34,7 +53,7 @@ metrics.watch_database()
 app = rx.App(
     api_transformer=[http_api(), logs.remember_user, request_identity, security_headers,
                      logs.observe_requests, tracing.request_tracing(get_settings())],
-    head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.el.style(PAGE_CSS)],
+    head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.el.style(PAGE_CSS), *HOME_SCREEN],
 )
 
 # Abandoned uploads give their reservation back to the quota without anyone running reconcile.

@@ -90,6 +90,15 @@ def header() -> rx.Component:
     )
 
 
+def back_link(label: str = "Library", href: str = "/") -> rx.Component:
+    """A link back to where the page was reached from (the library by default)."""
+    return rx.link(
+        rx.hstack(rx.icon("arrow-left", size=16), rx.text(label), align="center", spacing="1"),
+        href=href, color_scheme="gray", high_contrast=True, underline="none", size="2",
+        custom_attrs={"data-testid": "back-link"},
+    )
+
+
 def page_frame(*children: rx.Component) -> rx.Component:
     """Header above the page's content, in the user's chosen theme."""
     return rx.box(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from imgstream.components.layout import page_frame
+from imgstream.components.layout import back_link, page_frame
 from imgstream.components.share_list import share_list
 from imgstream.services.identity import THEMES
 from imgstream.state.account import AccountState
@@ -30,6 +30,7 @@ def settings() -> rx.Component:
     """The settings page."""
     return page_frame(
         rx.vstack(
+            back_link(),
             rx.heading("Settings", size="6"),
             rx.data_list.root(
                 _row("Signed in as", rx.text(SessionState.user_email,
