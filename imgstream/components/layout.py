@@ -7,6 +7,7 @@ import reflex as rx
 from imgstream.components.media import backend_src
 from imgstream.components.native_form import native_form
 from imgstream.components.theme_preference import theme_preference
+from imgstream.state.live import LiveState
 from imgstream.state.session import SessionState
 
 IAP_SIGN_OUT = "/?gcp-iap-mode=CLEAR_LOGIN_COOKIE"
@@ -106,4 +107,6 @@ def page_frame(*children: rx.Component) -> rx.Component:
         header(),
         rx.box(*children, padding="1.5em", max_width="1400px", margin_x="auto"),
         min_height="100vh",
+        # Every page follows the person's changes made in their other tabs and devices.
+        on_mount=LiveState.watch,
     )

@@ -12,6 +12,7 @@ from imgstream.components.share_dialog import share_button, share_dialog
 from imgstream.components.upload_panel import upload_panel
 from imgstream.state.albums import SelectionState
 from imgstream.state.gallery import GalleryState
+from imgstream.state.live import refresh_on_change
 from imgstream.state.session import SessionState
 from imgstream.state.sharing import SharingState
 
@@ -33,3 +34,6 @@ def library() -> rx.Component:
             width="100%",
         )
     )
+
+
+refresh_on_change("/", GalleryState.load_first_page)

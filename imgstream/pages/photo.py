@@ -8,6 +8,7 @@ from imgstream.components.album_picker import album_picker
 from imgstream.components.layout import page_frame
 from imgstream.components.media import backend_src
 from imgstream.state.albums import SelectionState
+from imgstream.state.live import refresh_on_change
 from imgstream.state.photo import PhotoState
 from imgstream.state.session import SessionState
 
@@ -140,3 +141,6 @@ def photo() -> rx.Component:
             width="100%",
         )
     )
+
+
+refresh_on_change("/photo/", PhotoState.load_photo)

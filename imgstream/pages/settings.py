@@ -8,6 +8,7 @@ from imgstream.components.layout import back_link, page_frame
 from imgstream.components.share_list import share_list
 from imgstream.services.identity import THEMES
 from imgstream.state.account import AccountState
+from imgstream.state.live import refresh_on_change
 from imgstream.state.session import SessionState
 from imgstream.state.sharing import SharingState
 
@@ -116,3 +117,6 @@ def settings() -> rx.Component:
             max_width="52em",
         )
     )
+
+
+refresh_on_change("/settings", AccountState.load_usage)
