@@ -8,6 +8,7 @@ from imgstream import runtime
 from imgstream.api import http_api, logs, metrics, tracing
 from imgstream.api.headers import security_headers
 from imgstream.api.identity import request_identity
+from imgstream.components.selection_bar import ESCAPE_CLEARS_SCRIPT
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
 from imgstream.config import SignIn, get_settings
 from imgstream.pages import (  # noqa: F401 - registers the pages
@@ -29,6 +30,11 @@ PAGE_CSS = """
 }
 [data-drop-zone]:focus-within { outline: 2px solid var(--accent-8); outline-offset: 2px; }
 [data-drop-zone][data-dragging] { background: var(--accent-a3); }
+[data-drop-anywhere][data-dragging] {
+  outline: 3px dashed var(--accent-8); outline-offset: 6px; border-radius: 12px;
+  background: var(--accent-a2);
+}
+img { max-width: 100%; }
 """
 
 # Added to a phone's home screen, the library opens full-screen with its own icon.
@@ -53,7 +59,8 @@ metrics.watch_database()
 app = rx.App(
     api_transformer=[http_api(), logs.remember_user, request_identity, security_headers,
                      logs.observe_requests, tracing.request_tracing(get_settings())],
-    head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.el.style(PAGE_CSS), *HOME_SCREEN],
+    head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.script(ESCAPE_CLEARS_SCRIPT),
+                     rx.el.style(PAGE_CSS), *HOME_SCREEN],
 )
 
 # Abandoned uploads give their reservation back to the quota without anyone running reconcile.

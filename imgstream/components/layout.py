@@ -9,6 +9,7 @@ from imgstream.components.native_form import native_form
 from imgstream.components.theme_preference import theme_preference
 from imgstream.state.live import LiveState
 from imgstream.state.session import SessionState
+from imgstream.state.upload import UploadState
 
 IAP_SIGN_OUT = "/?gcp-iap-mode=CLEAR_LOGIN_COOKIE"
 SIGN_OUT_FORM = "imgstream-sign-out"
@@ -62,6 +63,24 @@ def account_menu() -> rx.Component:
     )
 
 
+def upload_indicator() -> rx.Component:
+    """While files are on their way, from any page: how far the batch is, linking to its queue."""
+    return rx.cond(
+        UploadState.uploading,
+        rx.link(
+            rx.hstack(
+                rx.spinner(size="2"),
+                rx.text("Uploading ", UploadState.batch_progress.to_string(), "%",
+                        size="2", white_space="nowrap"),
+                align="center", spacing="2",
+            ),
+            href="/", underline="none", color_scheme="gray", high_contrast=True,
+            aria_label="Uploads in progress",
+            custom_attrs={"data-testid": "upload-indicator", "role": "status"},
+        ),
+    )
+
+
 def header() -> rx.Component:
     """Top bar."""
     return rx.hstack(
@@ -74,6 +93,7 @@ def header() -> rx.Component:
             high_contrast=True,
         ),
         rx.spacer(),
+        upload_indicator(),
         rx.link(rx.hstack(rx.icon("book-image", size=16),
                           rx.text("Albums", display=["none", "inline"]), align="center",
                           spacing="1"),

@@ -8,6 +8,7 @@ from imgstream.components.empty_state import empty_state
 from imgstream.components.media import square_thumbnail
 from imgstream.state.albums import SelectionState
 from imgstream.state.gallery import GalleryState, PhotoCard
+from imgstream.state.selection import SelectionActionsState
 
 
 def photo_card(card: PhotoCard, *, selectable: bool = True) -> rx.Component:
@@ -29,7 +30,8 @@ def photo_card(card: PhotoCard, *, selectable: bool = True) -> rx.Component:
         rx.box(
             rx.checkbox(
                 checked=selected,
-                on_change=SelectionState.toggle(card.id),
+                # Shift-click selects every photo between the last one clicked and this one.
+                on_click=lambda info: SelectionActionsState.pick(card.id, info),
                 size="3",
                 aria_label="Select " + card.filename,
                 custom_attrs={"data-testid": "photo-select", "data-photo-id": card.id},

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import reflex as rx
 
+from imgstream.components.media import backend_src
+from imgstream.components.native_form import native_form
 from imgstream.state.albums import SelectionState
+from imgstream.state.selection import SelectionActionsState
+
+# Escape clears the selection, unless a dialog is open (Escape closes that instead).
+ESCAPE_CLEARS_SCRIPT = """
+document.addEventListener('keydown', (e) => {
+  if (e.key !== 'Escape' || document.querySelector('[role=dialog],[role=alertdialog]')) return;
+  const clear = document.querySelector('[data-testid=selection-clear]');
+  if (clear) clear.click();
+});
+"""
 
 
 def selection_bar(*actions: rx.Component) -> rx.Component:
     """How many photos are selected, the actions given, and a button to clear the selection."""
+    return rx.fragment(_bar(*actions), undo_bar())
+
+
+def _bar(*actions: rx.Component) -> rx.Component:
     return rx.cond(
         SelectionState.selected_count > 0,
         rx.flex(
@@ -22,7 +38,8 @@ def selection_bar(*actions: rx.Component) -> rx.Component:
             rx.spacer(),
             *actions,
             rx.button(rx.icon("x", size=14), "Clear", variant="ghost", color_scheme="gray",
-                      type="button", on_click=SelectionState.clear_selection,
+                      type="button", on_click=[SelectionState.clear_selection,
+                                               SelectionActionsState.forget_anchor],
                       custom_attrs={"data-testid": "selection-clear"}),
             align="center",
             spacing="2",
@@ -44,3 +61,51 @@ def add_to_album_button(**props) -> rx.Component:
     return rx.button(rx.icon("folder-plus", size=14), "Add to album", size="2", type="button",
                      on_click=SelectionState.open_picker,
                      custom_attrs={"data-testid": "album-add"}, **props)
+
+
+def trash_selected_button() -> rx.Component:
+    """Moves the selected photos to the trash (the undo bar then offers to bring them back)."""
+    return rx.button(rx.icon("trash-2", size=14), "Move to trash", size="2", type="button",
+                     color_scheme="red", variant="soft",
+                     on_click=SelectionActionsState.trash_selected,
+                     custom_attrs={"data-testid": "selection-trash"})
+
+
+def download_selected_button() -> rx.Component:
+    """Downloads the selected photos' originals as one ZIP (a form post: the page stays)."""
+    return native_form(
+        rx.el.input(type="hidden", name="ids", value=SelectionState.selected.join(",")),
+        rx.button(rx.icon("download", size=14), "Download", size="2", type="submit",
+                  variant="soft", custom_attrs={"data-testid": "selection-download"}),
+        action=backend_src(rx.Var.create("/archive")),
+        method="post",
+        display="contents",
+    )
+
+
+def undo_bar() -> rx.Component:
+    """After "move to trash": how many went, with Undo."""
+    return rx.cond(
+        SelectionActionsState.undo_count > 0,
+        rx.flex(
+            rx.text(
+                rx.cond(SelectionActionsState.undo_count == 1, "1 photo",
+                        SelectionActionsState.undo_count.to_string() + " photos"),
+                " moved to the trash",
+            ),
+            rx.spacer(),
+            rx.button("Undo", size="2", type="button", variant="solid",
+                      on_click=SelectionActionsState.undo_trash,
+                      custom_attrs={"data-testid": "selection-undo"}),
+            rx.icon_button(rx.icon("x", size=14), size="2", variant="ghost", color_scheme="gray",
+                           type="button", aria_label="Dismiss",
+                           on_click=SelectionActionsState.dismiss_undo),
+            align="center",
+            spacing="2",
+            width="100%",
+            padding="0.6em 1em",
+            border_radius="8px",
+            background_color=rx.color("gray", 3),
+            custom_attrs={"data-testid": "selection-undo-bar", "role": "status"},
+        ),
+    )

@@ -15,8 +15,30 @@
   let settings = { concurrency: 3, chunkBytes: 8 * 1024 * 1024, retries: 3, backoffMs: 1000 };
   const PROGRESS_EVERY_MS = 300;
 
+  // Progress and outcomes go to the server in batches: one state update, one render and one
+  // answer a few times a second, however many files are on their way.
+  const BATCH_EVERY_MS = 400;
+  let batch = [];
+  let batchTimer = null;
+  const flush = () => {
+    batchTimer = null;
+    const events = batch;
+    batch = [];
+    if (events.length && report) report({ kind: "batch", events });
+  };
   const send = (event) => {
-    if (report) report(event);
+    if (event.kind === "selected" || event.kind === "holding") {
+      flush();
+      if (report) report(event);
+      return;
+    }
+    // A newer progress report of the same file replaces the older one still waiting.
+    if (event.kind === "status" && event.status === STATUS.uploading) {
+      batch = batch.filter(
+        (e) => !(e.kind === "status" && e.status === STATUS.uploading && e.id === event.id));
+    }
+    batch.push(event);
+    if (!batchTimer) batchTimer = setTimeout(flush, BATCH_EVERY_MS);
   };
   const status = (id, value, extra) => send({ kind: "status", id, status: value, ...extra });
 
@@ -264,8 +286,22 @@
     input.value = "";
   });
 
-  const zoneOf = (event) =>
-    event.target instanceof Element ? event.target.closest("[data-drop-zone]") : null;
+  // Leaving or reloading the page while files are on their way asks first.
+  window.addEventListener("beforeunload", (event) => {
+    if (active > 0 || queue.length > 0) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
+  // Files dropped anywhere on a page marked data-drop-anywhere (the library) are uploaded too.
+  const carriesFiles = (event) =>
+    !!event.dataTransfer && Array.from(event.dataTransfer.types || []).includes("Files");
+  const zoneOf = (event) => {
+    const own = event.target instanceof Element ? event.target.closest("[data-drop-zone]") : null;
+    if (own) return own;
+    return carriesFiles(event) ? document.querySelector("[data-drop-anywhere]") : null;
+  };
   for (const type of ["dragenter", "dragover"]) {
     document.addEventListener(type, (event) => {
       const zone = zoneOf(event);

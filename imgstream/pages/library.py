@@ -7,7 +7,12 @@ import reflex as rx
 from imgstream.components.album_picker import album_picker
 from imgstream.components.layout import page_frame
 from imgstream.components.photo_grid import photo_grid
-from imgstream.components.selection_bar import add_to_album_button, selection_bar
+from imgstream.components.selection_bar import (
+    add_to_album_button,
+    download_selected_button,
+    selection_bar,
+    trash_selected_button,
+)
 from imgstream.components.share_dialog import share_button, share_dialog
 from imgstream.components.upload_panel import upload_panel
 from imgstream.state.albums import SelectionState
@@ -26,12 +31,15 @@ def library() -> rx.Component:
         rx.vstack(
             upload_panel(),
             selection_bar(add_to_album_button(),
-                          share_button(SharingState.open_for_selection)),
+                          share_button(SharingState.open_for_selection),
+                          download_selected_button(), trash_selected_button()),
             photo_grid(),
             album_picker(),
             share_dialog(),
             spacing="5",
             width="100%",
+            # Files dropped anywhere on the page are uploaded, not only on the drop zone.
+            custom_attrs={"data-drop-anywhere": "", "data-testid": "library-drop-target"},
         )
     )
 

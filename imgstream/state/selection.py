@@ -1,0 +1,114 @@
+"""What the selection bar does: pick photos (shift for a range), trash them with undo."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import reflex as rx
+
+from imgstream.runtime import db_session
+from imgstream.services import photo_archives, trash
+from imgstream.state.albums import AlbumState, SelectionState
+from imgstream.state.gallery import GalleryState
+from imgstream.state.live import handlers_for
+from imgstream.state.session import signed_in_user
+
+
+def pick(selected: list[str], order: list[str], photo_id: str, anchor: str,
+         *, extend: bool) -> list[str]:
+    """The selection after clicking a photo's check.
+
+    Args:
+        selected: The ids selected now.
+        order: The ids in the order they are shown.
+        photo_id: The photo clicked.
+        anchor: The photo clicked before (where a range starts).
+        extend: Shift was held: select every photo between the anchor and this one.
+
+    Returns:
+        The new selection: the range added, or the photo toggled.
+    """
+    if extend and anchor and anchor != photo_id and anchor in order and photo_id in order:
+        start, end = sorted((order.index(anchor), order.index(photo_id)))
+        return list(dict.fromkeys([*selected, *order[start:end + 1]]))
+    if photo_id in selected:
+        return [i for i in selected if i != photo_id]
+    return [*selected, photo_id]
+
+
+def _trash(owner_id: uuid.UUID, photo_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    with db_session() as session:
+        return trash.move_many_to_trash(session=session, owner_id=owner_id, photo_ids=photo_ids)
+
+
+def _restore(owner_id: uuid.UUID, photo_ids: list[uuid.UUID]) -> int:
+    with db_session() as session:
+        return trash.restore_many(session=session, owner_id=owner_id, photo_ids=photo_ids)
+
+
+class SelectionActionsState(rx.State):
+    """Picking with shift, and the undo of the last "move to trash"."""
+
+    undo_count: int = 0
+    """How many photos the last "move to trash" moved (0: nothing to undo)."""
+    _undo_ids: list[str] = []
+    _anchor: str = ""
+
+    async def _order(self) -> list[str]:
+        gallery = await self.get_state(GalleryState)
+        if self._anchor in {card.id for card in gallery.cards}:
+            return [card.id for card in gallery.cards]
+        album = await self.get_state(AlbumState)
+        return [card.id for card in album.cards]
+
+    @rx.event
+    async def pick(self, photo_id: str, info: dict) -> None:
+        """A photo's check was clicked: toggle it, or with shift select the range up to it."""
+        selection = await self.get_state(SelectionState)
+        extend = bool(info.get("shift_key")) if isinstance(info, dict) else False
+        order = await self._order() if extend else []
+        selection.selected = pick(list(selection.selected), order, photo_id, self._anchor,
+                                  extend=extend)
+        self._anchor = photo_id
+
+    async def _refresh(self):
+        return handlers_for(str(self.router.url.path))
+
+    @rx.event
+    async def trash_selected(self):
+        """Move the selected photos to the trash; the bar offers to undo it."""
+        selection = await self.get_state(SelectionState)
+        owner_id = await signed_in_user(self)
+        ids = photo_archives.parse_ids(selection.selected)
+        if owner_id is None or not ids:
+            return
+        moved = await asyncio.to_thread(_trash, owner_id, ids)
+        self._undo_ids = [str(i) for i in moved]
+        self.undo_count = len(moved)
+        selection.selected = []
+        self._anchor = ""
+        for handler in await self._refresh():
+            yield handler
+
+    @rx.event
+    async def undo_trash(self):
+        """Put the photos of the last "move to trash" back in the library."""
+        owner_id = await signed_in_user(self)
+        ids = photo_archives.parse_ids(self._undo_ids)
+        self._undo_ids, self.undo_count = [], 0
+        if owner_id is None or not ids:
+            return
+        await asyncio.to_thread(_restore, owner_id, ids)
+        for handler in await self._refresh():
+            yield handler
+
+    @rx.event
+    def dismiss_undo(self) -> None:
+        """Forget the last "move to trash" (the undo bar was closed)."""
+        self._undo_ids, self.undo_count = [], 0
+
+    @rx.event
+    def forget_anchor(self) -> None:
+        """The selection was cleared: the next shift-click starts no range."""
+        self._anchor = ""
