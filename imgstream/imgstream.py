@@ -35,6 +35,7 @@ PAGE_CSS = """
   background: var(--accent-a2);
 }
 img { max-width: 100%; }
+@media (max-width: 480px) { .imgstream-wide-only { display: none; } }
 """
 
 # Added to a phone's home screen, the library opens full-screen with its own icon.

@@ -44,7 +44,9 @@ def account_menu() -> rx.Component:
         rx.menu.trigger(
             rx.button(
                 rx.icon("circle-user", size=18),
-                rx.text(SessionState.user_email, custom_attrs={"data-testid": "current-user"}),
+                rx.text(SessionState.user_email, max_width=["7em", "12em", "20em"],
+                        overflow="hidden", text_overflow="ellipsis", white_space="nowrap",
+                        custom_attrs={"data-testid": "current-user"}),
                 variant="ghost",
                 color_scheme="gray",
                 type="button",
@@ -70,7 +72,8 @@ def upload_indicator() -> rx.Component:
         rx.link(
             rx.hstack(
                 rx.spinner(size="2"),
-                rx.text("Uploading ", UploadState.batch_progress.to_string(), "%",
+                rx.text(rx.el.span("Uploading ", class_name="imgstream-wide-only"),
+                        UploadState.batch_progress.to_string(), "%",
                         size="2", white_space="nowrap"),
                 align="center", spacing="2",
             ),
@@ -85,7 +88,8 @@ def header() -> rx.Component:
     """Top bar."""
     return rx.hstack(
         rx.link(
-            rx.hstack(rx.icon("images", size=22), rx.heading("ImgStream", size="5"),
+            rx.hstack(rx.icon("images", size=22),
+                      rx.heading("ImgStream", size="5", display=["none", "block"]),
                       align="center", spacing="2"),
             href="/",
             underline="none",
@@ -125,7 +129,8 @@ def page_frame(*children: rx.Component) -> rx.Component:
     return rx.box(
         theme_preference(),
         header(),
-        rx.box(*children, padding="1.5em", max_width="1400px", margin_x="auto"),
+        rx.box(*children, padding=["0.75em", "1em", "1.5em"], max_width="1400px",
+               margin_x="auto"),
         min_height="100vh",
         # Every page follows the person's changes made in their other tabs and devices.
         on_mount=LiveState.watch,

@@ -63,8 +63,9 @@ def photo_cards(
             rx.vstack(
                 rx.grid(
                     rx.foreach(cards, lambda card: photo_card(card, selectable=selectable)),
-                    columns="repeat(auto-fill, minmax(min(170px, 30vw), 1fr))",
-                    gap="12px",
+                    # 3-4 columns on a phone, as many 170 px columns as fit elsewhere.
+                    columns="repeat(auto-fill, minmax(min(170px, calc(25vw - 12px)), 1fr))",
+                    gap=["4px", "8px", "12px"],
                     width="100%",
                     custom_attrs={"data-testid": "photo-grid"},
                 ),

@@ -74,7 +74,8 @@ def _detail() -> rx.Component:
                 background_size="100% 100%",
                 custom_attrs={"data-testid": "photo-preview-frame"},
             ),
-            flex="3",
+            # On a phone the photo takes the whole width and the details go below it.
+            flex=["1 1 100%", "1 1 100%", "3 1 480px"],
             min_width="0",
         ),
         rx.vstack(
@@ -115,7 +116,7 @@ def _detail() -> rx.Component:
             _move_to_trash_button(),
             album_picker(),
             flex="1",
-            min_width="16em",
+            min_width="min(16em, 100%)",
             spacing="4",
         ),
         gap="2em",
