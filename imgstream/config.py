@@ -166,6 +166,23 @@ class Settings(BaseSettings):
         description="Share of requests traced when tracing is on (a caller's sampled trace "
         "header is followed).",
     )
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REFLEX_REDIS_URL"),
+        description="Reflex's Redis; set, the API's rate limits count there, shared by all "
+        "workers and instances.",
+    )
+    api_rate_per_key: str = Field(
+        default="600/minute", pattern=r"^[0-9]+ *(/|per) *[0-9]* *(second|minute|hour|day)s?$",
+        description="Requests one API key may make (the `limits` notation, e.g. 600/minute).",
+    )
+    api_rate_per_person: str = Field(
+        default="3000/minute", pattern=r"^[0-9]+ *(/|per) *[0-9]* *(second|minute|hour|day)s?$",
+        description="API requests one person may make with all their keys and their browser.",
+    )
+    api_upload_bytes_per_hour: int = Field(
+        default=20 * 1024**3, gt=0,
+        description="Bytes of chunks one person may send in any hour.",
+    )
     prometheus_multiproc_dir: Path | None = Field(
         default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR",
         description="Where server workers share their metrics (prometheus-client's setting).",

@@ -151,6 +151,9 @@ class Photo(SQLModel, table=True):
     iso: int | None = Field(default=None)
     gps_latitude: float | None = Field(default=None)
     gps_longitude: float | None = Field(default=None)
+    phash: str | None = Field(default=None, max_length=16)
+    """A 64-bit perceptual hash of the image (hex): near-duplicates have hashes a few bits
+    apart. None until it was computed (older photos get it from `regenerate-renditions`)."""
 
 
 def local_day(taken_at: datetime, offset_minutes: int | None) -> str:
@@ -351,3 +354,40 @@ class SharedPhoto(SQLModel, table=True):
             sa.Uuid(), sa.ForeignKey("photo.id", ondelete="CASCADE"), primary_key=True
         )
     )
+
+
+class ApiScope(StrEnum):
+    """What an API key may do."""
+
+    PHOTOS_READ = "photos:read"
+    PHOTOS_WRITE = "photos:write"
+    UPLOAD = "upload"
+    ALBUMS = "albums"
+    SHARES = "shares"
+
+
+class ApiKey(SQLModel, table=True):
+    """A key a program uses to call the REST API as its owner, with the scopes it was given.
+
+    The key reads `isk_<id>_<secret>`; only a SHA-256 of the secret is kept.
+    """
+
+    __table_args__ = (sa.Index("ix_api_key_owner_created", "owner_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("user.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    name: str = Field(default="", max_length=100, nullable=False)
+    secret_sha256: str = Field(max_length=64, nullable=False)
+    """SHA-256 of the secret part, hex."""
+    scopes: str = Field(max_length=200, nullable=False)
+    """The ApiScope values it carries, separated by spaces."""
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True), nullable=False
+    )
+    expires_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    last_used_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))

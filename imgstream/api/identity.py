@@ -38,6 +38,7 @@ from imgstream.services.identity import (
 SCOPE_USER = "imgstream.user_id"
 # /metrics checks its own bearer token: scrapers reach the container without IAP.
 UNAUTHENTICATED_PATHS = frozenset({"/ping", "/_health", "/health", "/metrics"})
+API_PREFIX = "/api/v1/"
 SHARE_PREFIX = "/s/"
 """Share links: open without sign-in, with no identity at all (in production the load balancer
 sends these paths to a backend without IAP)."""
@@ -103,6 +104,21 @@ def resolve_user(headers: Headers) -> uuid.UUID | None:
     )
 
 
+def _carries_api_key(scope: dict) -> bool:
+    scheme, _, value = Headers(scope=scope).get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and value.strip().startswith(identity.API_KEY_PREFIX)
+
+
+def _pass_iap(headers: Headers) -> None:
+    """Behind IAP, a request must carry a valid assertion even when an API key names the user.
+
+    The assertion is IAP's word on who passed it (a person or a service account with an OIDC
+    token); nobody is provisioned from it, since the key decides whom the request acts for.
+    """
+    if get_settings().sign_in is SignIn.IAP:
+        iap_verifier().verify(headers.get(IAP_HEADER, ""))
+
+
 def _namespace(scope: dict, user_id: uuid.UUID | None) -> str:
     browser_key = ""
     if user_id is None and get_settings().sign_in is SignIn.DEVELOPMENT:
@@ -162,8 +178,14 @@ def request_identity(app: Callable) -> Callable:
         if path in UNAUTHENTICATED_PATHS:
             await app(_with_identity(scope, None), receive, send)
             return
+        keyed = scope["type"] == "http" and path.startswith(API_PREFIX) and _carries_api_key(scope)
         try:
-            user_id = await asyncio.to_thread(resolve_user, Headers(scope=scope))
+            if keyed:
+                # The REST API finds the key's owner itself; no sign-in identity rides along.
+                await asyncio.to_thread(_pass_iap, Headers(scope=scope))
+                user_id = None
+            else:
+                user_id = await asyncio.to_thread(resolve_user, Headers(scope=scope))
         except identity.InvalidIdentity:
             await _refuse(scope, receive, send, 401, "Sign-in required.")
             return

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from imgstream.components.api_key_list import api_key_section
 from imgstream.components.layout import back_link, page_frame
 from imgstream.components.share_list import share_list
 from imgstream.services.identity import THEMES
 from imgstream.state.account import AccountState
+from imgstream.state.api_keys import ApiKeysState
 from imgstream.state.live import refresh_on_change
 from imgstream.state.session import SessionState
 from imgstream.state.sharing import SharingState
@@ -26,7 +28,7 @@ def _row(label: str, *value: rx.Component) -> rx.Component:
 
 @rx.page(route="/settings", title="Settings · ImgStream",
          on_load=[SessionState.require_sign_in, AccountState.load_usage,
-                  SharingState.load_links])
+                  SharingState.load_links, ApiKeysState.load_keys])
 def settings() -> rx.Component:
     """The settings page."""
     return page_frame(
@@ -112,6 +114,13 @@ def settings() -> rx.Component:
             rx.text("Links to your albums and photos that people open without an account. "
                     "Revoking a link stops it at once.", size="2", color_scheme="gray"),
             share_list(),
+            rx.heading("API keys", size="5", id="api-keys", padding_top="0.5em"),
+            rx.text("Keys let programs and the imgstream command line use your library through "
+                    "the REST API (", rx.link("/api/v1/docs", href="/api/v1/docs",
+                                              is_external=True),
+                    "), with only the permissions you give them.", size="2",
+                    color_scheme="gray"),
+            api_key_section(),
             spacing="5",
             width="100%",
             max_width="52em",

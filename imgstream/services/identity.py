@@ -30,6 +30,8 @@ IAP_HEADER = "x-goog-iap-jwt-assertion"
 DEV_COOKIE = "imgstream_dev_user"
 KNOWN_EMAILS_COOKIE = "imgstream_dev_known"
 ANONYMOUS_NAMESPACE = "anon"
+API_KEY_PREFIX = "isk_"
+"""How an API key begins (see services.api_keys)."""
 MAX_KNOWN_EMAILS = 10
 
 

@@ -8,9 +8,9 @@ import sqlite3
 import pytest
 from playwright.sync_api import expect
 
+from imgstream.testing import AppDidNotStart, running_app
 from tests import images
 from tests.e2e.conftest import open_library, unavailable
-from tests.e2e.running_app import AppDidNotStart, running_app
 
 TIMEOUT = 120_000
 MB = 1_000_000

@@ -9,9 +9,9 @@ import psutil
 import pytest
 from playwright.sync_api import expect
 
+from imgstream.testing import AppDidNotStart, running_app
 from tests import images
 from tests.e2e.conftest import open_library, unavailable
-from tests.e2e.running_app import AppDidNotStart, running_app
 
 pytestmark = pytest.mark.e2e
 

@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from playwright.sync_api import expect
 
+from imgstream.testing import AppDidNotStart, free_port, running_app
 from tests import images, service_account
 from tests.e2e.conftest import open_library, unavailable
-from tests.e2e.running_app import AppDidNotStart, free_port, running_app
 from tests.gcs import emulator_url, gcs_storage
 from tests.iap import AUDIENCE, SigningKey, serving_certs
 

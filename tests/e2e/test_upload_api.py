@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Error
 
+from imgstream.testing import AppDidNotStart, free_port, running_app
 from tests import images
 from tests.e2e.conftest import MAX_UPLOAD_BYTES, unavailable
-from tests.e2e.running_app import AppDidNotStart, free_port, running_app
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session
 
 from imgstream.runtime import create_engine
-from tests.e2e.running_app import ROOT
+from imgstream.testing import ROOT
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "IMGSTREAM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

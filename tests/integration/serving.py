@@ -13,7 +13,7 @@ from typing import Any
 from granian.constants import Interfaces
 from granian.server.embed import Server
 
-from tests.e2e.running_app import free_port
+from imgstream.testing import free_port
 
 
 @contextmanager

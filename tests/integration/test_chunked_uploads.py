@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from imgstream import config, runtime
 from imgstream.api import http_api
-from imgstream.api import uploads as api_uploads
+from imgstream.api.v1 import uploads as api_uploads
 from imgstream.models import Photo, Upload, utcnow
 from imgstream.services import (
     identity,

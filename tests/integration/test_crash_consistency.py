@@ -20,8 +20,8 @@ from imgstream.services import identity, ingest, renditions, timeline, trash
 from imgstream.services.reconcile import reconcile
 from imgstream.services.spooling import IncomingFile
 from imgstream.services.storage import LocalStorage
+from imgstream.testing import ROOT
 from tests import images
-from tests.e2e.running_app import ROOT
 
 # The child ingests one photo (or deletes one forever) and kills itself (SIGKILL, no cleanup)
 # at the named step.

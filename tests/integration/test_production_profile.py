@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.e2e.running_app import ROOT, AppDidNotStart, free_port, running_app
+from imgstream.testing import ROOT, AppDidNotStart, free_port, running_app
 from tests.gcs import gcs_storage
 from tests.iap import AUDIENCE, SigningKey
 from tests.service_account import write_key_file

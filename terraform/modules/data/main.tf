@@ -102,7 +102,7 @@ resource "google_storage_bucket" "photos" {
     enabled = true
   }
 
-  # Chunks of uploads nobody completed: `reconcile --fix` removes them too, this is the backstop.
+  # Chunks of uploads nobody completed: `imgstream admin reconcile --fix` removes them too, this is the backstop.
   lifecycle_rule {
     condition {
       age            = var.incoming_days

@@ -311,3 +311,15 @@ def test_forged_development_cookie_is_ignored(development):
     forged = f"{uuid.uuid4()}.{'0' * 64}"
     response = development.get("/", cookies={api_identity.DEV_COOKIE: forged})
     assert response.json()["user"] == "None"
+
+
+def test_an_api_key_request_behind_iap_still_needs_the_assertion(production, key):
+    api_key = {"Authorization": f"Bearer isk_{uuid.uuid4().hex}_{'a' * 43}"}
+    assert production.get("/api/v1/me", headers=api_key).status_code == 401
+    response = production.get("/api/v1/me", headers={
+        **api_key, "x-goog-iap-jwt-assertion": key.token()})
+    assert response.status_code == 200
+    # The key decides whom the request acts for: IAP's identity is neither passed on nor
+    # provisioned.
+    assert response.json()["user"] == "None" and response.json()["user_header"] is None
+    assert users() == []

@@ -3,7 +3,7 @@
 
 from imgstream import config, runtime
 from imgstream.models import User
-from tests.unit.api.test_uploads import app_env, client, owner  # noqa: F401
+from tests.unit.api.test_uploads import app_env, client, owner, problem  # noqa: F401
 
 
 def test_u26_two_hundred_announced_uploads_do_not_pass_the_quota(client, owner, monkeypatch):
@@ -26,7 +26,7 @@ def test_u26_one_more_open_upload_than_allowed_is_429(client, monkeypatch):
                       for _ in range(2))
     refused = client.post("/api/v1/uploads", json={"filename": "c.jpg", "size": 10})
     assert refused.status_code == 429
-    assert refused.json() == {
+    assert problem(refused) == {
         "error": "you have 2 unfinished uploads: finish or cancel some first"}
     assert client.delete(f"/api/v1/uploads/{first.json()['id']}").status_code == 204
     assert client.post("/api/v1/uploads", json={"filename": "c.jpg", "size": 10}).status_code \

@@ -33,6 +33,14 @@ def app_env(tmp_path, monkeypatch):
         cache.cache_clear()
 
 
+def problem(response):
+    """An error answer (problem+json, RFC 9457) reduced to its message and extension members."""
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == response.status_code and body["detail"] == body["error"]
+    return {k: v for k, v in body.items() if k not in ("type", "title", "status", "detail")}
+
+
 def new_user(email):
     with runtime.db_session() as session:
         return identity.provision_user(session=session, email=email)
@@ -80,7 +88,7 @@ def test_every_route_needs_a_signed_in_user(app_env):
     ]:
         response = anonymous.request(method, path, content=b"{}")
         assert response.status_code == 401, (method, path)
-        assert response.json() == {"error": "sign-in required"}
+        assert problem(response) == {"error": "sign-in required"}
 
 
 def test_begin_answers_the_upload_and_the_chunk_size(client, owner):
@@ -111,7 +119,7 @@ def test_a_huge_json_body_is_refused(client):
     response = client.post("/api/v1/uploads",
                            json={"filename": "a" * 20_000 + ".jpg", "size": 10})
     assert response.status_code == 413
-    assert response.json() == {"error": "the body may be at most 16384 bytes"}
+    assert problem(response) == {"error": "the body may be at most 16384 bytes"}
 
 
 def test_begin_refuses_what_the_quota_cannot_hold(client, owner):
@@ -121,7 +129,7 @@ def test_begin_refuses_what_the_quota_cannot_hold(client, owner):
         session.commit()
     response = client.post("/api/v1/uploads", json={"filename": "a.jpg", "size": 200_000})
     assert response.status_code == 413
-    assert response.json() == {
+    assert problem(response) == {
         "error": "your library is full: 500 KB of 600 KB used, and this photo needs 200 KB"
     }
 
@@ -165,7 +173,7 @@ def test_a_chunk_at_the_wrong_offset_says_where_to_continue(client):
     for offset in (0, 10, 2 * CHUNK):
         response = put(client, upload["id"], offset, b"b" * CHUNK)
         assert response.status_code == 409
-        assert response.json() == {"error": f"the upload continues at byte {CHUNK}",
+        assert problem(response) == {"error": f"the upload continues at byte {CHUNK}",
                                    "received": CHUNK}
 
 
@@ -173,7 +181,7 @@ def test_oversized_chunks_are_refused(client):
     upload = begin(client, 3 * CHUNK + 10)
     response = put(client, upload["id"], 0, b"a" * (CHUNK + 1))
     assert response.status_code == 413
-    assert response.json() == {"error": f"a chunk may be at most {CHUNK} bytes"}
+    assert problem(response) == {"error": f"a chunk may be at most {CHUNK} bytes"}
     for offset in range(0, 3 * CHUNK, CHUNK):
         put(client, upload["id"], offset, b"a" * CHUNK)
     response = put(client, upload["id"], 3 * CHUNK, b"a" * 11)
@@ -200,7 +208,7 @@ def test_someone_elses_upload_is_not_found(client, app_env):
     assert put(other, upload["id"], CHUNK, b"b" * CHUNK).status_code == 404
     assert other.post(f"{path}/complete").status_code == 404
     assert other.delete(path).status_code == 404
-    assert other.get(path).json() == {"error": "no such upload"}
+    assert problem(other.get(path)) == {"error": "no such upload"}
     assert client.get(path).json()["received"] == CHUNK
 
 
@@ -299,7 +307,7 @@ def test_a_failing_ingest_answers_500_and_keeps_the_upload(client, monkeypatch):
     path = f"/api/v1/uploads/{upload['id']}"
     response = client.post(f"{path}/complete")
     assert response.status_code == 500
-    assert response.json() == {"error": "it could not be stored, please try again"}
+    assert problem(response) == {"error": "it could not be stored, please try again"}
     assert client.get(path).json()["received"] == 100
     assert client.get(path).json()["status"] == "uploading"
 
@@ -315,7 +323,7 @@ def test_storage_outages_answer_503_and_the_chunk_can_be_sent_again(client, app_
     monkeypatch.setattr(app_env, "put_file", unavailable)
     response = put(client, upload["id"], 0, b"a" * CHUNK)
     assert response.status_code == 503
-    assert response.json() == {"error": "storage is unavailable right now; try again in a minute"}
+    assert problem(response) == {"error": "storage is unavailable right now; try again in a minute"}
     monkeypatch.setattr(app_env, "put_file", real_put)
     assert put(client, upload["id"], 0, b"a" * CHUNK).json() == {"received": CHUNK}
 

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from imgstream.api import http_api
 from imgstream.services import media_urls
 from tests.unit.api.test_media import as_user
-from tests.unit.api.test_uploads import CHUNK, app_env, begin, client, owner, put  # noqa: F401
+from tests.unit.api.test_uploads import CHUNK, app_env, begin, client, owner, problem, put  # noqa: F401
 
 FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -23,7 +23,7 @@ def test_offsets_other_than_ascii_digits_are_refused(client, offset):
     upload = begin(client, 100)
     response = put(client, upload["id"], offset, b"a")
     assert response.status_code == 400
-    assert response.json() == {"error": "offset (a number of bytes) is required"}
+    assert problem(response) == {"error": "offset (a number of bytes) is required"}
     assert client.get(f"/api/v1/uploads/{upload['id']}").json()["received"] == 0
 
 
@@ -36,7 +36,7 @@ def test_any_offset_is_a_clear_answer(client, offset):
         assert response.status_code == (200 if int(offset) == 0 else 409)
     else:
         assert response.status_code == 400
-        assert response.json() == {"error": "offset (a number of bytes) is required"}
+        assert problem(response) == {"error": "offset (a number of bytes) is required"}
     client.delete(f"/api/v1/uploads/{upload['id']}")
 
 

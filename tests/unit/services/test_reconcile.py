@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from imgstream import cli, config
+from imgstream.cli import admin
 from imgstream.models import Photo, Rendition, Upload, User, utcnow
 from imgstream.services import object_keys, renditions, trash, upload_receiving
 from imgstream.services.reconcile import reconcile
@@ -134,17 +135,17 @@ def test_cli_reports_and_exits_non_zero_until_fixed(session, storage, owner, tmp
     def same_session():
         yield session
 
-    monkeypatch.setattr(cli, "db_session", same_session)
-    monkeypatch.setattr(cli, "storage", lambda: storage)
+    monkeypatch.setattr(admin, "db_session", same_session)
+    monkeypatch.setattr(admin, "storage", lambda: storage)
     library(session, storage, owner, tmp_path, 1)
     orphan = f"thumbnails/{owner.id}/{uuid.uuid4()}_thumb.webp"
     storage.put_bytes(orphan, b"RIFF....WEBP")
     age(storage, orphan, 60)
 
-    assert cli.main(["reconcile"]) == 1
+    assert cli.main(["admin", "reconcile"]) == 1
     assert f"object no photo refers to (found): {orphan}" in capsys.readouterr().out
-    assert cli.main(["reconcile", "--fix"]) == 0
-    assert cli.main(["reconcile"]) == 0
+    assert cli.main(["admin", "reconcile", "--fix"]) == 0
+    assert cli.main(["admin", "reconcile"]) == 0
     assert "database and storage agree" in capsys.readouterr().out
 
 
@@ -208,8 +209,8 @@ def test_cli_reports_abandoned_uploads(session, storage, owner, tmp_path, monkey
     def same_session():
         yield session
 
-    monkeypatch.setattr(cli, "db_session", same_session)
-    monkeypatch.setattr(cli, "storage", lambda: storage)
+    monkeypatch.setattr(admin, "db_session", same_session)
+    monkeypatch.setattr(admin, "storage", lambda: storage)
     upload, key = upload_with_a_chunk(session, storage, owner, tmp_path)
     expired = utcnow() - timedelta(hours=settings_in.upload_expiry_hours, minutes=1)
     session.execute(sa.update(Upload).values(updated_at=expired))
@@ -220,11 +221,11 @@ def test_cli_reports_abandoned_uploads(session, storage, owner, tmp_path, monkey
     left.write_bytes(b"x")
     os.utime(left, (time.time() - 7200, time.time() - 7200))
 
-    assert cli.main(["reconcile"]) == 1
+    assert cli.main(["admin", "reconcile"]) == 1
     out = capsys.readouterr().out
     assert f"abandoned upload (found): {upload.id}" in out
     assert f"left-over spool file (found): {left}" in out
-    assert cli.main(["reconcile", "--fix"]) == 0
+    assert cli.main(["admin", "reconcile", "--fix"]) == 0
     assert f"abandoned upload (removed): {upload.id}" in capsys.readouterr().out
     assert not storage.exists(key) and not left.exists()
-    assert cli.main(["reconcile"]) == 0
+    assert cli.main(["admin", "reconcile"]) == 0

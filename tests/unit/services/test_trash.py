@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import select
 
 from imgstream import cli, models
+from imgstream.cli import admin
 from imgstream.models import Photo, Rendition, User, utcnow
 from imgstream.services import collisions, identity, ingest, quota, renditions, timeline, trash
 from tests import images
@@ -255,10 +256,10 @@ def test_cli_empties_expired_trash(session, storage, owner, tmp_path, monkeypatc
     def same_session():
         yield session
 
-    monkeypatch.setattr(cli, "db_session", same_session)
-    monkeypatch.setattr(cli, "storage", lambda: storage)
+    monkeypatch.setattr(admin, "db_session", same_session)
+    monkeypatch.setattr(admin, "storage", lambda: storage)
     monkeypatch.setenv("IMGSTREAM_TRASH_DAYS", "7")
-    cli.get_settings.cache_clear()
+    admin.get_settings.cache_clear()
     try:
         old = add(session, storage, owner, tmp_path, "old.jpg", 5)
         recent = add(session, storage, owner, tmp_path, "recent.jpg", 6)
@@ -268,7 +269,7 @@ def test_cli_empties_expired_trash(session, storage, owner, tmp_path, monkeypatc
         session.get(Photo, recent).deleted_at = utcnow() - timedelta(days=6)
         session.commit()
 
-        assert cli.main(["empty-expired-trash"]) == 0
+        assert cli.main(["admin", "empty-expired-trash"]) == 0
         assert "1 photo(s) in the trash for more than 7 days deleted forever" in (
             capsys.readouterr().out)
         assert session.get(Photo, old) is None
@@ -277,7 +278,7 @@ def test_cli_empties_expired_trash(session, storage, owner, tmp_path, monkeypatc
             renditions.photo_blobs(session=session, storage=storage,
                                photo=session.get(Photo, recent)).values())
     finally:
-        cli.get_settings.cache_clear()
+        admin.get_settings.cache_clear()
 
 
 def test_a_selection_moves_to_the_trash_and_back_at_once(session, storage, tmp_path):

@@ -1,6 +1,10 @@
-"""ImgStream's command line: `python -m imgstream.cli COMMAND`.
+"""`imgstream admin ...`: maintenance on the machine that holds the library's database and storage.
+
+These commands read the app's settings (IMGSTREAM_*), open its database and photo store directly
+and call the same services as the app; they do not go through a running app.
 
 Commands:
+    migrate: bring the database schema up to date (`reflex db migrate`).
     regenerate-renditions: give every photo its thumbnail and preview (photos stored before
         renditions were recorded get them made from their originals). Safe to run any time;
         `make run` runs it after migrating.
@@ -10,18 +14,20 @@ Commands:
         empty that expired trash.
     empty-expired-trash: delete forever the photos in the trash for longer than
         IMGSTREAM_TRASH_DAYS (default 30). Meant to run daily.
-    upload --user EMAIL [--on-collision CHOICE] PATH...: add photo files (folders are searched)
-        to someone's library, one line per file with what became of it.
+    import --user EMAIL [--on-collision CHOICE] PATH...: add photo files (folders are searched)
+        to someone's library straight into storage, one line per file with what became of it.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
+import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+
+import click
 
 from imgstream import models
 from imgstream.config import get_settings
@@ -172,44 +178,59 @@ _SELF_DESCRIBING = frozenset({ingest.IngestStatus.ADDED, ingest.IngestStatus.SKI
                               ingest.IngestStatus.KEPT_BOTH, ingest.IngestStatus.REPLACED})
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one command.
+def _project_root() -> Path:
+    """The folder with rxconfig.py, where `reflex db migrate` runs."""
+    for folder in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        if (folder / "rxconfig.py").is_file():
+            return folder
+    raise click.ClickException("no rxconfig.py here or beside the imgstream package")
 
-    Args:
-        argv: Arguments (default: the process's).
 
-    Returns:
-        The exit status.
-    """
-    parser = argparse.ArgumentParser(prog="python -m imgstream.cli", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("regenerate-renditions", help="make missing thumbnails and previews")
-    reconcile_command = commands.add_parser(
-        "reconcile", help="compare the database with storage")
-    reconcile_command.add_argument("--fix", action="store_true", help="repair what it finds")
-    commands.add_parser("empty-expired-trash",
-                        help="delete forever what has been in the trash too long")
-    upload = commands.add_parser("upload", help="add photo files to someone's library")
-    upload.add_argument("--user", required=True, metavar="EMAIL", help="whose library")
-    upload.add_argument(
-        "--on-collision",
-        choices=[c.value for c in models.CollisionChoice if c is not models.CollisionChoice.ASK],
-        default=models.CollisionChoice.KEEP_BOTH.value,
-        help="when the library has a photo of the same name (default: keep_both)",
-    )
-    upload.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    args = parser.parse_args(argv)
+@click.group(name="admin")
+def admin_group() -> None:
+    """Maintenance on the machine that holds the library (database and storage)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     imaging.configure(max_pixels=get_settings().max_image_pixels)
-    if args.command == "regenerate-renditions":
-        return regenerate_renditions()
-    if args.command == "empty-expired-trash":
-        return empty_expired_trash()
-    if args.command == "upload":
-        return upload_files(email=args.user, paths=args.paths,
-                            on_collision=models.CollisionChoice(args.on_collision))
-    return reconcile_storage(fix=args.fix)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+@admin_group.command(name="migrate")
+def migrate_command() -> None:
+    """Bring the database schema up to date."""
+    done = subprocess.run([sys.executable, "-m", "reflex", "db", "migrate"],
+                          cwd=_project_root(), check=False)
+    sys.exit(done.returncode)
+
+
+@admin_group.command(name="regenerate-renditions")
+def regenerate_renditions_command() -> None:
+    """Make missing thumbnails and previews."""
+    sys.exit(regenerate_renditions())
+
+
+@admin_group.command(name="reconcile")
+@click.option("--fix", is_flag=True, help="Repair what it finds.")
+def reconcile_command(fix: bool) -> None:
+    """Compare the database with storage."""
+    sys.exit(reconcile_storage(fix=fix))
+
+
+@admin_group.command(name="empty-expired-trash")
+def empty_expired_trash_command() -> None:
+    """Delete forever what has been in the trash too long."""
+    sys.exit(empty_expired_trash())
+
+
+@admin_group.command(name="import")
+@click.option("--user", "email", required=True, metavar="EMAIL", help="Whose library.")
+@click.option(
+    "--on-collision",
+    type=click.Choice([c.value for c in models.CollisionChoice
+                       if c is not models.CollisionChoice.ASK]),
+    default=models.CollisionChoice.KEEP_BOTH.value, show_default=True,
+    help="When the library has a photo of the same name.",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def import_command(email: str, on_collision: str, paths: tuple[Path, ...]) -> None:
+    """Add photo files (folders are searched) to someone's library, straight into storage."""
+    sys.exit(upload_files(email=email, paths=list(paths),
+                          on_collision=models.CollisionChoice(on_collision)))

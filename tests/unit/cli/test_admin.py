@@ -4,6 +4,7 @@ import pytest
 from sqlmodel import select
 
 from imgstream import cli, config, models
+from imgstream.cli import admin
 from imgstream.models import Photo
 from imgstream.services import ingest
 from tests import images
@@ -17,12 +18,12 @@ def run(session, storage, tmp_path, monkeypatch):
     def same_session():
         yield session
 
-    monkeypatch.setattr(cli, "db_session", same_session)
-    monkeypatch.setattr(cli, "storage", lambda: storage)
+    monkeypatch.setattr(admin, "db_session", same_session)
+    monkeypatch.setattr(admin, "storage", lambda: storage)
     monkeypatch.setenv("IMGSTREAM_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("IMGSTREAM_MAX_UPLOAD_BYTES", "200000")
     config.get_settings.cache_clear()
-    yield cli.main
+    yield lambda argv: cli.main(["admin", *argv])
     config.get_settings.cache_clear()
 
 
@@ -36,7 +37,7 @@ def test_upload_ingests_files_and_folders_one_line_each(run, session, owner, tmp
     (folder / ".thumbs").mkdir()
     (folder / ".thumbs" / "x.jpg").write_bytes(images.jpeg())
 
-    assert run(["upload", "--user", "ADA@example.com", str(beach), str(notes), str(folder)]) == 1
+    assert run(["import", "--user", "ADA@example.com", str(beach), str(notes), str(folder)]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
         f"{beach}: added",
@@ -52,8 +53,8 @@ def test_upload_ingests_files_and_folders_one_line_each(run, session, owner, tmp
 def test_upload_of_photos_already_there_succeeds(run, owner, tmp_path, capsys):
     beach = tmp_path / "beach.jpg"
     beach.write_bytes(images.jpeg(size=(800, 600)))
-    assert run(["upload", "--user", "ada@example.com", str(beach)]) == 0
-    assert run(["upload", "--user", "ada@example.com", str(beach)]) == 0
+    assert run(["import", "--user", "ada@example.com", str(beach)]) == 0
+    assert run(["import", "--user", "ada@example.com", str(beach)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == (
         f"{beach}: duplicate: already in your library as beach.jpg"
     )
@@ -62,7 +63,7 @@ def test_upload_of_photos_already_there_succeeds(run, owner, tmp_path, capsys):
 def test_upload_refuses_files_over_the_limit_and_missing_ones(run, owner, tmp_path, capsys):
     big = tmp_path / "big.jpg"
     big.write_bytes(b"x" * 200_001)
-    assert run(["upload", "--user", "ada@example.com", str(big),
+    assert run(["import", "--user", "ada@example.com", str(big),
                 str(tmp_path / "gone.jpg")]) == 1
     assert capsys.readouterr().out.splitlines() == [
         f"{big}: rejected: larger than the 200 KB limit",
@@ -83,19 +84,19 @@ def test_upload_passes_the_collision_choice(run, owner, tmp_path, monkeypatch, c
     monkeypatch.setattr(ingest, "ingest", fake_ingest)
     beach = tmp_path / "beach.jpg"
     beach.write_bytes(images.jpeg())
-    assert run(["upload", "--user", "ada@example.com", "--on-collision", "skip",
+    assert run(["import", "--user", "ada@example.com", "--on-collision", "skip",
                 str(beach)]) == 0
-    assert run(["upload", "--user", "ada@example.com", str(beach)]) == 0
+    assert run(["import", "--user", "ada@example.com", str(beach)]) == 0
     assert seen == [models.CollisionChoice.SKIP, models.CollisionChoice.KEEP_BOTH]
     assert f"{beach}: skipped: kept the photo already there" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        run(["upload", "--user", "ada@example.com", "--on-collision", "ask", str(beach)])
+    assert run(["import", "--user", "ada@example.com", "--on-collision", "ask",
+                str(beach)]) == 2
 
 
 def test_upload_for_an_unknown_user_changes_nothing(run, session, tmp_path, capsys):
     beach = tmp_path / "beach.jpg"
     beach.write_bytes(images.jpeg())
-    assert run(["upload", "--user", "nobody@example.com", str(beach)]) == 2
+    assert run(["import", "--user", "nobody@example.com", str(beach)]) == 2
     assert "no user with the email nobody@example.com" in capsys.readouterr().err
     assert session.exec(select(Photo)).all() == []
 
@@ -108,5 +109,5 @@ def test_the_image_libraries_are_set_up_before_a_command_runs(run, owner, tmp_pa
     monkeypatch.setattr(imaging, "configure", lambda **kwargs: configured.append(kwargs))
     beach = tmp_path / "beach.jpg"
     beach.write_bytes(images.jpeg(size=(800, 600)))
-    assert run(["upload", "--user", "ada@example.com", str(beach)]) == 0
+    assert run(["import", "--user", "ada@example.com", str(beach)]) == 0
     assert configured == [{"max_pixels": config.get_settings().max_image_pixels}]
