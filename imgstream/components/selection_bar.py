@@ -71,15 +71,27 @@ def trash_selected_button() -> rx.Component:
                      custom_attrs={"data-testid": "selection-trash"})
 
 
+DOWNLOAD_FRAME = "imgstream-download"
+
+
 def download_selected_button() -> rx.Component:
-    """Downloads the selected photos' originals as one ZIP (a form post: the page stays)."""
-    return native_form(
-        rx.el.input(type="hidden", name="ids", value=SelectionState.selected.join(",")),
-        rx.button(rx.icon("download", size=14), "Download", size="2", type="submit",
-                  variant="soft", custom_attrs={"data-testid": "selection-download"}),
-        action=backend_src(rx.Var.create("/archive")),
-        method="post",
-        display="contents",
+    """Downloads the selected photos' originals as one ZIP.
+
+    The form posts into a hidden frame: the browser saves the answer as a file while the page,
+    and its connection to the server, stay as they are.
+    """
+    return rx.fragment(
+        native_form(
+            rx.el.input(type="hidden", name="ids", value=SelectionState.selected.join(",")),
+            rx.button(rx.icon("download", size=14), "Download", size="2", type="submit",
+                      variant="soft", custom_attrs={"data-testid": "selection-download"}),
+            action=backend_src(rx.Var.create("/archive")),
+            method="post",
+            target=DOWNLOAD_FRAME,
+            display="contents",
+        ),
+        rx.el.iframe(name=DOWNLOAD_FRAME, title="Downloads", display="none",
+                     custom_attrs={"aria-hidden": "true", "tabindex": "-1"}),
     )
 
 

@@ -17,6 +17,7 @@ from reflex.event import EventHandler
 
 from imgstream.services import live_changes
 from imgstream.state.session import signed_in_user
+from imgstream.state.upload import UploadState
 
 POLL_SECONDS = 1.0
 """How often a tab's task reads the counter: changes show within about this, plus the refresh."""
@@ -82,6 +83,11 @@ class LiveState(rx.State):
                 if self._watcher != mine:
                     return
                 path = self.router.url.path
+                # This tab's own upload reloads the page when it ends: reloading for each of
+                # its files meanwhile would only keep the page busy.
+                uploading = (await self.get_state(UploadState)).uploading
+            if now != seen and uploading:
+                seen = now
             if now != seen:
                 seen = now
                 for handler in handlers_for(str(path)):
