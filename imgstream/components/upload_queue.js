@@ -13,11 +13,11 @@
   let active = 0;
   let report = null;
   let settings = { concurrency: 3, chunkBytes: 8 * 1024 * 1024, retries: 3, backoffMs: 1000 };
-  const PROGRESS_EVERY_MS = 300;
+  const PROGRESS_EVERY_MS = 1500;
 
   // Progress and outcomes go to the server in batches: one state update, one render and one
   // answer a few times a second, however many files are on their way.
-  const BATCH_EVERY_MS = 400;
+  const BATCH_EVERY_MS = 800;
   let batch = [];
   let batchTimer = null;
   const flush = () => {

@@ -10,6 +10,7 @@ reaches tabs connected to another.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import reflex as rx
@@ -21,6 +22,8 @@ from imgstream.state.upload import UploadState
 
 POLL_SECONDS = 1.0
 """How often a tab's task reads the counter: changes show within about this, plus the refresh."""
+UPLOADING_REFRESH_SECONDS = 5.0
+"""Least time between two refreshes of a tab that is uploading itself."""
 CHECK_TAKEOVER_EVERY = 10
 """Polls between checks that this task is still the tab's watcher (a newer one took over)."""
 
@@ -72,7 +75,7 @@ class LiveState(rx.State):
         if owner_id is None:
             return
         seen = await asyncio.to_thread(live_changes.version, owner_id)
-        polls = 0
+        polls, refreshed = 0, 0.0
         while _connected(token):
             await asyncio.sleep(POLL_SECONDS)
             polls += 1
@@ -83,12 +86,13 @@ class LiveState(rx.State):
                 if self._watcher != mine:
                     return
                 path = self.router.url.path
-                # This tab's own upload reloads the page when it ends: reloading for each of
-                # its files meanwhile would only keep the page busy.
                 uploading = (await self.get_state(UploadState)).uploading
-            if now != seen and uploading:
-                seen = now
+            # While this tab uploads, its library follows at a slower pace: refreshing for each
+            # of its files would only keep the page busy.
+            if uploading and time.monotonic() - refreshed < UPLOADING_REFRESH_SECONDS:
+                continue
             if now != seen:
+                refreshed = time.monotonic()
                 seen = now
                 for handler in handlers_for(str(path)):
                     yield handler
