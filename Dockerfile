@@ -18,20 +18,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     REFLEX_TELEMETRY_ENABLED=false \
     NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \
     PATH=/app/.venv/bin:$PATH
-# The C compiler and libjpeg headers build the YCbCr JPEG path; they stay in this stage.
-# Versions follow the Debian release BASE_IMAGE is built on, so they are not pinned here.
-# hadolint ignore=DL3008
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends gcc libc6-dev libjpeg62-turbo-dev \
-    && rm -rf /var/lib/apt/lists/*
 RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --no-cache-dir "uv==0.13.9"
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN --mount=type=cache,target=/root/.cache/uv \
     /opt/uv/bin/uv sync --frozen --no-dev --no-install-project --python python3
-COPY imgstream/services/native/ imgstream/services/native/
-RUN cc -O3 -Wall -Wextra -shared -fPIC -o imgstream/services/native/libjpeg_derivatives.so \
-        imgstream/services/native/jpeg_derivatives.c -ljpeg -lm
 COPY . .
 # The project itself, for the `imgstream` command (`imgstream admin migrate`, ...).
 RUN --mount=type=cache,target=/root/.cache/uv \
@@ -46,11 +37,12 @@ RUN --mount=type=cache,target=/root/.npm \
 
 FROM ${BASE_IMAGE}
 LABEL org.opencontainers.image.title="imgstream"
-# tini is PID 1: it forwards SIGTERM to the server and reaps children; libjpeg runs the JPEG path.
+# tini is PID 1: it forwards SIGTERM to the server and reaps children (the image libraries come
+# with their wheels).
 # Versions follow the Debian release BASE_IMAGE is built on, so they are not pinned here.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tini libjpeg62-turbo \
+    && apt-get install -y --no-install-recommends tini \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 imgstream \
     && useradd --system --uid 10001 --gid imgstream --home-dir /app --no-create-home imgstream \

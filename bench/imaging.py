@@ -1,7 +1,7 @@
 """Image pipeline figures: per-format speed against libvips, what each library saves, memory,
 batch upload throughput, and the goals they are held to.
 
-Usage: uv run python -m bench.imaging [--corpus DIR | --camera-weight] [--runs 5] [--batch 20]
+Usage: .venv/bin/python -m bench.imaging [--corpus DIR | --camera-weight] [--runs 5] [--batch 20]
 
 All times are CPU time of the process (see CLOCK), pinned to one core, medians.
 

@@ -1,6 +1,6 @@
 """Share link timing: an unknown token and a revoked one must not be told apart by timing.
 
-Usage: uv run python -m bench.shares [--requests 2000] [--links 1000] [--database-url URL]
+Usage: .venv/bin/python -m bench.shares [--requests 2000] [--links 1000] [--database-url URL]
 
 Serves GET /s/{token} through the app's own routes and identity middleware (in process, over
 ASGI) against a database holding `--links` share links, a tenth of them revoked. Requests for

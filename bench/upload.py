@@ -1,6 +1,6 @@
 """Upload figures: server time per 12 MP JPEG, and app memory while a 100 MB file uploads.
 
-Usage: uv run python -m bench.upload [--runs 5] [--skip-memory]
+Usage: .venv/bin/python -m bench.upload [--runs 5] [--skip-memory]
 
 1. Server time from upload to thumbnail stored, for one 12 MP JPEG: the bytes go through the same
    receive (64 KiB chunks into the spool file, hashed) and ingest code the upload handler runs, on

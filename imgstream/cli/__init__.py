@@ -6,15 +6,35 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from imgstream.cli import client, credentials
-from imgstream.cli.admin import admin_group
 from imgstream.cli.library import download, ls
 from imgstream.cli.upload import upload
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Commands, with `admin` loaded only when asked for.
+
+    The admin commands open the database and storage: loading them for `upload` would only
+    slow every run down.
+    """
+
+    lazy = {"admin": ("imgstream.cli.admin", "admin_group")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, name = self.lazy[cmd_name]
+            return getattr(importlib.import_module(module), name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def imgstream() -> None:
     """Upload to, list and download from an ImgStream library; run its maintenance."""
 
@@ -33,7 +53,10 @@ def login(url: str, key: str | None) -> None:
         url = f"https://{url}"
     if not key:
         key = click.prompt("API key", hide_input=True, err=True)
-    login = credentials.Credentials(url=url, key=key.strip())
+    key = key.strip()
+    if not key.startswith("isk_"):
+        raise click.ClickException("that is not an ImgStream API key (they start with isk_)")
+    login = credentials.Credentials(url=url, key=key)
     try:
         with client.connect(login) as http:
             me = client.get_json(http, "/api/v1/me")
@@ -47,7 +70,6 @@ def login(url: str, key: str | None) -> None:
 imgstream.add_command(upload)
 imgstream.add_command(ls)
 imgstream.add_command(download)
-imgstream.add_command(admin_group)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ Commands:
         empty that expired trash.
     empty-expired-trash: delete forever the photos in the trash for longer than
         IMGSTREAM_TRASH_DAYS (default 30). Meant to run daily.
+    keys create|list|revoke --user EMAIL: someone's API keys (the secret is shown once).
     import --user EMAIL [--on-collision CHOICE] PATH...: add photo files (folders are searched)
         to someone's library straight into storage, one line per file with what became of it.
 """
@@ -30,6 +31,7 @@ from pathlib import Path
 import click
 
 from imgstream import models
+from imgstream.cli.admin_keys import keys_group
 from imgstream.config import get_settings
 from imgstream.presentation import format_bytes
 from imgstream.runtime import db_session, storage
@@ -191,6 +193,9 @@ def admin_group() -> None:
     """Maintenance on the machine that holds the library (database and storage)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     imaging.configure(max_pixels=get_settings().max_image_pixels)
+
+
+admin_group.add_command(keys_group)
 
 
 @admin_group.command(name="migrate")

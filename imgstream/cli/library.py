@@ -13,11 +13,11 @@ from typing import Any
 import click
 import httpx
 from rich.console import Console
-from rich.table import Table
+from rich.filesize import decimal as format_bytes
 
 from imgstream.cli import client
+from imgstream.cli.output import print_rows
 from imgstream.cli.upload import require_login
-from imgstream.presentation import format_bytes
 
 PHOTOS = "/api/v1/photos"
 PAGE_SIZE = 200
@@ -68,15 +68,10 @@ def ls(album: str | None, limit: int | None, as_json: bool) -> None:
         for photo in found:
             click.echo(json.dumps(photo))
         return
-    table = Table("id", "file", "taken", "size", "dimensions")
-    for photo in found:
-        table.add_row(str(photo.get("id")), str(photo.get("filename", "")),
-                      str(photo.get("taken_at") or ""),
-                      format_bytes(int(photo.get("size_bytes") or 0)),
-                      f"{photo.get('width', '?')}×{photo.get('height', '?')}")
-    console = Console()
-    console.print(table)
-    console.print(f"{len(found)} photo(s)")
+    print_rows(["id", "file", "taken", "size", "dimensions"], [
+        [str(photo.get("id")), str(photo.get("filename", "")), str(photo.get("taken_at") or ""),
+         format_bytes(int(photo.get("size_bytes") or 0)),
+         f"{photo.get('width', '?')}×{photo.get('height', '?')}"] for photo in found])
 
 
 def _free_name(folder: Path, filename: str, taken: set[str]) -> Path:

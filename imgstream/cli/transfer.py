@@ -8,6 +8,7 @@ send again what already arrived. A run that ends with every file settled clears 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from imgstream.services.imaging.formats import sniff_format
 UPLOADS = "/api/v1/uploads"
 SNIFF_BYTES = 64
 DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024
+PROCESSING_WAIT_SECONDS = 300.0
 
 
 class Outcome(StrEnum):
@@ -228,7 +230,7 @@ class Transfer:
             answer = await with_retries(
                 lambda: self.client.get(f"{UPLOADS}/{earlier['upload_id']}"))
             if answer.status_code != 404:
-                upload = checked(answer).json()
+                upload = await self._settled(checked(answer).json())
                 upload["chunk_bytes"] = earlier.get("chunk_bytes", DEFAULT_CHUNK_BYTES)
                 resumed = True
         if upload is None:
@@ -258,6 +260,15 @@ class Transfer:
         result = self._result(file, upload, resumed=resumed)
         result.sent_bytes = sent
         return result
+
+    async def _settled(self, upload: dict[str, Any]) -> dict[str, Any]:
+        """The upload once the server is no longer completing it (an earlier run asked)."""
+        waited, path = 0.0, f"{UPLOADS}/{upload['id']}"
+        while upload["status"] == "processing" and waited < PROCESSING_WAIT_SECONDS:
+            await asyncio.sleep(0.5)
+            waited += 0.5
+            upload = checked(await with_retries(lambda: self.client.get(path))).json()
+        return upload
 
     async def decide(self, file: LocalFile, upload_id: str, choice: str) -> Result:
         """Complete an upload that waits for a decision with the person's choice."""

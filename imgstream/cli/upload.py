@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.filesize import decimal as format_bytes
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -32,7 +33,6 @@ from imgstream.cli.transfer import (
     Transfer,
     find_files,
 )
-from imgstream.presentation import format_bytes
 
 CHOICES = {"ask": "ask", "skip": "skip", "replace": "replace", "keep-both": "keep_both"}
 DECISIONS = {"s": "skip", "r": "replace", "k": "keep_both"}

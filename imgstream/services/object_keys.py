@@ -30,14 +30,17 @@ def extension_of(photo: Photo) -> str:
     return imaging.format_named(photo.format).extension
 
 
-def thumbnail_key(owner_id: uuid.UUID, photo_id: uuid.UUID, revision: int = 0) -> str:
-    """Storage key of a photo's thumbnail."""
-    return f"thumbnails/{owner_id}/{_revised(photo_id, revision)}_thumb.webp"
+def thumbnail_key(
+    owner_id: uuid.UUID, photo_id: uuid.UUID, revision: int = 0, edit: str = ""
+) -> str:
+    """Storage key of a photo's thumbnail; `edit` tells renditions remade after an edit."""
+    return f"thumbnails/{owner_id}/{_revised(photo_id, revision)}{edit}_thumb.webp"
 
 
 def preview_key(
-    owner_id: uuid.UUID, photo_id: uuid.UUID, extension: str, revision: int = 0
+    owner_id: uuid.UUID, photo_id: uuid.UUID, extension: str, revision: int = 0,
+    edit: str = "",
 ) -> str:
     """Storage key of a photo's preview (the detail view's image)."""
-    return f"previews/{owner_id}/{_revised(photo_id, revision)}_preview.{extension}"
+    return f"previews/{owner_id}/{_revised(photo_id, revision)}{edit}_preview.{extension}"
 

@@ -19,6 +19,7 @@ def apply_metadata(photo: Photo, analysis: imaging.ImageAnalysis) -> None:
     photo.taken_at_offset_minutes = taken.offset_minutes if taken else None
     photo.taken_at_source = taken.source if taken else "upload_time"
     photo.thumbhash = analysis.thumbhash
+    photo.phash = imaging.perceptual_hash(analysis.thumbnail.data)
     photo.camera_make = meta.camera.make
     photo.camera_model = meta.camera.model
     photo.lens = meta.camera.lens
@@ -33,7 +34,7 @@ def apply_metadata(photo: Photo, analysis: imaging.ImageAnalysis) -> None:
 def metadata_values(staged: Photo, analysis: imaging.ImageAnalysis) -> dict[str, object]:
     """The columns `apply_metadata` sets, by name, for an UPDATE (applied to `staged` too)."""
     apply_metadata(staged, analysis)
-    fields = ("taken_at", "taken_at_offset_minutes", "taken_at_source", "thumbhash",
+    fields = ("taken_at", "taken_at_offset_minutes", "taken_at_source", "thumbhash", "phash",
               "camera_make", "camera_model", "lens", "focal_length_mm", "f_number",
               "exposure_time_s", "iso", "gps_latitude", "gps_longitude")
     return {name: getattr(staged, name) for name in fields}

@@ -23,18 +23,21 @@ log = logging.getLogger(__name__)
 
 
 def rendition_rows(
-    photo: Photo, analysis: imaging.ImageAnalysis, *, original: str, original_bytes: int
+    photo: Photo, analysis: imaging.ImageAnalysis, *, original: str, original_bytes: int,
+    edit: str = "",
 ) -> list[tuple[Rendition, bytes | None]]:
     """Rows for a photo's thumbnail and preview, with the bytes each still needs written.
 
-    The bytes are None for a preview that is the original itself.
+    The bytes are None for a preview that is the original itself. `edit` goes into the keys
+    of renditions remade after an edit, so they never overwrite the ones being replaced.
     """
     thumb = analysis.thumbnail
     rows: list[tuple[Rendition, bytes | None]] = [
         (
             Rendition(
                 photo_id=photo.id, kind=RenditionKind.THUMB,
-                key=thumbnail_key(photo.owner_id, photo.id, photo.revision), width=thumb.width,
+                key=thumbnail_key(photo.owner_id, photo.id, photo.revision, edit),
+                width=thumb.width,
                 height=thumb.height, format=thumb.format.name, size_bytes=len(thumb.data),
             ),
             thumb.data,
@@ -55,7 +58,7 @@ def rendition_rows(
             Rendition(
                 photo_id=photo.id, kind=RenditionKind.PREVIEW,
                 key=preview_key(photo.owner_id, photo.id, preview.format.extension,
-                                photo.revision),
+                                photo.revision, edit),
                 width=preview.width, height=preview.height, format=preview.format.name,
                 size_bytes=len(preview.data),
             ),
@@ -114,6 +117,8 @@ class RegenerationReport:
     photos: int
     written: int
     failed: int
+    hashed: int = 0
+    """Older photos given their perceptual hash."""
 
 
 def regenerate_renditions(
@@ -163,7 +168,45 @@ def regenerate_renditions(
             session.rollback()
             failed += 1
             log.exception("could not make the renditions of photo %s", photo.id)
-    return RegenerationReport(photos=len(todo), written=written, failed=failed)
+    hashed = backfill_perceptual_hashes(session=session, storage=storage)
+    return RegenerationReport(photos=len(todo), written=written, failed=failed, hashed=hashed)
+
+
+def backfill_perceptual_hashes(*, session: Session, storage: Storage, batch: int = 200) -> int:
+    """Give photos stored before perceptual hashes existed theirs, from their thumbnails.
+
+    Idempotent; a photo whose thumbnail cannot be read is logged and left without a hash.
+
+    Args:
+        session: Database session.
+        storage: Where the thumbnails are.
+        batch: Photos committed together.
+
+    Returns:
+        How many photos got a hash.
+    """
+    hashed = 0
+    failed: set[uuid.UUID] = set()
+    while True:
+        todo = list(session.exec(
+            select(Photo).where(Photo.phash.is_(None), Photo.id.not_in(failed) if failed
+                                else sa.true()).order_by(Photo.id).limit(batch)))
+        if not todo:
+            return hashed
+        rows = renditions_of(session=session, photo_ids=[photo.id for photo in todo])
+        for photo in todo:
+            key = thumbnail_of(photo, rows.get((photo.id, RenditionKind.THUMB.value)))
+            try:
+                with storage.open(key) as fh:
+                    photo.phash = imaging.perceptual_hash(fh.read())
+            except (ObjectMissing, OSError, *imaging.DECODE_ERRORS):
+                log.warning("no perceptual hash for photo %s: its thumbnail cannot be read",
+                            photo.id, exc_info=True)
+                failed.add(photo.id)
+                continue
+            session.add(photo)
+            hashed += 1
+        session.commit()
 
 
 def _regenerate(
@@ -180,7 +223,7 @@ def _regenerate(
     try:
         with os.fdopen(fd, "wb") as out, storage.open(key) as original:
             shutil.copyfileobj(original, out, 1024 * 1024)
-        analysis = imaging.analyse(copy, **sizes)
+        analysis = imaging.analyse(copy, quarter_turns=photo.rotation // 90, **sizes)
     finally:
         copy.unlink(missing_ok=True)
     if photo.thumbhash is None:

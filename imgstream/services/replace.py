@@ -79,7 +79,7 @@ def replace_original(
                    Photo.deleted_at.is_(None))
             .values(revision=revision, sha256=sha256, format=staged.format, mime=staged.mime,
                     size_bytes=staged.size_bytes, width=staged.width, height=staged.height,
-                    updated_at=utcnow(), **metadata_values(staged, analysis))
+                    rotation=0, updated_at=utcnow(), **metadata_values(staged, analysis))
         )
         if switched.rowcount != 1:
             raise ChangedMeanwhile

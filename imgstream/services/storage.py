@@ -18,13 +18,15 @@ log = logging.getLogger(__name__)
 
 _ID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _REVISION = "(?:-[0-9]{1,9})?"
+# Renditions made again after an edit (a rotation) carry the turn and a nonce.
+_EDIT = "(?:~r(?:0|90|180|270)-[0-9a-f]{8})?"
 # The only keys the app makes: originals, thumbnails and previews, named by owner and photo id
 # (and the revision, once a photo was replaced), and the chunks of uploads in progress, named by
 # owner, upload id and offset (and the temporary objects chunks are composed into, on GCS).
 _KEY = re.compile(
     rf"(?:photos/{_ID}/{_ID}{_REVISION}\.(?:jpg|png|webp|gif|heic|heif|avif)"
-    rf"|thumbnails/{_ID}/{_ID}{_REVISION}_thumb\.webp"
-    rf"|previews/{_ID}/{_ID}{_REVISION}_preview\.(?:jpg|webp)"
+    rf"|thumbnails/{_ID}/{_ID}{_REVISION}{_EDIT}_thumb\.webp"
+    rf"|previews/{_ID}/{_ID}{_REVISION}{_EDIT}_preview\.(?:jpg|webp)"
     rf"|incoming/{_ID}/{_ID}/[0-9]{{12}}(?:\.compose-[0-9a-f]{{12}}-[0-9]{{1,6}})?)"
 )
 INCOMING_PREFIX = "incoming/"

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 
 from imgstream import __version__
 from imgstream.api import metrics
-from imgstream.api.v1 import account, uploads
+from imgstream.api.v1 import account, albums, analysis, photos, uploads
 from imgstream.api.v1.problems import Problem, install, problem_response
 from imgstream.runtime import NoSuchUser
 from imgstream.services.storage import StorageUnavailable
@@ -91,6 +91,9 @@ def create_api() -> FastAPI:
     install(app)
     _domain_errors(app)
     app.include_router(account.router)
+    app.include_router(photos.router)
+    app.include_router(albums.router)
     app.include_router(uploads.router)
+    app.include_router(analysis.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -9,6 +9,7 @@ API. `configure()` applies their process-wide settings once, at start-up.
 - `limits`: pixel and frame caps, and the decoder errors that become `UnsupportedImage`;
 - `colour`: 8-bit, sRGB, upright;
 - `derivatives`: one reduced decode to preview, thumbnail and placeholder;
+- `likeness`: perceptual hash and dominant colours;
 - `libraries`: `configure()`.
 """
 
@@ -35,6 +36,13 @@ from imgstream.services.imaging.formats import (
     sniff_format,
 )
 from imgstream.services.imaging.libraries import configure
+from imgstream.services.imaging.likeness import (
+    HASH_BITS,
+    Colour,
+    dominant_colours,
+    hash_distance,
+    perceptual_hash,
+)
 from imgstream.services.imaging.limits import DECODE_ERRORS, MAX_ANIMATION_PIXELS, MAX_FRAMES
 from imgstream.services.imaging.metadata import (
     MAX_TEXT_LENGTH,
@@ -54,6 +62,7 @@ __all__ = [
     "AVIF",
     "DECODE_ERRORS",
     "GIF",
+    "HASH_BITS",
     "HEIC",
     "HEIF",
     "JPEG",
@@ -64,6 +73,7 @@ __all__ = [
     "PNG",
     "WEBP",
     "Camera",
+    "Colour",
     "Derivative",
     "GpsPosition",
     "ImageAnalysis",
@@ -75,10 +85,13 @@ __all__ = [
     "clean_text",
     "configure",
     "derivative_size",
+    "dominant_colours",
     "exif_without_location",
     "format_named",
     "gps_position",
+    "hash_distance",
     "parse_exif_datetime",
+    "perceptual_hash",
     "placeholder_data_url",
     "read_metadata",
     "sniff_format",

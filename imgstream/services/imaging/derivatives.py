@@ -69,6 +69,15 @@ THUMBNAIL_FILTER = FilterType.catmull_rom
 """Resampling filter for thumbnails: sharp in a grid at 2x density."""
 
 
+_CLOCKWISE = {
+    1: Image.Transpose.ROTATE_270,
+    2: Image.Transpose.ROTATE_180,
+    3: Image.Transpose.ROTATE_90,
+}
+"""Pillow's transposition for each number of quarter turns clockwise (Pillow turns
+counter-clockwise)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Derivative:
     """An image made from an original: no metadata, sRGB, 8-bit."""
@@ -115,7 +124,8 @@ class ImageAnalysis:
 
 
 def analyse(
-    path: Path, *, thumbnail_size: int, preview_size: int, max_pixels: int
+    path: Path, *, thumbnail_size: int, preview_size: int, max_pixels: int,
+    quarter_turns: int = 0,
 ) -> ImageAnalysis:
     """Validate an image file; read its metadata and make its derivatives from one decode.
 
@@ -124,6 +134,8 @@ def analyse(
         thumbnail_size: Longest edge of the thumbnail, in pixels.
         preview_size: Longest edge of the preview, in pixels.
         max_pixels: Images with more pixels than this are refused before decoding.
+        quarter_turns: Quarter turns clockwise applied after the EXIF orientation (a
+            person's rotation); the width and height returned include them.
 
     Returns:
         The analysis.
@@ -143,7 +155,7 @@ def analyse(
             frames = count_gif_frames(fh, max_pixels=max_pixels) if fmt is GIF else None
             return _analyse_open(
                 fh, fmt, path=path, thumbnail_size=thumbnail_size, preview_size=preview_size,
-                max_pixels=max_pixels, frames=frames,
+                max_pixels=max_pixels, frames=frames, quarter_turns=quarter_turns % 4,
             )
         except UnsupportedImage:
             raise
@@ -166,6 +178,7 @@ def _analyse_open(
     preview_size: int,
     max_pixels: int,
     frames: int | None,
+    quarter_turns: int = 0,
 ) -> ImageAnalysis:
     # Opening reads the header only; Pillow checks its own pixel limit there, this the cap.
     with Image.open(fh, formats=[fmt.pillow]) as im:
@@ -192,6 +205,7 @@ def _analyse_open(
             and frames == 1
             and im.mode in ("RGB", "RGBA", "L", "LA", "P")
             and metadata.gps is None
+            and quarter_turns == 0
         )
         target = _fit((width, height), thumbnail_size if self_preview else preview_size)
         # Bilinear widens with the scale factor: for the factor of at most 2 left after a
@@ -214,9 +228,11 @@ def _analyse_open(
         base = upright_srgb(
             _resize(pixels, target, kernel), None if converted else icc, metadata.orientation
         )
+        if quarter_turns:
+            base = base.transpose(_CLOCKWISE[quarter_turns])
         preview = None if self_preview else _encode_preview(base)
         thumb_image = _resize(base, _fit(base.size, thumbnail_size), THUMBNAIL_FILTER)
-        if metadata.orientation >= 5:
+        if (metadata.orientation >= 5) != (quarter_turns % 2 == 1):
             width, height = height, width
         return ImageAnalysis(
             format=fmt,

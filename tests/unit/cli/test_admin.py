@@ -4,7 +4,7 @@ import pytest
 from sqlmodel import select
 
 from imgstream import cli, config, models
-from imgstream.cli import admin
+from imgstream.cli import admin, admin_keys
 from imgstream.models import Photo
 from imgstream.services import ingest
 from tests import images
@@ -20,6 +20,7 @@ def run(session, storage, tmp_path, monkeypatch):
 
     monkeypatch.setattr(admin, "db_session", same_session)
     monkeypatch.setattr(admin, "storage", lambda: storage)
+    monkeypatch.setattr(admin_keys, "db_session", same_session)
     monkeypatch.setenv("IMGSTREAM_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("IMGSTREAM_MAX_UPLOAD_BYTES", "200000")
     config.get_settings.cache_clear()
@@ -111,3 +112,25 @@ def test_the_image_libraries_are_set_up_before_a_command_runs(run, owner, tmp_pa
     beach.write_bytes(images.jpeg(size=(800, 600)))
     assert run(["import", "--user", "ada@example.com", str(beach)]) == 0
     assert configured == [{"max_pixels": config.get_settings().max_image_pixels}]
+
+
+def test_keys_are_made_listed_and_revoked(run, session, tmp_path, capsys):
+    from imgstream.services import api_keys
+
+    assert run(["keys", "create", "--user", "Grace@Example.com", "--scope", "upload",
+                "--scope", "photos:read", "--name", "laptop backup"]) == 0
+    out = capsys.readouterr()
+    token = out.out.strip()
+    assert "shown once" in out.err
+    holder = api_keys.authenticate(session=session, token=token)
+    assert holder is not None
+    assert sorted(holder.scopes) == ["photos:read", "upload"]
+
+    assert run(["keys", "list", "--user", "grace@example.com"]) == 0
+    listed = capsys.readouterr().out
+    assert str(holder.key_id) in listed and "laptop backup" in listed
+
+    assert run(["keys", "revoke", "--user", "grace@example.com", str(holder.key_id)]) == 0
+    assert api_keys.authenticate(session=session, token=token) is None
+    assert run(["keys", "revoke", "--user", "grace@example.com", str(holder.key_id)]) == 1
+    assert run(["keys", "create", "--user", "grace@example.com", "--scope", "nope"]) == 2

