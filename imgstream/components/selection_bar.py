@@ -121,3 +121,60 @@ def undo_bar() -> rx.Component:
             custom_attrs={"data-testid": "selection-undo-bar", "role": "status"},
         ),
     )
+
+
+def favorite_buttons() -> rx.Component:
+    """Favourite and unfavourite the selected photos."""
+    return rx.fragment(
+        rx.button(rx.icon("heart", size=14), "Favourite", size="2", type="button",
+                  variant="soft", on_click=SelectionActionsState.favorite_selected(True),
+                  custom_attrs={"data-testid": "selection-favorite"}),
+        rx.button(rx.icon("heart-off", size=14), "Unfavourite", size="2", type="button",
+                  variant="soft", color_scheme="gray",
+                  on_click=SelectionActionsState.favorite_selected(False),
+                  custom_attrs={"data-testid": "selection-unfavorite"}),
+    )
+
+
+def _shift_field(label: str, value: rx.Var, on_change: rx.EventHandler,
+                 testid: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1", color_scheme="gray"),
+        rx.input(value=value, on_change=on_change, type="number", step="1", width="5.5em",
+                 custom_attrs={"data-testid": testid}),
+        spacing="1",
+    )
+
+
+def shift_dates_button() -> rx.Component:
+    """Moves the date taken of the selection by an amount (a camera clock set wrong)."""
+    state = SelectionActionsState
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.button(rx.icon("calendar-clock", size=14), "Shift dates", size="2",
+                      type="button", variant="soft",
+                      custom_attrs={"data-testid": "selection-shift"}),
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.text("Move the dates taken by (negative for earlier)", size="2"),
+                rx.hstack(
+                    _shift_field("Days", state.shift_days, state.set_shift_days,
+                                 "selection-shift-days"),
+                    _shift_field("Hours", state.shift_hours, state.set_shift_hours,
+                                 "selection-shift-hours"),
+                    _shift_field("Minutes", state.shift_minutes, state.set_shift_minutes,
+                                 "selection-shift-minutes"),
+                    spacing="2",
+                ),
+                rx.cond(state.shift_error != "",
+                        rx.text(state.shift_error, color_scheme="red", size="2")),
+                rx.button("Shift", type="button", on_click=state.shift_selected,
+                          custom_attrs={"data-testid": "selection-shift-apply"}),
+                spacing="3",
+            ),
+            max_width="min(22em, calc(100vw - 2em))",
+        ),
+        open=state.shift_open,
+        on_open_change=state.set_shift_open,
+    )

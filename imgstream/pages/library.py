@@ -10,7 +10,9 @@ from imgstream.components.photo_grid import photo_grid
 from imgstream.components.selection_bar import (
     add_to_album_button,
     download_selected_button,
+    favorite_buttons,
     selection_bar,
+    shift_dates_button,
     trash_selected_button,
 )
 from imgstream.components.share_dialog import share_button, share_dialog
@@ -32,6 +34,7 @@ def library() -> rx.Component:
             upload_panel(),
             selection_bar(add_to_album_button(),
                           share_button(SharingState.open_for_selection),
+                          favorite_buttons(), shift_dates_button(),
                           download_selected_button(), trash_selected_button()),
             photo_grid(),
             album_picker(),
@@ -44,4 +47,4 @@ def library() -> rx.Component:
     )
 
 
-refresh_on_change("/", GalleryState.load_first_page)
+refresh_on_change("/", GalleryState.refresh)

@@ -85,6 +85,16 @@ class GalleryState(rx.State):
         self.show_first_page(cards, cursor)
 
     @rx.event(supersedes=True)
+    async def refresh(self) -> None:
+        """Read again as many photos as are on screen (a change made in another tab)."""
+        owner_id = await signed_in_user(self)
+        if owner_id is None or not self.loaded:
+            return
+        limit = max(len(self.cards), await self.page_size())
+        cards, cursor = await asyncio.to_thread(load_cards, owner_id, limit)
+        self.show_first_page(cards, cursor)
+
+    @rx.event(supersedes=True)
     async def load_more(self) -> None:
         """Append the next timeline page."""
         if not self._next_cursor:

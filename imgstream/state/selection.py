@@ -1,14 +1,15 @@
-"""What the selection bar does: pick photos (shift for a range), trash them with undo."""
+"""What the selection bar does: pick (shift for a range), favourite, shift dates, trash, undo."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import reflex as rx
 
 from imgstream.runtime import db_session
-from imgstream.services import photo_archives, trash
+from imgstream.services import photo_archives, photo_edits, trash
 from imgstream.state.albums import AlbumState, SelectionState
 from imgstream.state.gallery import GalleryState
 from imgstream.state.live import handlers_for
@@ -47,9 +48,39 @@ def _restore(owner_id: uuid.UUID, photo_ids: list[uuid.UUID]) -> int:
         return trash.restore_many(session=session, owner_id=owner_id, photo_ids=photo_ids)
 
 
+def _favorite(owner_id: uuid.UUID, photo_ids: list[uuid.UUID], favorite: bool) -> int:
+    with db_session() as session:
+        return photo_edits.set_favorite(session=session, owner_id=owner_id, photo_ids=photo_ids,
+                                        favorite=favorite)
+
+
+def _shift(owner_id: uuid.UUID, photo_ids: list[uuid.UUID], by: timedelta) -> int:
+    with db_session() as session:
+        return photo_edits.shift_taken_at(session=session, owner_id=owner_id,
+                                          photo_ids=photo_ids, by=by)
+
+
+def shift_of(days: str, hours: str, minutes: str) -> timedelta:
+    """The shift typed in the bar's fields (each may be empty or negative).
+
+    Raises:
+        ValueError: A field is not a whole number.
+    """
+    def number(text: str) -> int:
+        text = text.strip()
+        return int(text) if text else 0
+
+    return timedelta(days=number(days), hours=number(hours), minutes=number(minutes))
+
+
 class SelectionActionsState(rx.State):
     """Picking with shift, and the undo of the last "move to trash"."""
 
+    shift_days: str = ""
+    shift_hours: str = ""
+    shift_minutes: str = ""
+    shift_error: str = ""
+    shift_open: bool = False
     undo_count: int = 0
     """How many photos the last "move to trash" moved (0: nothing to undo)."""
     _undo_ids: list[str] = []
@@ -100,6 +131,65 @@ class SelectionActionsState(rx.State):
         if owner_id is None or not ids:
             return
         await asyncio.to_thread(_restore, owner_id, ids)
+        for handler in await self._refresh():
+            yield handler
+
+    async def _selected_ids(self) -> tuple[uuid.UUID | None, list[uuid.UUID]]:
+        selection = await self.get_state(SelectionState)
+        return await signed_in_user(self), photo_archives.parse_ids(selection.selected)
+
+    @rx.event
+    async def favorite_selected(self, favorite: bool):
+        """Mark the selected photos as favourites, or not."""
+        owner_id, ids = await self._selected_ids()
+        if owner_id is None or not ids:
+            return
+        changed = await asyncio.to_thread(_favorite, owner_id, ids, bool(favorite))
+        noun = "photo" if changed == 1 else "photos"
+        yield rx.toast(f"{changed} {noun} {'added to' if favorite else 'removed from'} "
+                       "favourites")
+        for handler in await self._refresh():
+            yield handler
+
+    @rx.event
+    def set_shift_open(self, value: bool) -> None:
+        """Open or close the date shift form."""
+        self.shift_open = bool(value)
+        self.shift_error = ""
+
+    @rx.event
+    def set_shift_days(self, value: str) -> None:
+        """Keep the days typed."""
+        self.shift_days = value
+
+    @rx.event
+    def set_shift_hours(self, value: str) -> None:
+        """Keep the hours typed."""
+        self.shift_hours = value
+
+    @rx.event
+    def set_shift_minutes(self, value: str) -> None:
+        """Keep the minutes typed."""
+        self.shift_minutes = value
+
+    @rx.event
+    async def shift_selected(self):
+        """Move the date taken of the selected photos by the typed amount."""
+        owner_id, ids = await self._selected_ids()
+        if owner_id is None or not ids:
+            return
+        try:
+            by = shift_of(self.shift_days, self.shift_hours, self.shift_minutes)
+            if not by:
+                raise photo_edits.PhotoEditError("Type how far to move the dates.")
+            moved = await asyncio.to_thread(_shift, owner_id, ids, by)
+        except ValueError as exc:
+            self.shift_error = (str(exc) if isinstance(exc, photo_edits.PhotoEditError)
+                                else "Days, hours and minutes are whole numbers.")
+            return
+        self.shift_open, self.shift_error = False, ""
+        self.shift_days = self.shift_hours = self.shift_minutes = ""
+        yield rx.toast(f"Moved the date of {moved} {'photo' if moved == 1 else 'photos'}")
         for handler in await self._refresh():
             yield handler
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import sqlite3
 import time
 import uuid
 import zipfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -65,7 +67,8 @@ def new_page(browser, app, *, width=1280, height=900, context=None):
 def test_selection_range_escape_zip_and_trash_with_undo(browser, app, tmp_path):
     context, page = new_page(browser, app)
     try:
-        open_library(page, person())
+        email = person()
+        open_library(page, email)
         files = photos(tmp_path, 5)
         upload(page, files)
         wait_added(page, 5)
@@ -103,8 +106,49 @@ def test_selection_range_escape_zip_and_trash_with_undo(browser, app, tmp_path):
         undo.get_by_test_id("selection-undo").click()
         wait_added(page, 5)
         expect(undo).to_have_count(0)
+
+        # Favourite two, then move their dates a day later.
+        checks.nth(0).click()
+        checks.nth(1).click()
+        chosen = [page.get_by_test_id("photo-card").nth(i).get_attribute("data-photo-id")
+                  for i in (0, 1)]
+        before = taken(app, chosen)
+        bar.get_by_test_id("selection-favorite").click()
+        until(lambda: favourites(app, email) == set(chosen))
+        bar.get_by_test_id("selection-shift").click()
+        page.get_by_test_id("selection-shift-days").fill("1")
+        page.get_by_test_id("selection-shift-apply").click()
+        until(lambda: all(taken(app, chosen)[i] - before[i] == timedelta(days=1)
+                          for i in chosen))
+        bar.get_by_test_id("selection-unfavorite").click()
+        until(lambda: favourites(app, email) == set())
     finally:
         context.close()
+
+
+def until(check, seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "the change never reached the database"
+        time.sleep(0.2)
+
+
+def _db(app):
+    return sqlite3.connect(app.data_dir / "imgstream.db")
+
+
+def favourites(app, email: str) -> set[str]:
+    with _db(app) as db:
+        rows = db.execute('SELECT p.id FROM photo p JOIN "user" u ON u.id = p.owner_id '
+                          "WHERE u.email = ? AND p.favorite", (email,)).fetchall()
+    return {str(uuid.UUID(row[0])) for row in rows}
+
+
+def taken(app, photo_ids: list[str]) -> dict[str, datetime]:
+    with _db(app) as db:
+        rows = db.execute("SELECT id, taken_at FROM photo").fetchall()
+    found = {str(uuid.UUID(i)): datetime.fromisoformat(t) for i, t in rows}
+    return {i: found[i] for i in photo_ids}
 
 
 def test_changes_show_in_the_persons_other_tabs_and_nowhere_else(browser, app, tmp_path):

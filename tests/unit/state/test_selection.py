@@ -19,3 +19,16 @@ def test_shift_click_without_a_start_or_off_the_page_toggles():
     assert pick([], ORDER, "c", "", extend=True) == ["c"]
     assert pick([], ORDER, "c", "gone", extend=True) == ["c"]
     assert pick(["c"], ORDER, "c", "c", extend=True) == []
+
+
+def test_the_typed_shift_reads_days_hours_and_minutes():
+    from datetime import timedelta
+
+    import pytest
+
+    from imgstream.state.selection import shift_of
+
+    assert shift_of("1", "-2", "") == timedelta(days=1, hours=-2)
+    assert shift_of("", "", "") == timedelta(0)
+    with pytest.raises(ValueError):
+        shift_of("1.5", "", "")
