@@ -120,7 +120,9 @@ def _pending(session: Session) -> set[str]:
 
 def _after_flush(session: Session, _context: object) -> None:
     pending = _pending(session)
-    for row in (*session.new, *session.dirty, *session.deleted):
+    # Rows only touched (an attribute set to the value it had) changed nothing.
+    dirty = [row for row in session.dirty if session.is_modified(row)]
+    for row in (*session.new, *dirty, *session.deleted):
         if isinstance(row, WATCHED) and row.owner_id is not None:
             pending.add(str(row.owner_id))
 

@@ -84,9 +84,12 @@ class GalleryState(rx.State):
         cards, cursor = await asyncio.to_thread(load_cards, owner_id, await self.page_size())
         self.show_first_page(cards, cursor)
 
-    @rx.event(supersedes=True)
+    @rx.event
     async def refresh(self) -> None:
-        """Read again as many photos as are on screen (a change made in another tab)."""
+        """Read again as many photos as are on screen (a change made in another tab).
+
+        Not latest-wins: it runs after a "Load more" already asked for, and keeps its photos.
+        """
         owner_id = await signed_in_user(self)
         if owner_id is None or not self.loaded:
             return

@@ -50,11 +50,24 @@ def handlers_for(path: str) -> list[EventHandler]:
     return _REFRESH[max(prefixes, key=len)] if prefixes else []
 
 
-def _connected(token: str) -> bool:
-    from reflex.utils import prerequisites
+_namespace: list = []
 
-    app = getattr(prerequisites.get_app(), "app", None)
-    namespace = getattr(app, "event_namespace", None)
+
+def _event_namespace() -> object | None:
+    # Looked up once it exists: get_app() touches sys.path on every call.
+    if not _namespace:
+        from reflex.utils import prerequisites
+
+        app = getattr(prerequisites.get_app(), "app", None)
+        namespace = getattr(app, "event_namespace", None)
+        if namespace is None:
+            return None
+        _namespace.append(namespace)
+    return _namespace[0]
+
+
+def _connected(token: str) -> bool:
+    namespace = _event_namespace()
     return namespace is None or token in namespace.token_to_sid
 
 
