@@ -22,6 +22,8 @@ All times are CPU time of the process (see CLOCK), pinned to one core, medians.
    algorithm in Python instead of thumbhash-rs, both to make a hash in the pipeline and to
    render a library page's placeholders, libvips doing the whole work instead of Pillow).
    pillow-heif has no stand-in: it is the only decoder of HEIC among the libraries.
+   Then what the thumbnails' WebP effort trades: the time and size of the pipeline's own
+   thumbnails encoded at the effort used, the fastest one and libwebp's default.
 4. Peak RSS growth of a fresh process over its warmed-up baseline while it analyses one 24 MP
    JPEG (each measured in its own subprocess, RSS sampled every millisecond).
 5. Upload throughput: a batch of JPEGs through the same receive + ingest code the upload handler
@@ -678,6 +680,70 @@ def bench_libraries(groups: dict[str, list[Path]], formats: dict[str, dict[str, 
     return saved
 
 
+WEBP_METHODS = (0, derivatives.WEBP_METHOD, 4)
+"""libwebp efforts compared for thumbnails: the fastest, the pipeline's, and libwebp's default."""
+
+
+def thumbnails_of(paths: list[Path]) -> list[Image.Image]:
+    """The thumbnail images the pipeline encodes for `paths` (caught on their way to WebP)."""
+    caught: list[Image.Image] = []
+    encode = derivatives._encode
+
+    def catching(im: Image.Image, fmt: imaging.ImageFormat) -> imaging.Derivative:
+        if fmt is imaging.WEBP and max(im.size) <= THUMBNAIL:
+            caught.append(im.copy())
+        return encode(im, fmt)
+
+    with patched(_encode=catching):
+        for path in paths:
+            ours(path)
+    return caught
+
+
+def webp_encode(im: Image.Image, method: int) -> tuple[float, int]:
+    """CPU seconds and bytes of one WebP encoding of `im` at the pipeline's quality."""
+    out = io.BytesIO()
+    start = CLOCK()
+    im.save(out, "WEBP", quality=derivatives.WEBP_QUALITY, method=method)
+    return CLOCK() - start, out.tell()
+
+
+def bench_thumbnail_effort(groups: dict[str, list[Path]],
+                           runs: int) -> dict[int, tuple[float, float]]:
+    """Print what the thumbnails' WebP effort trades: encoding time against file size.
+
+    Returns:
+        For each method compared, its median ms and median bytes per thumbnail.
+    """
+    label = next((name for name in ("JPEG 12 MP", *groups) if name in groups), None)
+    if label is None:
+        return {}
+    thumbs = thumbnails_of(groups[label])
+    timings: dict[int, list[float]] = {method: [] for method in WEBP_METHODS}
+    sizes: dict[int, list[int]] = {method: [] for method in WEBP_METHODS}
+    with pinned_to_one_core():
+        for im in thumbs:
+            for run in range(runs):
+                order = WEBP_METHODS[run % len(WEBP_METHODS):] + WEBP_METHODS[:run % len(
+                    WEBP_METHODS)]
+                for method in order:
+                    seconds, size = webp_encode(im, method)
+                    timings[method].append(seconds)
+                    sizes[method].append(size)
+    result = {method: (median_ms(timings[method]), statistics.median(sizes[method]))
+              for method in WEBP_METHODS}
+    used_ms, used_bytes = result[derivatives.WEBP_METHOD]
+    print(f"\nThumbnail WebP effort ({label}, {len(thumbs)} thumbnails of {THUMBNAIL} px, quality "
+          f"{derivatives.WEBP_QUALITY}, one core, median CPU ms and bytes over {runs} runs):")
+    for method, (ms, size) in result.items():
+        note = ("used" if method == derivatives.WEBP_METHOD else
+                f"{ms / used_ms - 1:+.0%} time, {size / used_bytes - 1:+.0%} size against the one "
+                "used")
+        default = " (libwebp's default)" if method == 4 else ""
+        print(f"  method {method}{default}: {ms:.1f} ms, {size / 1000:.1f} KB  {note}")
+    return result
+
+
 def current_rss() -> int:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -856,6 +922,7 @@ def main() -> None:
         formats = bench_formats(files, args.runs)
         bench_stages(groups, args.runs)
         saved = bench_libraries(groups, formats, args.runs)
+        bench_thumbnail_effort(groups, args.runs)
         jpegs = sorted(
             (p for label, paths in groups.items() if label.startswith("JPEG") for p in paths),
             key=lambda p: Image.open(p).width * Image.open(p).height,

@@ -31,6 +31,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,7 +233,9 @@ def seed_photos(url: str, email: str, files: dict[str, bytes]) -> list[dict[str,
                 transfer = Transfer(http, Journal(url, folder / "journal.json"), "keep_both")
                 return [(await transfer.send(file)).as_json() for file in local]
 
-        return asyncio.run(send())
+        # Playwright's sync API runs an event loop in the test's thread: this one has its own.
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            return worker.submit(asyncio.run, send()).result()
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,9 @@ from sqlmodel import Session, SQLModel
 from imgstream.runtime import create_engine
 from imgstream.services import identity, imaging
 from imgstream.services.storage import LocalStorage
+from tests.reliability import report as reliability
+
+_outcomes: dict[str, str] = {}
 
 
 def pytest_configure(config):
@@ -38,8 +41,19 @@ def owner(session):
 
 
 
+def pytest_runtest_logreport(report):
+    """Remember each test's outcome for the reliability table."""
+    if report.when == "call" or report.outcome != "passed":
+        reliability.merge(_outcomes, report.nodeid, report.outcome)
+
+
 def pytest_sessionfinish(session, exitstatus):
-    """In CI every service is present: a skipped test means something was not tested."""
+    """In CI every service is present: a skipped test means something was not tested.
+
+    With IMGSTREAM_RELIABILITY_DOC set, the reliability table is written there.
+    """
+    if target := os.environ.get("IMGSTREAM_RELIABILITY_DOC"):
+        reliability.write(_outcomes, reliability.ROOT / target)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []
     if os.environ.get("CI") and skipped and exitstatus == 0:

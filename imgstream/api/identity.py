@@ -25,8 +25,9 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from imgstream.config import SignIn, get_settings
+from imgstream.models import ApiScope
 from imgstream.runtime import db_session
-from imgstream.services import identity
+from imgstream.services import api_keys, identity
 from imgstream.services.identity import (
     DEV_COOKIE,
     IAP_HEADER,
@@ -39,6 +40,8 @@ SCOPE_USER = "imgstream.user_id"
 # /metrics checks its own bearer token: scrapers reach the container without IAP.
 UNAUTHENTICATED_PATHS = frozenset({"/ping", "/_health", "/health", "/metrics"})
 API_PREFIX = "/api/v1/"
+MEDIA_PREFIX = "/media/"
+"""Signed image URLs the REST API redirects to: a key with `photos:read` opens its owner's."""
 SHARE_PREFIX = "/s/"
 """Share links: open without sign-in, with no identity at all (in production the load balancer
 sends these paths to a backend without IAP)."""
@@ -119,6 +122,21 @@ def _pass_iap(headers: Headers) -> None:
         iap_verifier().verify(headers.get(IAP_HEADER, ""))
 
 
+def _media_key_owner(headers: Headers) -> uuid.UUID:
+    """The owner of the API key a media request carries (the signed URL must be theirs too).
+
+    Raises:
+        InvalidIdentity: The key is not valid or may not read photos.
+    """
+    _pass_iap(headers)
+    token = headers.get("authorization", "").partition(" ")[2].strip()
+    with db_session() as session:
+        holder = api_keys.authenticate(session=session, token=token)
+    if holder is None or ApiScope.PHOTOS_READ not in holder.scopes:
+        raise identity.InvalidIdentity("the API key may not read photos")
+    return holder.owner_id
+
+
 def _namespace(scope: dict, user_id: uuid.UUID | None) -> str:
     browser_key = ""
     if user_id is None and get_settings().sign_in is SignIn.DEVELOPMENT:
@@ -179,8 +197,12 @@ def request_identity(app: Callable) -> Callable:
             await app(_with_identity(scope, None), receive, send)
             return
         keyed = scope["type"] == "http" and path.startswith(API_PREFIX) and _carries_api_key(scope)
+        keyed_media = (scope["type"] == "http" and path.startswith(MEDIA_PREFIX)
+                       and _carries_api_key(scope))
         try:
-            if keyed:
+            if keyed_media:
+                user_id = await asyncio.to_thread(_media_key_owner, Headers(scope=scope))
+            elif keyed:
                 # The REST API finds the key's owner itself; no sign-in identity rides along.
                 await asyncio.to_thread(_pass_iap, Headers(scope=scope))
                 user_id = None

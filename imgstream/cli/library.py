@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -38,10 +37,11 @@ def photos(http: httpx.Client, *, album: str | None = None,
     """
     cursor: str | None = None
     count = 0
+    path = f"/api/v1/albums/{album}/photos" if album else PHOTOS
     while True:
         page_size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - count)
-        page = client.get_json(http, PHOTOS, cursor=cursor, limit=page_size, album=album)
-        for photo in page.get("items", []):
+        page = client.get_json(http, path, cursor=cursor, limit=page_size)
+        for photo in page.get("photos", []):
             yield photo
             count += 1
             if limit is not None and count >= limit:
@@ -69,7 +69,8 @@ def ls(album: str | None, limit: int | None, as_json: bool) -> None:
             click.echo(json.dumps(photo))
         return
     print_rows(["id", "file", "taken", "size", "dimensions"], [
-        [str(photo.get("id")), str(photo.get("filename", "")), str(photo.get("taken_at") or ""),
+        [str(photo.get("id")), str(photo.get("filename", "")),
+         str(photo.get("taken_at") or "")[:16].replace("T", " "),
          format_bytes(int(photo.get("size_bytes") or 0)),
          f"{photo.get('width', '?')}×{photo.get('height', '?')}"] for photo in found])
 
@@ -86,16 +87,8 @@ def _free_name(folder: Path, filename: str, taken: set[str]) -> Path:
 
 
 def _same_file(path: Path, photo: dict[str, Any]) -> bool:
-    if not path.is_file() or path.stat().st_size != photo.get("size_bytes"):
-        return False
-    sha256 = photo.get("sha256")
-    if not sha256:
-        return False
-    digest = hashlib.sha256()
-    with path.open("rb") as source:
-        while block := source.read(BLOCK_BYTES):
-            digest.update(block)
-    return digest.hexdigest() == sha256
+    """Whether a file already in the folder is this photo (same name and size)."""
+    return path.is_file() and path.stat().st_size == photo.get("size_bytes")
 
 
 def _fetch(http: httpx.Client, photo: dict[str, Any], target: Path) -> int:
@@ -122,8 +115,8 @@ def _fetch(http: httpx.Client, photo: dict[str, Any], target: Path) -> int:
 def download(folder: Path, album: str | None) -> None:
     """Save the originals of the library's photos (or an album's) into a folder.
 
-    A file already there with the same content is left alone; other name clashes get a
-    number, as the library does.
+    A file already there with the same name and size is left alone; photos of the same name
+    get numbered names ("beach (2).jpg").
     """
     login = require_login()
     folder.mkdir(parents=True, exist_ok=True)

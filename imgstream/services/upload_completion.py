@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -193,6 +194,7 @@ def complete_upload(
     Raises:
         UploadNotFound: No such upload of this owner.
         UploadIncomplete: Bytes are missing (its `received` says where to continue).
+        UploadBusy: Another request is completing it right now.
     """
     row = find_upload(session, owner.id, upload_id)
     if row is None:
@@ -205,8 +207,16 @@ def complete_upload(
     choice = on_collision or CollisionChoice(row.collision_choice)
     seconds, asked_before = row.decision_seconds, row.status == UploadStatus.NEEDS_DECISION
     filename = row.filename
-    _set(session, owner.id, upload_id, status=UploadStatus.PROCESSING.value,
-         collision_choice=choice.value)
+    if not _claim(session, owner.id, upload_id, choice):
+        # Another request completes it: this one must not read chunks that one removes.
+        after = find_upload(session, owner.id, upload_id)
+        done = None if after is None else progress_of(after)
+        session.rollback()
+        if done is None:
+            raise UploadNotFound(upload_id)
+        if done.status.unfinished:
+            raise UploadBusy(upload_id)
+        return done
     try:
         incoming, sha256 = assemble(
             session=session, storage=storage, owner_id=owner.id, upload_id=upload_id,
@@ -226,7 +236,14 @@ def complete_upload(
         )
     except BaseException:
         session.rollback()
-        _set(session, owner.id, upload_id, status=UploadStatus.UPLOADING.value)
+        # Only while this request's claim stands: another may have finished it meanwhile.
+        session.execute(
+            sa.update(Upload)
+            .where(Upload.id == upload_id, Upload.owner_id == owner.id,
+                   Upload.status == UploadStatus.PROCESSING.value)
+            .values(updated_at=utcnow(), status=UploadStatus.UPLOADING.value)
+        )
+        session.commit()
         raise
     outcome = {"message": result.message, "photo_id": result.photo_id,
                "photo_filename": result.filename, "in_trash": result.in_trash}
@@ -242,6 +259,37 @@ def complete_upload(
                       **outcome)
         remove_chunks(storage=storage, owner_id=owner.id, upload_id=upload_id)
     return upload_status(session=session, owner_id=owner.id, upload_id=upload_id)
+
+
+class UploadBusy(Exception):  # noqa: N818
+    """Another request is completing this upload right now; its outcome comes shortly."""
+
+
+PROCESSING_STALE_AFTER = timedelta(minutes=10)
+"""A completion that has not finished in this time died with its worker and may be taken over."""
+
+
+def _claim(session: Session, owner_id: uuid.UUID, upload_id: uuid.UUID,
+           choice: CollisionChoice) -> bool:
+    """Mark the upload as being completed by this request; False when another one is at it.
+
+    One conditional UPDATE: of two requests completing the same upload, exactly one claims it.
+    A claim older than `PROCESSING_STALE_AFTER` was left by a worker that died and is taken over.
+    """
+    session.rollback()
+    claimable = sa.or_(
+        Upload.status.in_([UploadStatus.UPLOADING.value, UploadStatus.NEEDS_DECISION.value]),
+        sa.and_(Upload.status == UploadStatus.PROCESSING.value,
+                Upload.updated_at < utcnow() - PROCESSING_STALE_AFTER),
+    )
+    claimed = session.execute(
+        sa.update(Upload)
+        .where(Upload.id == upload_id, Upload.owner_id == owner_id, claimable)
+        .values(updated_at=utcnow(), status=UploadStatus.PROCESSING.value,
+                collision_choice=choice.value)
+    )
+    session.commit()
+    return claimed.rowcount == 1
 
 
 def _set(session: Session, owner_id: uuid.UUID, upload_id: uuid.UUID, **values: object) -> None:

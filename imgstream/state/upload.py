@@ -24,6 +24,7 @@ from imgstream.presentation import format_bytes
 from imgstream.runtime import NoSuchUser, db_session, owner_session, storage
 from imgstream.services import renditions, timeline, trash, upload_progress, upload_receiving
 from imgstream.services import upload_decisions as decisions
+from imgstream.services.imaging import ACCEPTED_NAMES
 from imgstream.services.photo_urls import url_or_none
 from imgstream.services.upload_progress import UploadProgress
 from imgstream.state.gallery import GalleryState
@@ -172,9 +173,8 @@ class UploadState(rx.State):
 
     @rx.var
     def accepted_files_label(self) -> str:
-        """What the drop zone accepts, with the size limit the server enforces."""
-        limit = format_bytes(get_settings().max_upload_bytes)
-        return f"JPEG, PNG, WebP, GIF, HEIC or AVIF, up to {limit} each"
+        """What the drop zone accepts: the formats opened and the server's size limit."""
+        return f"{ACCEPTED_NAMES}, up to {format_bytes(get_settings().max_upload_bytes)} each"
 
     @rx.var
     def uploading(self) -> bool:

@@ -8,6 +8,7 @@ from fractions import Fraction
 import pytest
 from playwright.sync_api import expect
 
+from imgstream.presentation import format_bytes
 from tests import images
 from tests.e2e.conftest import MAX_UPLOAD_BYTES, open_library
 
@@ -33,6 +34,10 @@ def test_upload_batch_browse_open_download_and_reload(page, tmp_path):
 
     open_library(page)
     expect(page.get_by_test_id("empty-library")).to_be_visible()
+    # The drop zone states what it takes and the limit the server enforces (3 MB in this run).
+    expect(page.get_by_test_id("upload-zone").get_by_test_id("upload-limits")).to_have_text(
+        f"JPEG, PNG, WebP, GIF, HEIC or AVIF, up to {format_bytes(MAX_UPLOAD_BYTES)} each")
+    expect(page.get_by_text("up to 3 MB each")).to_be_visible()
 
     page.get_by_test_id("upload-input").set_input_files([str(f) for f in files])
 

@@ -136,3 +136,20 @@ def test_goals_are_printed_met_or_missed(capsys):
     assert "pyvips: saves 40% at best (PNG 12 MP; goal >= 10%): met" in out
     assert "thumbhash-rs: saves 90% at best (placeholders; goal >= 10%): met" in out
     assert bench.print_goals({"JPEG 12 MP": formats["JPEG 12 MP"]}, None, {})
+
+
+def test_thumbnail_effort_reports_time_and_size_of_each_method(tmp_path, capsys):
+    jpeg = tmp_path / "photo.jpeg"
+    jpeg.write_bytes(images.encode(images.photo_like((1600, 1200)), "JPEG", quality=90))
+    encode = derivatives._encode
+
+    result = bench.bench_thumbnail_effort({"JPEG 12 MP": [jpeg]}, runs=2)
+
+    assert set(result) == {0, derivatives.WEBP_METHOD, 4}
+    assert all(ms > 0 and size > 0 for ms, size in result.values()), result
+    assert result[0][1] > result[4][1], "the fastest effort makes larger files"
+    out = capsys.readouterr().out
+    assert re.search(rf"method {derivatives.WEBP_METHOD}: [\d.]+ ms, [\d.]+ KB +used", out), out
+    assert re.search(r"method 4 \(libwebp's default\): [\d.]+ ms, [\d.]+ KB +[+-]\d+% time, "
+                     r"[+-]\d+% size", out), out
+    assert derivatives._encode is encode

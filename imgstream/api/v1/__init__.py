@@ -8,9 +8,11 @@ Every handler calls the same service functions as the pages. Errors are problem+
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from starlette.responses import JSONResponse
@@ -55,7 +57,23 @@ def _domain_errors(app: FastAPI) -> None:
         log.warning("storage unavailable during %s", request.url.path, exc_info=True)
         return problem_response(503, "storage is unavailable right now; try again in a minute")
 
+    async def database_down(request: Request, _exc: Exception) -> JSONResponse:
+        # pool_pre_ping replaces dead connections: the next request after a restart works.
+        log.warning("database unavailable during %s", request.url.path, exc_info=True)
+        return problem_response(503, "the database is unavailable right now; try again in a "
+                                "moment", headers={"Retry-After": "5"})
+
+    async def os_error(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            log.error("disk full during %s", request.url.path)
+            return problem_response(507, "the server has no space left for this right now; "
+                                    "nothing of it was kept, try again later")
+        log.exception("unexpected error during %s", request.url.path, exc_info=exc)
+        return problem_response(500, "something went wrong on the server")
+
     app.add_exception_handler(UploadNotFound, not_found)
+    app.add_exception_handler(sa.exc.OperationalError, database_down)
+    app.add_exception_handler(OSError, os_error)
     app.add_exception_handler(NoSuchUser, no_user)
     app.add_exception_handler(uploads.BodyTooSlow, too_slow)
     app.add_exception_handler(StorageUnavailable, storage_down)

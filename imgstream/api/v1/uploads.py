@@ -11,6 +11,7 @@ slow or huge body is refused as it arrives. Someone else's upload is not found.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import re
@@ -18,6 +19,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
@@ -39,7 +41,7 @@ from imgstream.services import (
     upload_receiving,
 )
 from imgstream.services.storage import StorageUnavailable
-from imgstream.services.upload_completion import UploadIncomplete
+from imgstream.services.upload_completion import UploadBusy, UploadIncomplete
 from imgstream.services.upload_progress import UploadNotFound, UploadProgress
 from imgstream.services.upload_receiving import ChunkRefused, OffsetMismatch, UploadRefused
 
@@ -324,16 +326,55 @@ async def complete(upload_id: str, request: Request, caller: Uploader) -> Respon
 
     try:
         result = await ingest_slots.run_ingest(metrics.measured(finish, db_session))
+    except UploadBusy:
+        # Completed twice at once (a retry, a second tab): this answer waits for the other's.
+        result = await _outcome_of_other_completion(caller.user_id, wanted)
+        if result is None:
+            raise ProblemError(409, "the upload is still being completed; ask again in a moment",
+                               received=await _received(caller.user_id, wanted)) from None
     except UploadIncomplete as incomplete:
         raise ProblemError(409, f"not every byte has arrived: {incomplete}",
                            received=incomplete.received) from None
-    except (UploadNotFound, StorageUnavailable, ProblemError):
+    except (UploadNotFound, StorageUnavailable, ProblemError, sa.exc.OperationalError):
         raise
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise
+        log.exception("completing upload %s failed", wanted)
+        raise ProblemError(500, "it could not be stored, please try again") from None
     except Exception:
         # The chunks are kept: completing again retries.
         log.exception("completing upload %s failed", wanted)
         raise ProblemError(500, "it could not be stored, please try again") from None
     return _json(_outcome(result))
+
+
+BUSY_WAIT_SECONDS = 60.0
+
+
+def _read_status(user_id: uuid.UUID, upload_id: uuid.UUID) -> UploadProgress:
+    with db_session() as session:
+        return upload_progress.upload_status(session=session, owner_id=user_id,
+                                             upload_id=upload_id)
+
+
+async def _received(user_id: uuid.UUID, upload_id: uuid.UUID) -> int:
+    return (await asyncio.to_thread(_read_status, user_id, upload_id)).received
+
+
+async def _outcome_of_other_completion(user_id: uuid.UUID,
+                                       upload_id: uuid.UUID) -> UploadProgress | None:
+    """The upload once the request completing it is done; None if it failed or takes too long."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + BUSY_WAIT_SECONDS
+    while loop.time() < deadline:
+        await asyncio.sleep(0.1)
+        progress = await asyncio.to_thread(_read_status, user_id, upload_id)
+        if progress.status is UploadStatus.UPLOADING:
+            return None  # the other completion failed: this client completes again
+        if progress.status is not UploadStatus.PROCESSING:
+            return progress
+    return None
 
 
 @router.delete("/{upload_id}", status_code=204, response_class=Response,

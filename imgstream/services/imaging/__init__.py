@@ -22,6 +22,7 @@ from imgstream.services.imaging.derivatives import (
 )
 from imgstream.services.imaging.formats import (
     ACCEPTED_FORMATS,
+    ACCEPTED_NAMES,
     AVIF,
     GIF,
     HEIC,
@@ -59,6 +60,7 @@ from imgstream.services.imaging.metadata import (
 
 __all__ = [
     "ACCEPTED_FORMATS",
+    "ACCEPTED_NAMES",
     "AVIF",
     "DECODE_ERRORS",
     "GIF",

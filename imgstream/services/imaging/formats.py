@@ -33,7 +33,9 @@ HEIC = ImageFormat("HEIC", "image/heic", "heic", "HEIF", False)
 HEIF = ImageFormat("HEIF", "image/heif", "heif", "HEIF", False)
 AVIF = ImageFormat("AVIF", "image/avif", "avif", "AVIF", True)
 ACCEPTED_FORMATS = (JPEG, PNG, WEBP, GIF, HEIC, HEIF, AVIF)
-ACCEPTED_DESCRIPTION = "a JPEG, PNG, WebP, GIF, HEIC or AVIF image"
+ACCEPTED_NAMES = "JPEG, PNG, WebP, GIF, HEIC or AVIF"
+"""The accepted formats as people know them (HEIF is HEIC to them)."""
+ACCEPTED_DESCRIPTION = f"a {ACCEPTED_NAMES} image"
 MIME_BY_EXTENSION = {fmt.extension: fmt.mime for fmt in ACCEPTED_FORMATS}
 SELF_PREVIEW_FORMATS = (JPEG, PNG, WEBP)
 """An original in one of these, within the preview size, upright and single-frame, is shown as

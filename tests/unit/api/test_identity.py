@@ -323,3 +323,24 @@ def test_an_api_key_request_behind_iap_still_needs_the_assertion(production, key
     # provisioned.
     assert response.json()["user"] == "None" and response.json()["user_header"] is None
     assert users() == []
+
+
+def test_a_media_request_with_a_photo_reading_key_acts_for_the_key_owner(development):
+    from imgstream.services import api_keys
+
+    with Session(runtime.engine(), expire_on_commit=False) as session:
+        owner = identity.provision_user(session=session, email="ada@example.com")
+        reader = api_keys.create_key(session=session, owner=owner, scopes=["photos:read"])
+        uploader = api_keys.create_key(session=session, owner=owner, scopes=["upload"])
+
+    def media(token: str):
+        return development.get("/media/photos/x.jpg",
+                               headers={"Authorization": f"Bearer {token}"})
+
+    answer = media(reader.token)
+    assert answer.status_code == 200 and answer.json()["user"] == str(owner.id)
+    assert media(uploader.token).status_code == 401
+    assert media(f"isk_{uuid.uuid4().hex}_{'a' * 43}").status_code == 401
+    # Elsewhere than the API and media, a key is no sign-in.
+    assert development.get("/", headers={
+        "Authorization": f"Bearer {reader.token}"}).json()["user"] == "None"
