@@ -16,6 +16,7 @@ from imgstream.pages import (  # noqa: F401 - registers the pages
     library,
     not_found,
     photo,
+    search,
     settings,
     trash,
 )
@@ -36,6 +37,10 @@ PAGE_CSS = """
 }
 img { max-width: 100%; }
 @media (max-width: 480px) { .imgstream-wide-only { display: none; } }
+.imgstream-card .imgstream-heart:not(.is-favorite) { opacity: 0; transition: opacity .15s; }
+.imgstream-card:hover .imgstream-heart, .imgstream-card:focus-within .imgstream-heart,
+.imgstream-heart:focus-visible { opacity: 1; }
+@media (hover: none) { .imgstream-card .imgstream-heart { opacity: 1; } }
 """
 
 # Added to a phone's home screen, the library opens full-screen with its own icon.

@@ -43,7 +43,10 @@ def imgstream() -> None:
 @click.argument("url")
 @click.option("--key", envvar="IMGSTREAM_API_KEY", default=None,
               help="The API key (isk_...); asked for when not given.")
-def login(url: str, key: str | None) -> None:
+@click.option("--iap-audience", envvar="IMGSTREAM_IAP_CLIENT_ID", default=None,
+              metavar="CLIENT_ID",
+              help="Behind Cloud IAP: the OAuth client id of IAP, to send an OIDC token for.")
+def login(url: str, key: str | None, iap_audience: str | None) -> None:
     """Check an API key against the ImgStream at URL and keep it for the other commands.
 
     Create a key in ImgStream's Settings (or with `imgstream admin keys create`).
@@ -56,7 +59,7 @@ def login(url: str, key: str | None) -> None:
     key = key.strip()
     if not key.startswith("isk_"):
         raise click.ClickException("that is not an ImgStream API key (they start with isk_)")
-    login = credentials.Credentials(url=url, key=key)
+    login = credentials.Credentials(url=url, key=key, iap_audience=iap_audience or None)
     try:
         with client.connect(login) as http:
             me = client.get_json(http, "/api/v1/me")

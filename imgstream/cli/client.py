@@ -75,19 +75,63 @@ def checked(response: httpx.Response) -> httpx.Response:
     return response
 
 
-def _headers(credentials: Credentials) -> dict[str, str]:
-    return {"Authorization": f"Bearer {credentials.key}", "User-Agent": USER_AGENT}
+def fetch_oidc_token(audience: str) -> str:
+    """An OIDC ID token for IAP's OAuth client, from the Application Default Credentials.
+
+    A service account key (GOOGLE_APPLICATION_CREDENTIALS) or the metadata server gives one
+    directly; see the README for a person's own account.
+    """
+    # Loaded here: only a server behind IAP needs google-auth, and it is slow to load.
+    import google.auth.transport.requests
+    import google.oauth2.id_token
+
+    return google.oauth2.id_token.fetch_id_token(google.auth.transport.requests.Request(),
+                                                 audience)
+
+
+class ServerAuth(httpx.Auth):
+    """The API key in `Authorization`; behind IAP, an OIDC token in `Proxy-Authorization`.
+
+    IAP reads the token from `Proxy-Authorization` when `Authorization` is the app's own. The
+    token is fetched once and again after `TOKEN_SECONDS` (Google's last an hour).
+    """
+
+    TOKEN_SECONDS = 45 * 60
+
+    def __init__(self, credentials: Credentials,
+                 fetch: Callable[[str], str] = fetch_oidc_token):
+        self.credentials = credentials
+        self.fetch = fetch
+        self._token: tuple[str, float] | None = None
+
+    def _iap_token(self) -> str:
+        now = time.monotonic()
+        if self._token is None or now - self._token[1] > self.TOKEN_SECONDS:
+            try:
+                self._token = (self.fetch(self.credentials.iap_audience or ""), now)
+            except Exception as exc:  # noqa: BLE001 - google-auth raises several kinds
+                raise ApiError(f"cannot get a token for IAP: {exc}") from exc
+        return self._token[0]
+
+    def auth_flow(self, request: httpx.Request):  # noqa: ANN201 - httpx's generator protocol
+        """Add the headers to a request to the server."""
+        request.headers["Authorization"] = f"Bearer {self.credentials.key}"
+        if self.credentials.iap_audience:
+            request.headers["Proxy-Authorization"] = f"Bearer {self._iap_token()}"
+        yield request
 
 
 def connect(credentials: Credentials) -> httpx.Client:
-    """A client for the server that presents the API key."""
-    return httpx.Client(base_url=credentials.url, headers=_headers(credentials), timeout=TIMEOUT)
+    """A client for the server that presents the API key (and IAP's token)."""
+    return httpx.Client(base_url=credentials.url, auth=ServerAuth(credentials),
+                        headers={"User-Agent": USER_AGENT}, timeout=TIMEOUT)
 
 
 def connect_async(credentials: Credentials, *, connections: int = 4) -> httpx.AsyncClient:
-    """An asynchronous client for the server that presents the API key."""
+    """An asynchronous client for the server that presents the API key (and IAP's token)."""
     return httpx.AsyncClient(
-        base_url=credentials.url, headers=_headers(credentials), timeout=TIMEOUT,
+        base_url=credentials.url, auth=ServerAuth(credentials),
+        headers={"User-Agent": USER_AGENT}, timeout=TIMEOUT,
         limits=httpx.Limits(max_connections=connections + 2),
     )
 

@@ -22,6 +22,8 @@ class Credentials:
 
     url: str
     key: str
+    iap_audience: str | None = None
+    """The OAuth client id of the IAP in front of the server, when there is one."""
 
 
 def config_dir() -> Path:
@@ -52,7 +54,10 @@ def save(credentials: Credentials) -> Path:
         The file written.
     """
     path = credentials_path()
-    write_private(path, json.dumps({"url": credentials.url, "key": credentials.key}, indent=2))
+    kept = {"url": credentials.url, "key": credentials.key}
+    if credentials.iap_audience:
+        kept["iap_audience"] = credentials.iap_audience
+    write_private(path, json.dumps(kept, indent=2))
     return path
 
 
@@ -62,10 +67,11 @@ def load() -> Credentials | None:
         data = json.loads(credentials_path().read_text())
     except (OSError, ValueError):
         return None
-    url, key = data.get("url"), data.get("key")
+    url, key, audience = data.get("url"), data.get("key"), data.get("iap_audience")
     if not isinstance(url, str) or not isinstance(key, str):
         return None
-    return Credentials(url=url, key=key)
+    return Credentials(url=url, key=key,
+                       iap_audience=audience if isinstance(audience, str) else None)
 
 
 def write_private(path: Path, text: str) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -92,16 +93,23 @@ def _same_file(path: Path, photo: dict[str, Any]) -> bool:
 
 
 def _fetch(http: httpx.Client, photo: dict[str, Any], target: Path) -> int:
+    answer = http.get(f"{PHOTOS}/{photo['id']}/original")
+    if answer.status_code not in (301, 302, 303, 307, 308):
+        raise client.refusal(answer) if answer.is_error else client.ApiError(
+            f"expected a redirect to the original, got HTTP {answer.status_code}")
+    location = answer.url.join(answer.headers["location"])
+    same_server = (location.scheme, location.host, location.port) == (
+        answer.url.scheme, answer.url.host, answer.url.port)
     partial = target.with_name(f".{target.name}.part")
-    # The original answers with a redirect to a signed URL; httpx drops the API key when the
-    # redirect leaves the server (a storage bucket).
-    with http.stream("GET", f"{PHOTOS}/{photo['id']}/original", follow_redirects=True) as answer:
-        if answer.is_error:
-            answer.read()
-            raise client.refusal(answer)
+    # A signed URL elsewhere (a storage bucket) is fetched without the key or IAP's token.
+    fetcher = nullcontext(http) if same_server else httpx.Client(timeout=client.TIMEOUT)
+    with fetcher as fetching, fetching.stream("GET", location) as body:
+        if body.is_error:
+            body.read()
+            raise client.refusal(body)
         written = 0
         with partial.open("wb") as out:
-            for block in answer.iter_bytes(BLOCK_BYTES):
+            for block in body.iter_bytes(BLOCK_BYTES):
                 out.write(block)
                 written += len(block)
     partial.replace(target)

@@ -6,6 +6,7 @@ import reflex as rx
 
 from imgstream.components.media import backend_src
 from imgstream.components.native_form import native_form
+from imgstream.components.search import search_box
 from imgstream.components.theme_preference import theme_preference
 from imgstream.state.live import LiveState
 from imgstream.state.session import SessionState
@@ -44,7 +45,7 @@ def account_menu() -> rx.Component:
         rx.menu.trigger(
             rx.button(
                 rx.icon("circle-user", size=18),
-                rx.text(SessionState.user_email, max_width=["7em", "12em", "20em"],
+                rx.text(SessionState.user_email, max_width=["7em", "12em", "none"],
                         overflow="hidden", text_overflow="ellipsis", white_space="nowrap",
                         custom_attrs={"data-testid": "current-user"}),
                 variant="ghost",
@@ -89,17 +90,24 @@ def header() -> rx.Component:
     return rx.hstack(
         rx.link(
             rx.hstack(rx.icon("images", size=22),
-                      rx.heading("ImgStream", size="5", display=["none", "block"]),
+                      rx.heading("ImgStream", size="5", display=["none", "none", "block"]),
                       align="center", spacing="2"),
             href="/",
             underline="none",
             color_scheme="gray",
             high_contrast=True,
         ),
+        search_box(),
         rx.spacer(),
         upload_indicator(),
+        rx.link(rx.hstack(rx.icon("heart", size=16),
+                          rx.text("Favourites", display=["none", "none", "inline"]),
+                          align="center", spacing="1"),
+                aria_label="Favourites", href="/favorites", color_scheme="gray",
+                high_contrast=True, underline="none",
+                custom_attrs={"data-testid": "favorites-link"}),
         rx.link(rx.hstack(rx.icon("book-image", size=16),
-                          rx.text("Albums", display=["none", "inline"]), align="center",
+                          rx.text("Albums", display=["none", "none", "inline"]), align="center",
                           spacing="1"),
                 aria_label="Albums",
                 href="/albums", color_scheme="gray", high_contrast=True, underline="none",
@@ -108,6 +116,8 @@ def header() -> rx.Component:
         _sign_out_form(),
         align="center",
         spacing="3",
+        flex_wrap="wrap",
+        row_gap="0.5em",
         width="100%",
         padding_x=["1em", "1.5em"],
         padding_y="0.75em",

@@ -8,6 +8,7 @@ from imgstream.components.empty_state import empty_state
 from imgstream.components.media import square_thumbnail
 from imgstream.state.albums import SelectionState
 from imgstream.state.gallery import GalleryState, PhotoCard
+from imgstream.state.photo_edits import CardFavoriteState
 from imgstream.state.selection import SelectionActionsState
 
 
@@ -22,8 +23,10 @@ def photo_card(card: PhotoCard, *, selectable: bool = True) -> rx.Component:
         underline="none",
         custom_attrs={"data-testid": "photo-card", "data-photo-id": card.id},
     )
+    heart = card_favorite(card)
     if not selectable:
-        return rx.box(link, key=card.id)
+        return rx.box(link, heart, position="relative", class_name="imgstream-card",
+                      key=card.id)
     selected = SelectionState.selected.contains(card.id)
     return rx.box(
         link,
@@ -44,10 +47,32 @@ def photo_card(card: PhotoCard, *, selectable: bool = True) -> rx.Component:
             border_radius="6px",
             background_color=rx.color("gray", 1, alpha=True),
         ),
+        heart,
         position="relative",
+        class_name="imgstream-card",
         outline=rx.cond(selected, "3px solid var(--accent-9)", "none"),
         border_radius="10px",
         key=card.id,
+    )
+
+
+def card_favorite(card: PhotoCard) -> rx.Component:
+    """The card's heart: shown on hover or focus, and always on a favourite."""
+    return rx.icon_button(
+        rx.icon("heart", size=16, fill=rx.cond(card.favorite, "currentColor", "none")),
+        on_click=CardFavoriteState.toggle(card.id, card.favorite),
+        size="1",
+        variant=rx.cond(card.favorite, "solid", "soft"),
+        color_scheme="red",
+        type="button",
+        aria_label=rx.cond(card.favorite, "Remove from favourites", "Add to favourites"),
+        aria_pressed=card.favorite,
+        position="absolute",
+        top="8px",
+        right="8px",
+        class_name=rx.cond(card.favorite, "imgstream-heart is-favorite", "imgstream-heart"),
+        custom_attrs={"data-testid": "photo-favorite", "data-photo-id": card.id,
+                      "data-favorite": rx.cond(card.favorite, "true", "false")},
     )
 
 

@@ -7,10 +7,14 @@ import reflex as rx
 from imgstream.components.album_picker import album_picker
 from imgstream.components.layout import page_frame
 from imgstream.components.media import backend_src
+from imgstream.components.photo_details import photo_details
+from imgstream.components.similar_photos import similar_photos
 from imgstream.state.albums import SelectionState
 from imgstream.state.live import refresh_on_change
 from imgstream.state.photo import PhotoState
+from imgstream.state.photo_edits import PhotoEditState
 from imgstream.state.session import SessionState
+from imgstream.state.similar_photos import SimilarPhotosState
 
 
 def _fact(label: str, value: rx.Var, testid: str) -> rx.Component:
@@ -80,6 +84,7 @@ def _detail() -> rx.Component:
         ),
         rx.vstack(
             rx.heading(detail.filename, size="5", word_break="break-all"),
+            photo_details(),
             rx.data_list.root(
                 _fact("Taken", detail.taken_label, "fact-taken"),
                 _optional_fact("Date from", detail.taken_source, "fact-taken-source"),
@@ -126,7 +131,8 @@ def _detail() -> rx.Component:
 
 
 @rx.page(route="/photo/[photo_id]", title="Photo · ImgStream",
-         on_load=[SessionState.require_sign_in, PhotoState.load_photo])
+         on_load=[SessionState.require_sign_in, PhotoState.load_photo,
+                  PhotoEditState.load, SimilarPhotosState.load_similar])
 def photo() -> rx.Component:
     """The detail view."""
     return page_frame(
@@ -138,6 +144,7 @@ def photo() -> rx.Component:
                            icon="triangle-alert", color_scheme="red"),
                 rx.cond(PhotoState.detail, _detail(), rx.spinner(size="3")),
             ),
+            similar_photos(),
             spacing="4",
             width="100%",
         )

@@ -19,13 +19,17 @@ import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 from sqlmodel import Session, select
 
-from imgstream.models import PG_SEARCH_DOCUMENT, Photo
+from imgstream.models import Photo
 from imgstream.services import imaging
 from imgstream.services.timeline import PageCursor, keyset_page
 
 MAX_QUERY_LENGTH = 200
 MAX_WORDS = 8
 _WORD = re.compile(r"[^\W_]+")
+
+
+def _literal(text: str) -> sa.BindParameter:
+    return sa.bindparam(None, text, type_=sa.Text(), literal_execute=True)
 
 
 class SearchError(ValueError):
@@ -130,13 +134,16 @@ def search_photos(
 
 def _matches(session: Session, words: list[str]) -> ColumnElement[bool]:
     if session.get_bind().dialect.name == "postgresql":
-        document = sa.literal_column(PG_SEARCH_DOCUMENT)
-        vector = sa.func.to_tsvector(sa.literal_column("'simple'::regconfig"), document)
-        prefixes = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"),
-                                      " & ".join(f"{word}:*" for word in words))
+        # Words are letters and digits only (no LIKE or tsquery syntax), and go into the SQL
+        # as literals so the planner matches them against the GIN indexes; bound parameters
+        # leave it guessing and scanning in date order.
+        document = sa.literal_column("photo.search_text")
+        vector = sa.literal_column("photo.search_words")
+        simple = sa.literal_column("'simple'::regconfig")
+        prefixes = sa.func.to_tsquery(simple, _literal(" & ".join(f"{w}:*" for w in words)))
         conditions = [vector.op("@@")(prefixes)]
         if all(len(word) >= 3 for word in words):
-            conditions.append(sa.and_(*(document.contains(word, autoescape=True)
+            conditions.append(sa.and_(*(document.like(_literal(f"%{word}%"))
                                         for word in words)))
         return sa.or_(*conditions)
     match = " AND ".join(f'"{word}"*' for word in words)

@@ -27,6 +27,7 @@ class PhotoCard:
     taken_label: str
     placeholder: str
     """A data URL of the blurred thumbhash image, shown until the thumbnail has loaded."""
+    favorite: bool = False
 
 
 def _card(photo: Photo, thumb: Rendition | None) -> PhotoCard:
@@ -37,6 +38,7 @@ def _card(photo: Photo, thumb: Rendition | None) -> PhotoCard:
         thumbnail_url=image.url,
         taken_label=presentation.taken_at_local(photo).strftime("%-d %b %Y"),
         placeholder=image.placeholder,
+        favorite=photo.favorite,
     )
 
 

@@ -49,6 +49,7 @@ _DATE_SOURCES = {
     "exif_digitized": "date digitised",
     "exif_datetime": "date the file was written",
     "upload_time": "upload time, the photo has no date",
+    "edited": "set by hand",
 }
 
 

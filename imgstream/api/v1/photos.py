@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -21,7 +21,15 @@ from imgstream.api.v1.callers import Reader, Writer
 from imgstream.api.v1.problems import NO_STORE, ProblemError, problems
 from imgstream.models import Photo, RenditionKind, as_utc
 from imgstream.runtime import db_session, storage
-from imgstream.services import photo_urls, renditions, similar_photos, timeline, trash
+from imgstream.services import (
+    photo_edits,
+    photo_urls,
+    renditions,
+    search,
+    similar_photos,
+    timeline,
+    trash,
+)
 from imgstream.services.timeline import PageCursor
 
 router = APIRouter(tags=["photos"])
@@ -154,21 +162,93 @@ Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous 
                                      max_length=200)]
 
 
-@router.get("/photos", response_model=PhotoPage, summary="List photos",
+@router.get("/photos", response_model=PhotoPage, summary="List and search photos",
             responses={**_READ, **problems(400)})
-async def list_photos(caller: Reader, limit: Limit = 60, cursor: Cursor = None,
-                      trashed: bool = False) -> PhotoPage:
-    """The caller's photos, newest taken first (or the trash, most recently trashed first)."""
+async def list_photos(
+    caller: Reader, limit: Limit = 60, cursor: Cursor = None, trashed: bool = False,
+    q: Annotated[str, Query(max_length=search.MAX_QUERY_LENGTH,
+                            description="Words in the name, title, description, camera or "
+                            "lens, as the search page takes them.")] = "",
+    taken_from: Annotated[date | None, Query(description="Taken on or after (local date).")]
+    = None,
+    taken_to: Annotated[date | None, Query(description="Taken on or before (local date).")]
+    = None,
+    favorites: Annotated[bool, Query(description="Only favourites.")] = False,
+    camera: Annotated[str | None, Query(max_length=200)] = None,
+    format: Annotated[str | None, Query(max_length=16, description="JPEG, HEIC, ...")] = None,
+) -> PhotoPage:
+    """The caller's photos, newest taken first, with the search page's words and filters.
+
+    With `trashed=true`: the trash, most recently trashed first.
+    """
     after = parse_cursor(cursor)
+    filters = search.SearchFilters(taken_from=taken_from, taken_to=taken_to,
+                                   favorites_only=favorites, camera=camera or None,
+                                   format=format or None)
 
     def read() -> PhotoPage:
         with db_session() as session:
-            page = (trash.trash_page if trashed else timeline.timeline_page)(
-                session=session, owner_id=caller.user_id, limit=limit, after=after)
-            return PhotoPage(photos=[photo_out(photo) for photo in page.photos],
-                             next_cursor=page.next_cursor.encode() if page.next_cursor else None)
+            if trashed:
+                page = trash.trash_page(session=session, owner_id=caller.user_id, limit=limit,
+                                        after=after)
+                photos, next_cursor = page.photos, page.next_cursor
+            else:
+                try:
+                    found = search.search_photos(session=session, owner_id=caller.user_id,
+                                                 query=q, filters=filters, limit=limit,
+                                                 after=after)
+                except search.SearchError as refused:
+                    raise ProblemError(400, str(refused)) from None
+                photos, next_cursor = found.photos, found.next_cursor
+            return PhotoPage(photos=[photo_out(photo) for photo in photos],
+                             next_cursor=next_cursor.encode() if next_cursor else None)
 
     return await asyncio.to_thread(read)
+
+
+class PhotoChange(BaseModel):
+    """What to change of a photo; absent fields stay as they are."""
+
+    title: str | None = Field(default=None, max_length=photo_edits.MAX_TITLE_LENGTH)
+    description: str | None = Field(default=None,
+                                    max_length=photo_edits.MAX_DESCRIPTION_LENGTH)
+    favorite: bool | None = None
+    taken_at: datetime | None = Field(
+        default=None, description="When it was taken, as the clock showed where it was "
+        "taken; with a UTC offset (2024-07-14T18:30:00+02:00) that offset is kept, without "
+        "one the photo's own offset applies.")
+
+
+@router.patch("/photos/{photo_id}", response_model=PhotoOut, summary="Change a photo",
+              responses={**_READ, **problems(400, 409)})
+async def change_photo(photo_id: uuid.UUID, request: PhotoChange, caller: Writer) -> PhotoOut:
+    """Change the title, description, favourite or date taken; all or nothing."""
+    moment = request.taken_at
+    offset = None
+    if moment is not None and moment.tzinfo is not None:
+        delta = moment.utcoffset() or timedelta(0)
+        offset = int(delta.total_seconds() // 60)
+        if delta.total_seconds() % 60:
+            raise ProblemError(400, "the UTC offset must be a whole number of minutes")
+        moment = moment.replace(tzinfo=None)
+    changes = photo_edits.PhotoChanges(title=request.title, description=request.description,
+                                       favorite=request.favorite, taken_at_local=moment,
+                                       taken_at_offset_minutes=offset)
+
+    def change() -> PhotoOut:
+        with db_session() as session:
+            try:
+                photo = photo_edits.edit_photo(session=session, owner_id=caller.user_id,
+                                               photo_id=photo_id, changes=changes)
+            except photo_edits.PhotoNotFound:
+                find_photo(session, caller.user_id, photo_id)
+                raise ProblemError(409, "a photo in the trash cannot be changed; restore it "
+                                   "first") from None
+            except photo_edits.PhotoEditError as refused:
+                raise ProblemError(400, str(refused)) from None
+            return photo_out(photo)
+
+    return await asyncio.to_thread(change)
 
 
 @router.get("/photos/{photo_id}", response_model=PhotoOut, summary="A photo", responses=_READ)

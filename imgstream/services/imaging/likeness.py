@@ -1,10 +1,10 @@
 """What an image looks like, in small numbers: a perceptual hash and its dominant colours.
 
-The hash is a 64-bit difference hash (imagehash's `dhash`: is each pixel of a 9x8 grey copy
-brighter than its right neighbour) of the image's thumbnail: copies that were resized,
-recompressed or lightly edited land a few bits apart, unlike the SHA-256 of the file. On the
-test images the DCT hash (`phash`) moved up to 20 bits for a mere resize of smooth images,
-where the difference hash moved 0 to 3.
+The hash is a 64-bit difference hash (the `dhash` of the imagehash package, bit for bit: is each
+pixel of a 9x8 grey copy brighter than its right neighbour) of the image's thumbnail: copies
+that were resized, recompressed or lightly edited land a few bits apart, unlike the SHA-256 of
+the file. On the test images the DCT hash (`phash`) moved up to 20 bits for a mere resize of
+smooth images, where the difference hash moved 0 to 3.
 Both are computed from the derivative thumbnail, so a photo's stored hash and the hash of an
 image analysed later are made the same way.
 """
@@ -14,10 +14,10 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-import imagehash
 from PIL import Image
 
 HASH_BITS = 64
+_HASH_SIZE = 8
 PALETTE_SIZE = 5
 
 
@@ -46,7 +46,16 @@ def perceptual_hash(image: bytes | Image.Image) -> str:
     Returns:
         The hash.
     """
-    return str(imagehash.dhash(_open(image), hash_size=8))
+    # Pillow alone: the grey copy is 72 pixels, so the comparisons need no array library
+    # (which would load at import, with process-wide warning filters of its own).
+    side = _HASH_SIZE
+    grey = _open(image).convert("L").resize((side + 1, side), Image.Resampling.LANCZOS).tobytes()
+    bits = 0
+    for y in range(side):
+        row = grey[y * (side + 1):(y + 1) * (side + 1)]
+        for x in range(side):
+            bits = bits << 1 | (row[x + 1] > row[x])
+    return f"{bits:0{HASH_BITS // 4}x}"
 
 
 def hash_distance(a: str, b: str) -> int:

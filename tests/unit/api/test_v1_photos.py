@@ -146,3 +146,43 @@ def test_albums_and_share_links(client, owner, library):
     assert refused.status_code == 403 and problem(refused)["scope"] == "shares"
     assert client.delete(f"/api/v1/albums/{album['id']}").status_code == 204
     assert client.get(f"/api/v1/photos/{library[0]}").status_code == 200
+
+
+def test_photos_are_searched_with_the_search_pages_filters(client, library):
+    def names(**params):
+        response = client.get("/api/v1/photos", params=params)
+        assert response.status_code == 200, response.text
+        return [p["filename"] for p in response.json()["photos"]]
+
+    assert names(q="fujifilm") == ["paris.jpg"]
+    assert names(taken_from="2024-01-01") == ["paris.jpg", "june.jpg"]
+    assert names(taken_to="2024-06-30") == ["june.jpg", "xmas.jpg"]
+    assert names(camera="X-T5") == ["paris.jpg"]
+    assert names(favorites=True) == []
+    refused = client.get("/api/v1/photos", params={"taken_from": "2024-02-01",
+                                                   "taken_to": "2024-01-01"})
+    assert refused.status_code == 400 and "start date" in problem(refused)["error"]
+
+
+def test_patch_changes_title_description_favourite_and_date(client, owner, library):
+    path = f"/api/v1/photos/{library[1]}"
+    changed = client.patch(path, json={"title": "Beach", "description": "Low tide",
+                                       "favorite": True,
+                                       "taken_at": "2024-06-02T07:15:00-04:00"})
+    assert changed.status_code == 200, changed.text
+    photo = changed.json()
+    assert (photo["title"], photo["description"], photo["favorite"]) == (
+        "Beach", "Low tide", True)
+    assert photo["taken_at"] == "2024-06-02T07:15:00-04:00"
+    assert photo["taken_at_source"] == "edited"
+    assert [p["filename"] for p in client.get(
+        "/api/v1/photos", params={"favorites": True}).json()["photos"]] == ["june.jpg"]
+    # Without an offset the photo's own offset stays.
+    again = client.patch(path, json={"taken_at": "2024-06-03T08:00:00"}).json()
+    assert again["taken_at"] == "2024-06-03T08:00:00-04:00"
+    assert client.patch(path, json={"taken_at": "1700-01-01T00:00:00Z"}).status_code == 400
+    assert client.patch(path, json={"favorite": "maybe"}).status_code == 422
+    reader = keyed(owner, "photos:read")
+    assert reader.patch(path, json={"title": "x"}).status_code == 403
+    client.post(f"{path}/trash")
+    assert client.patch(path, json={"title": "x"}).status_code == 409

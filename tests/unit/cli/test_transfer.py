@@ -1,5 +1,7 @@
 import stat
 
+import pytest
+
 from imgstream.cli import credentials
 from imgstream.cli.transfer import Journal, Outcome, find_files
 from tests import images
@@ -55,3 +57,39 @@ def test_credentials_are_kept_for_the_owner_alone(tmp_path, monkeypatch):
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     assert stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
     assert credentials.load() == credentials.Credentials("https://photos.example.com", "isk_x")
+
+
+def test_behind_iap_an_oidc_token_rides_in_proxy_authorization(monkeypatch):
+    import httpx
+
+    from imgstream.cli.client import ApiError, ServerAuth
+
+    fetched = []
+
+    def fetch(audience):
+        fetched.append(audience)
+        return f"oidc-{len(fetched)}"
+
+    seen = []
+    transport = httpx.MockTransport(lambda request: (seen.append(request.headers),
+                                                     httpx.Response(200))[1])
+    login = credentials.Credentials("https://photos.example.com", "isk_k", "iap-client.apps")
+    with httpx.Client(auth=ServerAuth(login, fetch), transport=transport,
+                      base_url=login.url) as http:
+        http.get("/api/v1/me")
+        http.get("/api/v1/me")
+    assert [h["authorization"] for h in seen] == ["Bearer isk_k"] * 2
+    assert [h["proxy-authorization"] for h in seen] == ["Bearer oidc-1"] * 2
+    assert fetched == ["iap-client.apps"]
+
+    plain = credentials.Credentials("https://photos.example.com", "isk_k")
+    with httpx.Client(auth=ServerAuth(plain, fetch), transport=transport) as http:
+        http.get("https://photos.example.com/api/v1/me")
+    assert "proxy-authorization" not in seen[-1]
+
+    def broken(_audience):
+        raise RuntimeError("no default credentials")
+
+    with httpx.Client(auth=ServerAuth(login, broken), transport=transport) as http, \
+            pytest.raises(ApiError, match="cannot get a token for IAP"):
+        http.get("https://photos.example.com/api/v1/me")
