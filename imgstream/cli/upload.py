@@ -188,7 +188,12 @@ def upload(paths: tuple[Path, ...], recursive: bool, on_collision: str | None, d
                 await _decide(transfer, results, {f.path: f for f in files}, console)
             return results
 
-    results = asyncio.run(run())
+    try:
+        results = asyncio.run(run())
+    except KeyboardInterrupt:
+        click.echo("interrupted: run the same command again to continue where it stopped",
+                   err=True)
+        sys.exit(130)
     if all(result.outcome.settled for result in results):
         journal.forget(files)
     failed = missing or any(not result.outcome.succeeded for result in results)

@@ -88,7 +88,7 @@ def test_the_photo_page_shows_similar_photos(app, signed_in_page, seeded_photos)
         assert cards.count() == 1
         assert cards.first.get_attribute("data-photo-id") == ids["smaller copy.jpg"]
         page.screenshot(path=str(SHOTS / f"similar-photos-{width}.png"), full_page=True)
-        assert overflowing(page) == []
+        assert overflowing(page, "[data-testid^=similar], [data-testid^=similar] *") == []
     page.goto(f"/photo/{ids['sky.jpg']}")
     page.get_by_test_id("photo-detail").wait_for()
     assert page.get_by_test_id("similar-photos").count() == 0
