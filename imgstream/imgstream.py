@@ -9,6 +9,7 @@ from imgstream.api import http_api, logs, metrics, tracing
 from imgstream.api.headers import security_headers
 from imgstream.api.identity import request_identity
 from imgstream.components.selection_bar import ESCAPE_CLEARS_SCRIPT
+from imgstream.components.timeline import TIMELINE_CSS, TIMELINE_SCRIPT
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
 from imgstream.config import SignIn, get_settings
 from imgstream.pages import (  # noqa: F401 - registers the pages
@@ -65,8 +66,9 @@ metrics.watch_database()
 app = rx.App(
     api_transformer=[http_api(), logs.remember_user, request_identity, security_headers,
                      logs.observe_requests, tracing.request_tracing(get_settings())],
-    head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.script(ESCAPE_CLEARS_SCRIPT),
-                     rx.el.style(PAGE_CSS), *HOME_SCREEN],
+    head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.script(TIMELINE_SCRIPT),
+                     rx.script(ESCAPE_CLEARS_SCRIPT), rx.el.style(PAGE_CSS + TIMELINE_CSS),
+                     *HOME_SCREEN],
 )
 
 # Abandoned uploads give their reservation back to the quota without anyone running reconcile.

@@ -12,7 +12,8 @@ from imgstream.state.selection import SelectionActionsState
 # Escape clears the selection, unless a dialog is open (Escape closes that instead).
 ESCAPE_CLEARS_SCRIPT = """
 document.addEventListener('keydown', (e) => {
-  if (e.key !== 'Escape' || document.querySelector('[role=dialog],[role=alertdialog]')) return;
+  if (e.key !== 'Escape') return;
+  if (document.querySelector('[role=dialog],[role=alertdialog],[data-testid=viewer]')) return;
   const clear = document.querySelector('[data-testid=selection-clear]');
   if (clear) clear.click();
 });

@@ -1,4 +1,4 @@
-"""Home: upload and the timeline."""
+"""Home: upload and the timeline, with the viewer over it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import reflex as rx
 
 from imgstream.components.album_picker import album_picker
 from imgstream.components.layout import page_frame
-from imgstream.components.photo_grid import photo_grid
+from imgstream.components.photo_details import photo_details
 from imgstream.components.selection_bar import (
     add_to_album_button,
     download_selected_button,
@@ -16,19 +16,20 @@ from imgstream.components.selection_bar import (
     trash_selected_button,
 )
 from imgstream.components.share_dialog import share_button, share_dialog
+from imgstream.components.similar_photos import similar_photos
+from imgstream.components.timeline import timeline
 from imgstream.components.upload_panel import upload_panel
+from imgstream.components.viewer import viewer
 from imgstream.state.albums import SelectionState
 from imgstream.state.gallery import GalleryState
 from imgstream.state.live import refresh_on_change
+from imgstream.state.photo import PhotoState
 from imgstream.state.session import SessionState
 from imgstream.state.sharing import SharingState
 
 
-@rx.page(route="/", title="ImgStream", on_load=[SessionState.require_sign_in,
-                                                 GalleryState.load_first_page,
-                                                 SelectionState.clear_selection])
-def library() -> rx.Component:
-    """The signed-in user's library."""
+def library_content() -> rx.Component:
+    """The library page: upload, the timeline and the viewer (closed unless a photo is open)."""
     return page_frame(
         rx.vstack(
             upload_panel(),
@@ -36,15 +37,25 @@ def library() -> rx.Component:
                           share_button(SharingState.open_for_selection),
                           favorite_buttons(), shift_dates_button(),
                           download_selected_button(), trash_selected_button()),
-            photo_grid(),
+            timeline(),
             album_picker(),
             share_dialog(),
             spacing="5",
             width="100%",
             # Files dropped anywhere on the page are uploaded, not only on the drop zone.
             custom_attrs={"data-drop-anywhere": "", "data-testid": "library-drop-target"},
-        )
+        ),
+        viewer(info=(photo_details(),), below=(similar_photos(),)),
     )
+
+
+@rx.page(route="/", title="ImgStream", on_load=[SessionState.require_sign_in,
+                                                 GalleryState.open_timeline,
+                                                 SelectionState.clear_selection,
+                                                 PhotoState.dismiss])
+def library() -> rx.Component:
+    """The signed-in user's library."""
+    return library_content()
 
 
 refresh_on_change("/", GalleryState.refresh)

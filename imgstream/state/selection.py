@@ -7,11 +7,13 @@ import uuid
 from datetime import timedelta
 
 import reflex as rx
+import sqlalchemy as sa
+from sqlmodel import col, select
 
+from imgstream.models import Photo
 from imgstream.runtime import db_session
 from imgstream.services import photo_archives, photo_edits, trash
 from imgstream.state.albums import AlbumState, SelectionState
-from imgstream.state.gallery import GalleryState
 from imgstream.state.live import handlers_for
 from imgstream.state.session import signed_in_user
 
@@ -36,6 +38,26 @@ def pick(selected: list[str], order: list[str], photo_id: str, anchor: str,
     if photo_id in selected:
         return [i for i in selected if i != photo_id]
     return [*selected, photo_id]
+
+
+def _between(owner_id: uuid.UUID, first: str, last: str) -> list[str]:
+    # The timeline's photos from one to the other, newest first as the timeline shows them.
+    ids = photo_archives.parse_ids([first, last])
+    if len(ids) != 2:
+        return []
+    with db_session() as session:
+        ends = session.exec(select(Photo).where(col(Photo.id).in_(ids),
+                                                Photo.owner_id == owner_id)).all()
+        if len(ends) != 2:
+            return []
+        low, high = sorted((photo.taken_at, photo.id) for photo in ends)
+        key = sa.tuple_(Photo.taken_at, Photo.id)
+        rows = session.exec(
+            select(Photo.id).where(Photo.owner_id == owner_id, col(Photo.deleted_at).is_(None),
+                                   key >= sa.tuple_(*low), key <= sa.tuple_(*high))
+            .order_by(col(Photo.taken_at).desc(), col(Photo.id).desc())
+        ).all()
+    return [str(i) for i in rows]
 
 
 def _trash(owner_id: uuid.UUID, photo_ids: list[uuid.UUID]) -> list[uuid.UUID]:
@@ -86,19 +108,22 @@ class SelectionActionsState(rx.State):
     _undo_ids: list[str] = []
     _anchor: str = ""
 
-    async def _order(self) -> list[str]:
-        gallery = await self.get_state(GalleryState)
-        if self._anchor in {card.id for card in gallery.cards}:
-            return [card.id for card in gallery.cards]
+    async def _order(self, photo_id: str) -> list[str]:
         album = await self.get_state(AlbumState)
-        return [card.id for card in album.cards]
+        album_ids = [card.id for card in album.cards]
+        if self._anchor in album_ids and photo_id in album_ids:
+            return album_ids
+        owner_id = await signed_in_user(self)
+        if owner_id is None:
+            return []
+        return await asyncio.to_thread(_between, owner_id, self._anchor, photo_id)
 
     @rx.event
     async def pick(self, photo_id: str, info: dict) -> None:
         """A photo's check was clicked: toggle it, or with shift select the range up to it."""
         selection = await self.get_state(SelectionState)
         extend = bool(info.get("shift_key")) if isinstance(info, dict) else False
-        order = await self._order() if extend else []
+        order = await self._order(photo_id) if extend and self._anchor else []
         selection.selected = pick(list(selection.selected), order, photo_id, self._anchor,
                                   extend=extend)
         self._anchor = photo_id
