@@ -18,18 +18,23 @@
   // Progress and outcomes go to the server in batches: one state update, one render and one
   // answer a few times a second, however many files are on their way.
   const BATCH_EVERY_MS = 800;
+  const unsent = []; // what happened before the page's state connected (files picked early)
   let batch = [];
   let batchTimer = null;
+  const deliver = (event) => {
+    if (report) report(event);
+    else unsent.push(event);
+  };
   const flush = () => {
     batchTimer = null;
     const events = batch;
     batch = [];
-    if (events.length && report) report({ kind: "batch", events });
+    if (events.length) deliver({ kind: "batch", events });
   };
   const send = (event) => {
     if (event.kind === "selected" || event.kind === "holding") {
       flush();
-      if (report) report(event);
+      deliver(event);
       return;
     }
     // A newer progress report of the same file replaces the older one still waiting.
@@ -226,6 +231,7 @@
       report = reporter;
       // After a reload the page holds no files: the server's unfinished uploads wait for them.
       send({ kind: "holding", ids: [...files.keys()] });
+      for (const event of unsent.splice(0)) report(event);
     },
     // The server began uploads for picked files: from now on a file is known by its upload id.
     assign(pairs) {
