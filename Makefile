@@ -44,8 +44,8 @@ lint: setup
 # The image is built and run with podman (Debian: podman buildah mmdebstrap runc); it takes a few
 # minutes, so `make test` runs it once, after everything else.
 image-test: setup
-	$(UV) run pytest tests/image
+	IMGSTREAM_RELIABILITY_DOC=docs/reliability.md $(UV) run pytest tests/image
 
 test: setup browser lint
-	$(UV) run pytest --ignore=tests/image
+	IMGSTREAM_RELIABILITY_DOC=docs/reliability.md $(UV) run pytest --ignore=tests/image
 	$(MAKE) image-test

@@ -8,6 +8,7 @@ from imgstream import runtime
 from imgstream.api import http_api, logs, metrics, tracing
 from imgstream.api.headers import security_headers
 from imgstream.api.identity import request_identity
+from imgstream.components.timeline import TIMELINE_CSS, TIMELINE_SCRIPT
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
 from imgstream.config import SignIn, get_settings
 from imgstream.pages import albums, library, photo, search, settings, trash  # noqa: F401 - registers the pages
@@ -38,7 +39,8 @@ metrics.watch_database()
 app = rx.App(
     api_transformer=[http_api(), logs.remember_user, request_identity, security_headers,
                      logs.observe_requests, tracing.request_tracing(get_settings())],
-    head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.el.style(PAGE_CSS)],
+    head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.script(TIMELINE_SCRIPT),
+                     rx.el.style(PAGE_CSS + TIMELINE_CSS)],
 )
 
 # Abandoned uploads give their reservation back to the quota without anyone running reconcile.

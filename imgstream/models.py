@@ -103,11 +103,10 @@ class Photo(SQLModel, table=True):
         sa.Index("ix_photo_owner_timeline", "owner_id", "taken_at", "id"),
         sa.Index("ix_photo_owner_filename", "owner_id", "filename"),
         sa.Index("ix_photo_owner_favorite", "owner_id", "favorite", "taken_at"),
-        # The timeline's months and days: one index-only scan gives every month's counts, and
-        # one month's photos come in display order. Photos in the trash are not in it.
-        sa.Index("ix_photo_owner_month_day", "owner_id", "taken_month", "taken_day", "taken_at",
-                 "id", sqlite_where=sa.text("deleted_at IS NULL"),
-                 postgresql_where=sa.text("deleted_at IS NULL")),
+        # The timeline's months and days: every month's counts come from the index alone, and
+        # one month's photos in display order (deleted_at IS NULL is an equality on it).
+        sa.Index("ix_photo_owner_timeline_days", "owner_id", "deleted_at", "taken_month",
+                 "taken_day", "taken_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

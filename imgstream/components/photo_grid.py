@@ -2,55 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import reflex as rx
 
-from imgstream.components.empty_state import empty_state
 from imgstream.components.media import square_thumbnail
 from imgstream.state.albums import SelectionState
-from imgstream.state.gallery import GalleryState, PhotoCard
+from imgstream.state.gallery import PhotoCard
 from imgstream.state.photo_edits import CardFavoriteState
 
 
-def photo_card(card: PhotoCard, *, selectable: bool = True) -> rx.Component:
-    """A photo's thumbnail and date, linking to its detail view, with a selection checkbox."""
-    link = rx.link(
-        square_thumbnail(card.thumbnail_url, card.filename, card.placeholder,
-                         custom_attrs={"data-testid": "photo-thumb-frame"}),
-        rx.text(card.taken_label, size="1", color_scheme="gray", padding_top="0.25em"),
-        href="/photo/" + card.id,
-        title=card.filename,
-        underline="none",
-        custom_attrs={"data-testid": "photo-card", "data-photo-id": card.id},
-    )
-    heart = card_favorite(card)
-    if not selectable:
-        return rx.box(link, heart, position="relative", class_name="imgstream-card",
-                      key=card.id)
-    selected = SelectionState.selected.contains(card.id)
+def select_check(card: PhotoCard) -> rx.Component:
+    """The card's selection check (top left)."""
     return rx.box(
-        link,
-        rx.box(
-            rx.checkbox(
-                checked=selected,
-                on_change=SelectionState.toggle(card.id),
-                size="3",
-                aria_label="Select " + card.filename,
-                custom_attrs={"data-testid": "photo-select", "data-photo-id": card.id},
-            ),
-            position="absolute",
-            top="8px",
-            left="8px",
-            padding="2px",
-            line_height="0",
-            border_radius="6px",
-            background_color=rx.color("gray", 1, alpha=True),
+        rx.checkbox(
+            checked=SelectionState.selected.contains(card.id),
+            on_change=SelectionState.toggle(card.id),
+            size="3",
+            aria_label="Select " + card.filename,
+            custom_attrs={"data-testid": "photo-select", "data-photo-id": card.id},
         ),
-        heart,
-        position="relative",
-        class_name="imgstream-card",
-        outline=rx.cond(selected, "3px solid var(--accent-9)", "none"),
-        border_radius="10px",
-        key=card.id,
+        position="absolute",
+        top="8px",
+        left="8px",
+        padding="2px",
+        line_height="0",
+        border_radius="6px",
+        background_color=rx.color("gray", 1, alpha=True),
     )
 
 
@@ -71,6 +49,54 @@ def card_favorite(card: PhotoCard) -> rx.Component:
         class_name=rx.cond(card.favorite, "imgstream-heart is-favorite", "imgstream-heart"),
         custom_attrs={"data-testid": "photo-favorite", "data-photo-id": card.id,
                       "data-favorite": rx.cond(card.favorite, "true", "false")},
+    )
+
+
+def photo_card(
+    card: PhotoCard, *, selectable: bool = True, caption: bool = True,
+    on_open: rx.event.EventSpec | None = None, overlays: Sequence[rx.Component] = (),
+    radius: str = "8px",
+) -> rx.Component:
+    """A photo's thumbnail, linking to it in the viewer.
+
+    Args:
+        card: The photo.
+        selectable: Whether the selection check shows (top left).
+        caption: Whether the date taken shows under the thumbnail.
+        on_open: What a plain click does instead of following the link (the timeline opens
+            the viewer over itself); the link stays for a new tab or a copied address.
+        overlays: More absolutely placed controls over the thumbnail (the favourite heart is
+            always there, top right).
+        radius: Corner radius of the thumbnail.
+    """
+    children = [square_thumbnail(card.thumbnail_url, card.filename, card.placeholder,
+                                 border_radius=radius,
+                                 custom_attrs={"data-testid": "photo-thumb-frame"})]
+    if caption:
+        children.append(rx.text(card.taken_label, size="1", color_scheme="gray",
+                                padding_top="0.25em"))
+    events = {"on_click": on_open.prevent_default} if on_open is not None else {}
+    link = rx.link(
+        *children,
+        href="/photo/" + card.id,
+        title=card.filename,
+        underline="none",
+        display="block",
+        custom_attrs={"data-testid": "photo-card", "data-photo-id": card.id},
+        **events,
+    )
+    controls = [select_check(card)] if selectable else []
+    controls.append(card_favorite(card))
+    controls.extend(overlays)
+    selected = SelectionState.selected.contains(card.id)
+    return rx.box(
+        link,
+        *controls,
+        position="relative",
+        class_name="imgstream-card",
+        outline=rx.cond(selected, "3px solid var(--accent-9)", "none") if selectable else "none",
+        border_radius=radius,
+        key=card.id,
     )
 
 
@@ -104,19 +130,3 @@ def photo_cards(
         ),
         rx.center(rx.spinner(size="3"), padding_y="4em"),
     )
-
-
-def _empty_library() -> rx.Component:
-    return empty_state(
-        "image", "No photos yet",
-        "Drop photos on the area above, or click it to choose files. "
-        "They appear here, newest first.",
-        testid="empty-library",
-    )
-
-
-def photo_grid() -> rx.Component:
-    """The timeline's cards of the loaded pages, with a button for the next one."""
-    return photo_cards(GalleryState.cards, has_more=GalleryState.has_more,
-                       on_more=GalleryState.load_more, empty=_empty_library(),
-                       loaded=GalleryState.loaded)

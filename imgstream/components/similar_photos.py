@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from imgstream.components.media import square_thumbnail
+from imgstream.state.photo import PhotoState
 from imgstream.state.similar_photos import SimilarCard, SimilarPhotosState
 
 
@@ -13,6 +14,8 @@ def _card(card: SimilarCard) -> rx.Component:
         square_thumbnail(card.thumbnail_url, card.filename, card.placeholder),
         href="/photo/" + card.id,
         title=card.filename,
+        # In the viewer, the similar photo takes this one's place.
+        on_click=PhotoState.show(card.id).prevent_default,
         key=card.id,
         custom_attrs={"data-testid": "similar-photo", "data-photo-id": card.id},
     )

@@ -1,4 +1,4 @@
-"""Home: upload and the timeline."""
+"""Home: upload and the timeline, with the viewer over it."""
 
 from __future__ import annotations
 
@@ -6,30 +6,41 @@ import reflex as rx
 
 from imgstream.components.album_picker import album_picker
 from imgstream.components.layout import page_frame
-from imgstream.components.photo_grid import photo_grid
+from imgstream.components.photo_details import photo_details
 from imgstream.components.selection_bar import add_to_album_button, selection_bar
 from imgstream.components.share_dialog import share_button, share_dialog
+from imgstream.components.similar_photos import similar_photos
+from imgstream.components.timeline import timeline
 from imgstream.components.upload_panel import upload_panel
+from imgstream.components.viewer import viewer
 from imgstream.state.albums import SelectionState
 from imgstream.state.gallery import GalleryState
+from imgstream.state.photo import PhotoState
 from imgstream.state.session import SessionState
 from imgstream.state.sharing import SharingState
 
 
-@rx.page(route="/", title="ImgStream", on_load=[SessionState.require_sign_in,
-                                                 GalleryState.load_first_page,
-                                                 SelectionState.clear_selection])
-def library() -> rx.Component:
-    """The signed-in user's library."""
+def library_content() -> rx.Component:
+    """The library page: upload, the timeline and the viewer (closed unless a photo is open)."""
     return page_frame(
         rx.vstack(
             upload_panel(),
             selection_bar(add_to_album_button(),
                           share_button(SharingState.open_for_selection)),
-            photo_grid(),
+            timeline(),
             album_picker(),
             share_dialog(),
             spacing="5",
             width="100%",
-        )
+        ),
+        viewer(info=(photo_details(),), below=(similar_photos(),)),
     )
+
+
+@rx.page(route="/", title="ImgStream", on_load=[SessionState.require_sign_in,
+                                                 GalleryState.open_timeline,
+                                                 SelectionState.clear_selection,
+                                                 PhotoState.dismiss])
+def library() -> rx.Component:
+    """The signed-in user's library."""
+    return library_content()

@@ -89,6 +89,20 @@ def preview(*, storage: Storage, photo: Photo, rendition: Rendition | None) -> S
     return ShownImage(url=url or "", placeholder=placeholder(photo))
 
 
+BROWSER_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "AVIF"})
+"""Formats every browser draws: their originals are shown as they are when zoomed in."""
+
+
+def full_resolution(*, storage: Storage, photo: Photo, preview_url: str) -> str:
+    """The URL of the photo at full resolution, for zooming in.
+
+    Its original when browsers draw its format, else its preview; "" when none can be signed.
+    """
+    if photo.format.upper() not in BROWSER_FORMATS:
+        return preview_url
+    return url_or_none(storage=storage, key=original_of(photo)) or preview_url
+
+
 def download_url(*, storage: Storage, photo: Photo) -> str:
     """A URL that downloads a photo's original under its filename; "" when none can be signed."""
     return url_or_none(storage=storage, key=original_of(photo), download_name=photo.filename) or ""

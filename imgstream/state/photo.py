@@ -1,9 +1,10 @@
-"""The detail view of one photo."""
+"""The viewer: one photo over the whole window, with its neighbours and details."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import uuid
 
 import reflex as rx
@@ -16,6 +17,7 @@ from imgstream.services import photo_urls, renditions, timeline, trash
 from imgstream.state import trash as trash_state
 from imgstream.state.gallery import GalleryState
 from imgstream.state.session import SessionState, signed_in_user
+from imgstream.state.similar_photos import SimilarPhotosState
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +44,23 @@ class PhotoDetail:
     lens: str
     exposure: str
     location: str
+    map_url: str
+    """An OpenStreetMap link to where the photo was taken; "" without a location."""
+    full_url: str
+    """The photo at full resolution, loaded when zooming in."""
+    newer_id: str
+    """The photo before it in the timeline; "" at the start."""
+    older_id: str
+    """The photo after it in the timeline; "" at the end."""
+    month: str
+    width: int
+
+
+def _map_url(photo) -> str:  # noqa: ANN001
+    if photo.gps_latitude is None or photo.gps_longitude is None:
+        return ""
+    lat, lon = f"{photo.gps_latitude:.5f}", f"{photo.gps_longitude:.5f}"
+    return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=15/{lat}/{lon}"
 
 
 _DATE_SOURCES = {
@@ -65,6 +84,7 @@ def load_detail(owner_id: uuid.UUID, raw_photo_id: str) -> PhotoDetail | None:
         preview = renditions.renditions_of(session=session, photo_ids=[photo.id]).get(
             (photo.id, RenditionKind.PREVIEW)
         )
+        newer, older = timeline.neighbours(session=session, owner_id=owner_id, photo=photo)
     store = storage()
     image = photo_urls.preview(storage=store, photo=photo, rendition=preview)
     taken = presentation.taken_at_local(photo)
@@ -86,6 +106,12 @@ def load_detail(owner_id: uuid.UUID, raw_photo_id: str) -> PhotoDetail | None:
         lens=photo.lens or "",
         exposure=presentation.exposure_label(photo),
         location=presentation.location_label(photo),
+        map_url=_map_url(photo),
+        full_url=photo_urls.full_resolution(storage=store, photo=photo, preview_url=image.url),
+        newer_id=str(newer) if newer else "",
+        older_id=str(older) if older else "",
+        month=photo.taken_month,
+        width=photo.width,
     )
 
 
@@ -97,40 +123,103 @@ def _move_to_trash(owner_id: uuid.UUID, raw_photo_id: str) -> bool:
         return trash.move_to_trash(session=session, owner_id=owner_id, photo_id=photo_id)
 
 
+def _photo_id_in(path: str) -> str:
+    """The photo id of a /photo/{id} path."""
+    return path.rstrip("/").rsplit("/", 1)[-1] if "/photo/" in path else ""
+
+
+def _viewer(function: str, photo_id: str = "") -> rx.event.EventSpec:
+    return rx.call_script(f"window.imgstreamViewer.{function}({json.dumps(photo_id)})")
+
+
+def _follow(photo_id: str) -> list[rx.event.EventSpec]:
+    """What else shows the photo on screen: its edit fields and its similar photos."""
+    from imgstream.state.photo_edits import PhotoEditState
+
+    return [PhotoEditState.load_for(photo_id), SimilarPhotosState.show_for(photo_id)]
+
+
 class PhotoState(rx.State):
-    """The photo being viewed."""
+    """The photo in the viewer, over the timeline."""
 
     detail: PhotoDetail | None = None
     not_found: bool = False
+    open: bool = False
+    show_info: bool = False
 
     @rx.var
     def trash_days(self) -> int:
         """Days the trash keeps a photo."""
         return get_settings().trash_days
 
-    @rx.event
-    async def load_photo(self) -> None:
-        """Read the photo named in the URL."""
+    async def _show(self, raw_id: str) -> bool:
         owner_id = await signed_in_user(self)
         if owner_id is None:
-            return
-        raw_id = self.router.page.params.get("photo_id", "")
-        self.detail = await asyncio.to_thread(load_detail, owner_id, str(raw_id))
-        self.not_found = self.detail is None
+            return False
+        detail = await asyncio.to_thread(load_detail, owner_id, raw_id)
+        self.detail, self.not_found, self.open = detail, detail is None, True
+        return detail is not None
+
+    @rx.event
+    async def load_photo(self):
+        """Open the viewer on the photo named in the URL (/photo/{id}), with its details."""
+        self.detail, self.show_info = None, True
+        await self._show(_photo_id_in(self.router.url.path))
+        return _viewer("reset")
+
+    @rx.event
+    async def reload(self) -> None:
+        """Read the photo on screen again (its date or rotation changed)."""
+        if self.detail is not None:
+            await self._show(self.detail.id)
+
+    @rx.event
+    async def open_photo(self, photo_id: str):
+        """Open the viewer over the timeline on a photo of it (a card was clicked)."""
+        self.detail = None
+        if await self._show(photo_id):
+            return [_viewer("opened", photo_id), *_follow(photo_id)]
+        return None
+
+    @rx.event
+    async def show(self, photo_id: str):
+        """Show another photo in the open viewer (previous, next, a similar one)."""
+        if not photo_id:
+            return None
+        if await self._show(photo_id):
+            return [_viewer("shown", photo_id), *_follow(photo_id)]
+        return None
+
+    @rx.event
+    def close(self):
+        """Close the viewer: the timeline is where it was."""
+        self.open, self.detail, self.not_found = False, None, False
+        return _viewer("closed")
+
+    @rx.event
+    def dismiss(self) -> None:
+        """Forget an open photo when the library page opens (nothing to take back)."""
+        self.open, self.detail, self.not_found = False, None, False
+
+    @rx.event
+    def toggle_info(self):
+        """Show or hide the photo's details beside it."""
+        self.show_info = not self.show_info
 
     @rx.event
     async def move_to_trash(self):
-        """Move the photo on screen to the trash and go back to the library, with an undo."""
+        """Move the photo on screen to the trash and close the viewer, with an undo."""
         if self.detail is None:
             return None
         detail = self.detail
         owner_id = await (await self.get_state(SessionState)).user_id()
         moved = await asyncio.to_thread(_move_to_trash, owner_id, detail.id)
-        self.detail = None
+        self.open, self.detail = False, None
+        events = [_viewer("closed"), GalleryState.refresh]
         if not moved:
-            return rx.redirect("/")
+            return events
         return [
-            rx.redirect("/"),
+            *events,
             rx.toast.success(
                 f"Moved {detail.filename} to the trash.",
                 action={"label": "Undo", "on_click": PhotoState.undo_move_to_trash(detail.id)},
@@ -146,4 +235,4 @@ class PhotoState(rx.State):
         name = await asyncio.to_thread(trash_state.restore, owner_id, photo_id)
         if name is None:
             return rx.toast.warning("That photo is no longer in the trash.")
-        return [GalleryState.load_first_page, rx.toast.success(f"Restored {name}.")]
+        return [GalleryState.refresh, rx.toast.success(f"Restored {name}.")]

@@ -13,7 +13,7 @@ from imgstream import presentation
 from imgstream.config import get_settings
 from imgstream.runtime import db_session, storage
 from imgstream.services import imaging, photo_edits, timeline
-from imgstream.state.gallery import GalleryState
+from imgstream.state.gallery import GalleryState, card_changed
 from imgstream.state.photo import PhotoState
 from imgstream.state.search import SearchState
 from imgstream.state.session import SessionState, signed_in_user
@@ -111,11 +111,16 @@ class PhotoEditState(rx.State):
 
     @rx.event
     async def load(self) -> None:
-        """Read the fields of the photo named in the URL."""
+        """Read the fields of the photo named in the URL (/photo/{id})."""
+        path = self.router.url.path
+        await self.load_for(path.rstrip("/").rsplit("/", 1)[-1] if "/photo/" in path else "")
+
+    @rx.event
+    async def load_for(self, raw_id: str) -> None:
+        """Read the fields of a photo (the viewer shows another photo)."""
         owner_id = await signed_in_user(self)
         if owner_id is None:
             return
-        raw_id = str(self.router.page.params.get("photo_id", ""))
         fields = await asyncio.to_thread(_fields, owner_id, raw_id)
         self.error = ""
         if fields is None:
@@ -180,7 +185,8 @@ class PhotoEditState(rx.State):
             return None
         offset = parse_offset(self.taken_offset)
         if await self._apply("taken", local=local, offset_minutes=offset):
-            return [PhotoState.load_photo, rx.toast.success("Date taken saved.", duration=2000)]
+            return [PhotoState.reload, GalleryState.refresh,
+                    rx.toast.success("Date taken saved.", duration=2000)]
         return None
 
     @rx.event
@@ -193,7 +199,7 @@ class PhotoEditState(rx.State):
         finally:
             self.rotating = False
         if done:
-            yield PhotoState.load_photo
+            yield [PhotoState.reload, GalleryState.refresh]
 
 
 
@@ -208,9 +214,6 @@ class CardFavoriteState(rx.State):
                                         favorite=not favorite)
         if error:
             return rx.toast.error(error)
-        gallery = await self.get_state(GalleryState)
-        gallery.cards = [dataclasses.replace(card, favorite=not favorite)
-                         if card.id == photo_id else card for card in gallery.cards]
         results = await self.get_state(SearchState)
         results.days = [
             dataclasses.replace(day, cards=[
@@ -218,4 +221,4 @@ class CardFavoriteState(rx.State):
                 else card for card in day.cards])
             for day in results.days
         ]
-        return None
+        return card_changed(photo_id, favorite=not favorite)

@@ -53,10 +53,15 @@ class SimilarPhotosState(rx.State):
 
     @rx.event
     async def load_similar(self) -> None:
-        """Find the photos that look like the one named in the URL."""
+        """Find the photos that look like the one named in the URL (/photo/{id})."""
+        path = self.router.url.path
+        await self.show_for(path.rstrip("/").rsplit("/", 1)[-1] if "/photo/" in path else "")
+
+    @rx.event
+    async def show_for(self, photo_id: str) -> None:
+        """Find the photos that look like this one (the viewer shows another photo)."""
         self.similar = []
         owner_id = await signed_in_user(self)
         if owner_id is None:
             return
-        raw_id = str(self.router.page.params.get("photo_id", ""))
-        self.similar = await asyncio.to_thread(load_similar, owner_id, raw_id)
+        self.similar = await asyncio.to_thread(load_similar, owner_id, photo_id)

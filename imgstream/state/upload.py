@@ -231,7 +231,7 @@ class UploadState(rx.State):
         """Reload the first timeline page once nothing is on its way any more."""
         if any(is_active(row.status) for row in self.rows):
             return []
-        return [GalleryState.load_first_page]
+        return [GalleryState.refresh]
 
     @rx.event
     def connect(self):
@@ -500,7 +500,7 @@ class UploadState(rx.State):
         if name is None:
             return rx.toast.error("That photo is no longer in your trash.")
         self._update(key, in_trash=False, message=f"restored {name} from your trash")
-        return GalleryState.load_first_page
+        return GalleryState.refresh
 
     @rx.event
     def clear_finished(self) -> None:

@@ -49,15 +49,16 @@ def test_upload_batch_browse_open_download_and_reload(page, tmp_path):
         "rejected: not a supported image", timeout=60_000
     )
 
-    # Page size is 2 in this run: the third photo comes with "load more".
+    # Three months, newest first, each near the viewport: all three load by themselves.
     cards = page.get_by_test_id("photo-card")
-    expect(cards).to_have_count(2)
-    page.get_by_test_id("load-more").click()
-    expect(cards).to_have_count(3)
-    expect(page.get_by_test_id("load-more")).to_have_count(0)
+    expect(cards).to_have_count(3, timeout=30_000)
     assert [cards.nth(i).get_attribute("title") for i in range(3)] == [
         "summit.jpg", "harbour.jpg", "winter.jpg"
     ]
+    months = page.get_by_test_id("timeline-month")
+    assert [months.nth(i).get_attribute("data-month") for i in range(3)] == [
+        "2023-07", "2021-05", "2019-01"]
+    expect(page.get_by_test_id("timeline-count")).to_have_text("3 photos")
     for i in range(3):
         thumb = cards.nth(i).locator("img")
         expect(thumb).to_have_js_property("complete", True)
@@ -76,11 +77,11 @@ def test_upload_batch_browse_open_download_and_reload(page, tmp_path):
     assert download.suggested_filename == "harbour.jpg"
     assert open(download.path(), "rb").read() == (tmp_path / "harbour.jpg").read_bytes()
 
+    page.get_by_test_id("viewer-close").click()
+    expect(page.get_by_test_id("viewer")).to_have_count(0)
     page.reload()
     open_library(page)
-    expect(cards).to_have_count(2)
-    page.get_by_test_id("load-more").click()
-    expect(cards).to_have_count(3)
+    expect(cards).to_have_count(3, timeout=30_000)
 
 
 def test_unknown_photo_id_shows_not_found(page):

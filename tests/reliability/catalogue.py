@@ -91,6 +91,7 @@ _IM = "tests/unit/services/imaging"
 _API = "tests/unit/api"
 _I = "tests/integration"
 _E = "tests/e2e"
+_F = "tests/faults"
 
 COVERAGE: dict[str, list[str]] = {
     "U-01": [
@@ -282,6 +283,7 @@ COVERAGE: dict[str, list[str]] = {
         f"{_I}/test_gcs_storage.py::test_transient_errors_are_retried",
         f"{_I}/test_gcs_storage.py::test_persistent_errors_give_up_at_the_deadline",
         f"{_API}/test_uploads.py::test_storage_outages_answer_503_and_the_chunk_can_be_sent_again",
+        f"{_F}/test_faults.py::test_storage_unreachable_for_30_seconds",
     ],
     "F-04": [
         f"{_I}/test_gcs_storage.py::test_writes_are_create_only",
@@ -291,6 +293,7 @@ COVERAGE: dict[str, list[str]] = {
     ],
     "F-05": [
         f"{_API}/test_health.py::test_a_failing_database_is_named",
+        f"{_F}/test_faults.py::test_postgresql_restarted",
         f"{_I}/test_slow_uploads.py::test_l03_fifty_trickling_uploads_leave_health_the_timeline_and_uploads_answering",
     ],
     "F-06": [
@@ -308,15 +311,18 @@ COVERAGE: dict[str, list[str]] = {
     "F-09": [
         f"{_S}/test_spooling.py::test_limit_is_enforced_while_reading_and_nothing_is_left",
         f"{_S}/test_ingest.py::test_a_failed_write_removes_what_was_written",
+        f"{_F}/test_faults.py::test_local_disk_full",
     ],
     "F-10": [
         "tests/image/test_container.py::test_sigterm_lets_the_request_in_flight_finish_and_stops_within_ten_seconds",
+        f"{_F}/test_faults.py::test_worker_killed_mid_upload_resumes_on_the_other",
     ],
     "F-11": [
         f"{_E}/test_big_uploads.py::test_a_reload_lists_the_unfinished_upload_and_picking_the_file_resumes_it",
     ],
     "F-12": [
         f"{_E}/test_scale_out.py::test_two_workers_upload_and_browse",
+        f"{_F}/test_faults.py::test_worker_killed_mid_upload_resumes_on_the_other",
         "tests/deploy/test_terraform.py::test_cloud_run_probes_health_keeps_sessions_and_sizes_memory_for_the_worst_ingest",
     ],
     "F-13": [
@@ -324,8 +330,14 @@ COVERAGE: dict[str, list[str]] = {
         f"{_I}/test_database.py::test_migrations_build_the_schema_the_models_describe",
         f"{_I}/test_short_transactions.py::test_f13_no_connection_idles_in_a_transaction_while_a_24_mp_photo_is_ingested",
     ],
+    "L-01": [f"{_U}/test_load_bench.py::test_the_load_bench_runs_every_action_and_reports_them"],
+    "L-02": [
+        f"{_U}/test_load_bench.py::test_the_load_bench_runs_every_action_and_reports_them",
+        f"{_U}/test_load_bench.py::test_event_names_come_from_the_apps_states",
+    ],
     "L-03": [
         f"{_I}/test_slow_uploads.py::test_l03_fifty_trickling_uploads_leave_health_the_timeline_and_uploads_answering",
+        f"{_F}/test_faults.py::test_slow_client_trickling_a_chunk",
     ],
     "S-01": ["tests/deploy/test_terraform.py::test_the_pipeline_deploys_with_workload_identity_and_no_keys"],
     "S-02": ["tests/image/test_container.py::test_the_image_serves_health_and_the_built_frontend_as_a_user_other_than_root"],
@@ -374,6 +386,4 @@ NOT_BUILT: dict[str, str] = {
     "K-02": "the app has no per-person request rate limits yet",
     "Q-01": "the app has no search yet",
     "Z-02": "the app has no bulk actions on a selection yet",
-    "L-01": "measured by bench/load.py, not yet a test",
-    "L-02": "measured by bench/load.py, not yet a test",
 }

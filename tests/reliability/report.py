@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -66,7 +67,18 @@ def render(outcomes: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
+_ROW = re.compile(r"^\|[^|]*\|[^|]*\| `(?P<test>[^`]+)` \| (?P<result>[a-z ]+) \|$", re.MULTILINE)
+
+
 def write(outcomes: Mapping[str, str], target: Path) -> None:
-    """Write the table to `target`."""
+    """Write the table to `target`; tests this run did not include keep their earlier result.
+
+    `make test` runs the suite in two invocations (the container image apart): the second
+    fills in its rows without forgetting the first's.
+    """
+    earlier = {}
+    if target.is_file():
+        earlier = {m["test"]: m["result"] for m in _ROW.finditer(target.read_text())
+                   if m["result"] != "not run"}
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render(outcomes))
+    target.write_text(render({**earlier, **outcomes}))

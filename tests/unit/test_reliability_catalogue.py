@@ -54,3 +54,12 @@ def test_a_missing_test_is_noticed():
     assert not report.test_exists("tests/unit/test_config.py::test_no_such_test")
     assert not report.test_exists("tests/unit/no_such_file.py::test_x")
     assert report.test_exists("tests/unit/test_config.py::test_production_names_what_is_missing")
+
+
+def test_a_second_run_keeps_the_results_of_the_first(tmp_path):
+    first, second = COVERAGE["U-03"][1], COVERAGE["U-04"][1]
+    target = tmp_path / "reliability.md"
+    report.write({first: "passed"}, target)
+    report.write({second: "failed"}, target)
+    table = target.read_text()
+    assert f"`{first}` | passed |" in table and f"`{second}` | failed |" in table

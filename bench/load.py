@@ -1,0 +1,482 @@
+"""Load bench: N simulated people using ImgStream at once, on loopback only.
+
+Each person signs in (development sign-in), opens the library over the real socket (Reflex's
+event protocol through a python-socketio client: hydrate, then events), and then, until the
+run ends, picks actions: scrolling (the next page of the timeline), opening a photo, searching,
+favouriting, uploading a photo through the chunk API. A share of the people are real Chromium
+pages scrolling the library. The app runs as in production (`reflex run --env prod`) with two
+workers, Redis, a private PostgreSQL and fake-gcs-server, all started here and on free ports.
+
+It prints p50/p95/p99 per action, errors, lost uploads (begun but not found finished), and the
+server's RSS and CPU. `--soak MINUTES` runs that long and reports RSS growth after warm-up and
+the file-descriptor and connection counts over time.
+
+    .venv/bin/python -m bench.load --people 50 --seconds 60
+    .venv/bin/python -m bench.load --people 100 --seconds 60 --browsers 2
+    .venv/bin/python -m bench.load --people 60 --soak 30
+
+New actions: write `async def my_action(person) -> None` and add it to `ACTIONS` with a weight.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+
+MAX_PEOPLE = 1000
+MAX_SECONDS = 3600
+_END_OF_TIMELINE = re.compile(r"next_cursor\w*': ''")
+SEARCH_WORDS = ["beach", "2019", "jpg", "photo", "june", "zzz-nothing"]
+
+
+@dataclass
+class Stats:
+    """Latencies and errors per action."""
+
+    times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    error_samples: dict[str, str] = field(default_factory=dict)
+    begun_uploads: set[tuple[str, str]] = field(default_factory=set)
+    finished_uploads: set[tuple[str, str]] = field(default_factory=set)
+
+    def record(self, action: str, seconds: float) -> None:
+        self.times[action].append(seconds)
+
+    def error(self, action: str, what: str) -> None:
+        self.errors[action] += 1
+        self.error_samples.setdefault(action, what[:200])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+# ---------------------------------------------------------------- a person over the socket
+
+
+def _event_names() -> dict[str, str]:
+    """Full Reflex event names of the handlers the bench drives (read from the app's states)."""
+    from reflex.state import State
+
+    from imgstream.state.gallery import GalleryState
+    from imgstream.state.photo import PhotoState
+
+    names = {"hydrate": f"{State.get_full_name()}.hydrate",
+             "load_more": f"{GalleryState.get_full_name()}.load_more",
+             "load_photo": f"{PhotoState.get_full_name()}.load_photo"}
+    return names
+
+
+@dataclass
+class Person:
+    """One simulated person: a signed-in HTTP client and a Reflex socket."""
+
+    url: str
+    email: str
+    stats: Stats
+    names: dict[str, str]
+    http: httpx.AsyncClient | None = None
+    sio: object | None = None
+    photo_ids: list[str] = field(default_factory=list)
+    pending: asyncio.Future | None = None
+    last_delta_bytes: int = 0
+    at_end: bool = False
+
+    async def sign_in(self) -> None:
+        self.http = httpx.AsyncClient(base_url=self.url, timeout=60,
+                                      headers={"Origin": self.url})
+        answer = await self.http.post("/auth/dev-sign-in", data={"email": self.email})
+        if answer.status_code not in (200, 303):
+            raise RuntimeError(f"sign-in: {answer.status_code}")
+
+    async def connect(self) -> None:
+        import socketio
+
+        self.sio = socketio.AsyncClient(reconnection=True)
+
+        @self.sio.on("event", namespace="/_event")
+        async def on_event(data):  # noqa: ANN001, ANN202
+            text = str(data)
+            self.last_delta_bytes = len(text)
+            if _END_OF_TIMELINE.search(text):
+                self.at_end = True
+            if isinstance(data, dict) and data.get("final", True) and self.pending \
+                    and not self.pending.done():
+                self.pending.set_result(data)
+
+        cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+        ws = self.url.replace("http", "ws", 1)
+        await self.sio.connect(f"{ws}?token={uuid.uuid4()}", socketio_path="/_event",
+                               transports=["websocket"], namespaces=["/_event"],
+                               headers={"Cookie": cookie, "Origin": self.url},
+                               wait_timeout=30)
+
+    async def event(self, action: str, name: str, pathname: str = "/",
+                    payload: dict | None = None, query: dict | None = None) -> dict | None:
+        loop = asyncio.get_running_loop()
+        self.pending = loop.create_future()
+        started = time.perf_counter()
+        await self.sio.emit("event", {
+            "name": self.names[name], "payload": payload or {},
+            "router_data": {"pathname": pathname, "query": query or {}, "asPath": pathname},
+        }, namespace="/_event")
+        try:
+            reply = await asyncio.wait_for(self.pending, 15)
+        except TimeoutError:
+            self.stats.error(action, "no answer in 15 s")
+            self.at_end = True  # nothing more to load answers nothing: start over
+            return None
+        self.stats.record(action, time.perf_counter() - started)
+        return reply
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.sio.disconnect()
+        with contextlib.suppress(Exception):
+            await self.http.aclose()
+
+
+async def open_library(person: Person) -> None:
+    """Hydrate the library page (its on-load reads the first page of the timeline)."""
+    await person.event("open_library", "hydrate", "/")
+
+
+async def scroll(person: Person) -> None:
+    """The next page of the timeline (the grid's "load more"); at its end, back to the top."""
+    if person.at_end:
+        person.at_end = False
+        await person.event("scroll", "hydrate", "/")
+    else:
+        await person.event("scroll", "load_more", "/")
+
+
+async def open_photo(person: Person) -> None:
+    """Open one of the photos the person has (the photo page's on-load)."""
+    if not person.photo_ids:
+        return
+    photo_id = random.choice(person.photo_ids)
+    await person.event("open_photo", "load_photo", f"/photo/{photo_id}",
+                       query={"photo_id": photo_id})
+
+
+async def _api(person: Person, action: str, method: str, path: str, **kwargs) -> httpx.Response:
+    started = time.perf_counter()
+    try:
+        answer = await person.http.request(method, path, **kwargs)
+    except httpx.HTTPError as exc:
+        person.stats.error(action, repr(exc))
+        raise
+    if answer.status_code >= 400:
+        person.stats.error(action, f"{answer.status_code} {answer.text[:120]}")
+    else:
+        person.stats.record(action, time.perf_counter() - started)
+    return answer
+
+
+async def search(person: Person) -> None:
+    """Search the library (REST API, the same service as the search page)."""
+    await _api(person, "search", "GET", "/api/v1/photos",
+               params={"q": random.choice(SEARCH_WORDS), "limit": 60})
+
+
+async def favourite(person: Person) -> None:
+    """Mark or unmark a photo as a favourite."""
+    if person.photo_ids:
+        photo_id = random.choice(person.photo_ids)
+        await _api(person, "favourite", "PATCH", f"/api/v1/photos/{photo_id}",
+                   json={"favorite": random.random() < 0.5})
+
+
+_PHOTOS: list[bytes] = []
+
+
+def _photo() -> bytes:
+    if not _PHOTOS:
+        import io
+
+        from PIL import Image
+
+        for i in range(8):
+            out = io.BytesIO()
+            Image.effect_noise((640, 480), 40 + i).convert("RGB").save(out, "JPEG", quality=85)
+            _PHOTOS.append(out.getvalue())
+    # Unique bytes (a comment) so each upload is a new photo, not a duplicate.
+    data = random.choice(_PHOTOS)
+    return data[:2] + b"\xff\xfe\x00\x12" + uuid.uuid4().hex[:14].encode() + data[2:]
+
+
+async def upload(person: Person) -> None:
+    """Upload one photo through the chunk API: begin, chunks, complete."""
+    data = _photo()
+    started = time.perf_counter()
+    begun = await person.http.post("/api/v1/uploads", json={"filename": f"{uuid.uuid4().hex}.jpg",
+                                                            "size": len(data)})
+    if begun.status_code != 201:
+        person.stats.error("upload", f"begin {begun.status_code} {begun.text[:120]}")
+        return
+    body = begun.json()
+    key = (person.email, body["id"])
+    person.stats.begun_uploads.add(key)
+    chunk = body["chunk_bytes"]
+    received = 0
+    while received < len(data):
+        answer = await person.http.put(f"/api/v1/uploads/{body['id']}/chunks",
+                                       params={"offset": received},
+                                       content=data[received:received + chunk])
+        if answer.status_code not in (200, 409):
+            person.stats.error("upload", f"chunk {answer.status_code} {answer.text[:120]}")
+            return
+        received = answer.json()["received"]
+    done = await person.http.post(f"/api/v1/uploads/{body['id']}/complete", json={})
+    if done.status_code != 200 or done.json().get("status") not in ("added", "duplicate"):
+        person.stats.error("upload", f"complete {done.status_code} {done.text[:120]}")
+        return
+    person.stats.record("upload", time.perf_counter() - started)
+    person.stats.finished_uploads.add(key)
+    person.photo_ids.append(done.json()["photo_id"])
+
+
+ACTIONS: list[tuple[Callable[[Person], Awaitable[None]], int]] = [
+    (scroll, 50), (open_photo, 20), (search, 15), (favourite, 10), (upload, 5),
+]
+
+
+async def _person_loop(person: Person, until: float, think: tuple[float, float]) -> None:
+    actions, weights = zip(*ACTIONS, strict=True)
+    while time.monotonic() < until:
+        await asyncio.sleep(random.uniform(*think))
+        action = random.choices(actions, weights)[0]
+        try:
+            await action(person)
+        except Exception as exc:  # noqa: BLE001 - every failure is counted, the run goes on
+            person.stats.error(action.__name__, repr(exc))
+
+
+async def _known_photos(person: Person) -> None:
+    answer = await person.http.get("/api/v1/photos", params={"limit": 200})
+    if answer.status_code == 200:
+        person.photo_ids = [photo["id"] for photo in answer.json().get("photos", [])]
+
+
+# ---------------------------------------------------------------- real browsers
+
+
+async def _browser_loop(url: str, email: str, until: float, stats: Stats) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium")
+        try:
+            page = await browser.new_page(viewport={"width": 1440, "height": 900})
+            await page.goto(f"{url}/signin")
+            await page.request.post(f"{url}/auth/dev-sign-in", form={"email": email},
+                                    headers={"Origin": url})
+            started = time.perf_counter()
+            await page.goto(url)
+            await page.get_by_test_id("photo-card").first.wait_for(timeout=60_000)
+            stats.record("browser_open_library", time.perf_counter() - started)
+            while time.monotonic() < until:
+                cards = await page.get_by_test_id("photo-card").count()
+                started = time.perf_counter()
+                await page.mouse.wheel(0, 4000)
+                with contextlib.suppress(Exception):
+                    await page.wait_for_function(
+                        f"document.querySelectorAll('[data-testid=photo-card]').length > {cards}",
+                        timeout=5000)
+                    stats.record("browser_scroll", time.perf_counter() - started)
+                await asyncio.sleep(random.uniform(0.5, 1.5))
+        except Exception as exc:  # noqa: BLE001
+            stats.error("browser", repr(exc))
+        finally:
+            await browser.close()
+
+
+# ---------------------------------------------------------------- the server
+
+
+class ServerWatch:
+    """Samples RSS, CPU, open files and connections of the app's process tree."""
+
+    def __init__(self, pid: int):
+        self.root = psutil.Process(pid)
+        self.samples: list[tuple[float, float, float, int, int]] = []
+        self._known: dict[int, psutil.Process] = {}
+
+    def _tree(self) -> list[psutil.Process]:
+        """The same Process objects from sample to sample (cpu_percent compares with the last)."""
+        try:
+            current = [self.root, *self.root.children(recursive=True)]
+        except psutil.Error:
+            return []
+        for proc in current:
+            self._known.setdefault(proc.pid, proc)
+        return [self._known[proc.pid] for proc in current]
+
+    async def run(self, until: float) -> None:
+        procs = self._tree()
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                proc.cpu_percent(None)
+        while time.monotonic() < until:
+            await asyncio.sleep(1)
+            rss = cpu = 0.0
+            fds = conns = 0
+            for proc in self._tree():
+                with contextlib.suppress(psutil.Error):
+                    rss += proc.memory_info().rss
+                    cpu += proc.cpu_percent(None)
+                    fds += proc.num_fds()
+                    conns += len(proc.net_connections())
+            self.samples.append((time.monotonic(), rss / 2**20, cpu, fds, conns))
+
+
+@contextlib.contextmanager
+def started_app(workers: int):
+    """Redis, PostgreSQL and fake-gcs-server of their own, and the app with `workers` workers."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage as gcs_client
+
+    from tests.e2e.running_app import running_app
+    from tests.faults.services import private_gcs, private_postgres, private_redis
+
+    base = Path(tempfile.mkdtemp(prefix="imgstream-load-"))
+    with private_redis() as redis, private_postgres(base) as pg, private_gcs(base) as gcs:
+        bucket = "load-bench"
+        import os
+
+        os.environ["STORAGE_EMULATOR_HOST"] = gcs.url
+        gcs_client.Client(project="test", credentials=AnonymousCredentials()).create_bucket(bucket)
+        env = {"REFLEX_REDIS_URL": redis.url, "GRANIAN_WORKERS": str(workers),
+               "IMGSTREAM_DATABASE_URL": pg.url, "IMGSTREAM_GCS_BUCKET": bucket,
+               "STORAGE_EMULATOR_HOST": gcs.url, "IMGSTREAM_LOG_LEVEL": "WARNING",
+               "IMGSTREAM_API_RATE_PER_PERSON": "100000/minute",
+               "IMGSTREAM_API_RATE_PER_KEY": "100000/minute",
+               "IMGSTREAM_API_UPLOAD_BYTES_PER_HOUR": str(10**12)}
+        with running_app(base / "data", env) as app:
+            yield app
+
+
+async def _seed(url: str, emails: list[str], photos: int, stats: Stats) -> None:
+    """Give each account `photos` photos through the chunk API."""
+    async def one(email: str) -> None:
+        person = Person(url, email, stats, {})
+        await person.sign_in()
+        for start in range(0, photos, 4):
+            await asyncio.gather(*(upload(person) for _ in range(min(4, photos - start))))
+        await person.close()
+
+    await asyncio.gather(*(one(email) for email in emails))
+
+
+async def run(url: str, pid: int | None, people: int, seconds: float, browsers: int,
+              accounts: int, photos: int, think: tuple[float, float],
+              warmup: float = 0.0) -> tuple[Stats, list]:
+    names = _event_names()
+    emails = [f"load-{i}@example.com" for i in range(accounts)]
+    seed_stats = Stats()
+    await _seed(url, emails, photos, seed_stats)
+    stats = Stats()
+    crowd = [Person(url, emails[i % accounts], stats, names) for i in range(people)]
+    for batch in range(0, people, 20):  # sign in and connect 20 at a time
+        await asyncio.gather(*(p.sign_in() for p in crowd[batch:batch + 20]))
+        await asyncio.gather(*(p.connect() for p in crowd[batch:batch + 20]))
+        await asyncio.gather(*(_known_photos(p) for p in crowd[batch:batch + 20]))
+        await asyncio.gather(*(open_library(p) for p in crowd[batch:batch + 20]))
+    until = time.monotonic() + seconds
+    watch = ServerWatch(pid) if pid else None
+    tasks = [_person_loop(p, until, think) for p in crowd]
+    tasks += [_browser_loop(url, emails[i % accounts], until, stats) for i in range(browsers)]
+    if watch:
+        tasks.append(watch.run(until))
+    await asyncio.gather(*tasks)
+    # Lost uploads: begun and answered as finished, but not in the library afterwards.
+    for person in crowd[:accounts]:
+        await _known_photos(person)
+    await asyncio.gather(*(p.close() for p in crowd))
+    stats.delta_bytes = max((p.last_delta_bytes for p in crowd), default=0)
+    return stats, watch.samples if watch else []
+
+
+def report(stats: Stats, samples: list, people: int, seconds: float, warmup: float) -> None:
+    print(f"\n{people} people, {seconds:.0f} s")
+    print(f"{'action':<22}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for action in sorted(set(stats.times) | set(stats.errors)):
+        values = stats.times.get(action, [])
+        print(f"{action:<22}{len(values):>7}{percentile(values, .5) * 1000:>9.0f}"
+              f"{percentile(values, .95) * 1000:>9.0f}{percentile(values, .99) * 1000:>9.0f}"
+              f"{stats.errors.get(action, 0):>8}")
+    for action, sample in stats.error_samples.items():
+        print(f"  first {action} error: {sample}")
+    lost = len(stats.begun_uploads - stats.finished_uploads)
+    print(f"uploads begun {len(stats.begun_uploads)}, finished {len(stats.finished_uploads)},"
+          f" not finished {lost}")
+    print(f"largest event answer: {getattr(stats, 'delta_bytes', 0) / 1024:.0f} KB")
+    events = sum(len(v) for k, v in stats.times.items() if k in ("scroll", "open_photo"))
+    print(f"socket events/s: {events / seconds:.1f}")
+    if samples:
+        rss = [s[1] for s in samples]
+        cpu = [s[2] for s in samples]
+        print(f"server RSS MiB: start {rss[0]:.0f}, max {max(rss):.0f}, end {rss[-1]:.0f};"
+              f" CPU % (of one core) median {statistics.median(cpu):.0f}, max {max(cpu):.0f}")
+        after = [s for s in samples if s[0] - samples[0][0] >= warmup] or samples
+        if warmup:
+            growth = (after[-1][1] - after[0][1]) / after[0][1] * 100
+            print(f"soak: RSS after warm-up {after[0][1]:.0f} -> {after[-1][1]:.0f} MiB"
+                  f" ({growth:+.1f} %); fds {after[0][3]} -> {after[-1][3]};"
+                  f" connections {after[0][4]} -> {after[-1][4]}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, nargs="+", default=[50],
+                        help="crowd sizes, run one after the other against the same app")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--browsers", type=int, default=1, help="real Chromium pages")
+    parser.add_argument("--accounts", type=int, default=5)
+    parser.add_argument("--photos", type=int, default=120, help="photos per account")
+    parser.add_argument("--think", type=float, nargs=2, default=(0.5, 1.5),
+                        help="seconds between one person's actions")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--url", help="an app already running on loopback (no services started)")
+    parser.add_argument("--pid", type=int, help="the app's server pid, with --url")
+    parser.add_argument("--soak", type=float, metavar="MINUTES")
+    args = parser.parse_args(argv)
+    crowds = [max(1, min(people, MAX_PEOPLE)) for people in args.people]
+    seconds = min(args.soak * 60 if args.soak else args.seconds, MAX_SECONDS)
+    warmup = min(120.0, seconds / 5) if args.soak else 0.0
+
+    def go(url: str, pid: int | None) -> None:
+        host = httpx.URL(url).host
+        if host not in ("localhost", "127.0.0.1", "::1"):
+            sys.exit("the load bench drives loopback addresses only")
+        for i, people in enumerate(crowds):
+            stats, samples = asyncio.run(run(url, pid, people, seconds, args.browsers,
+                                             args.accounts, args.photos if i == 0 else 0,
+                                             tuple(args.think), warmup))
+            report(stats, samples, people, seconds, warmup)
+
+    if args.url:
+        go(args.url, args.pid)
+        return
+    with started_app(args.workers) as app:
+        go(app.url, app.process.pid)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""The library's timeline: months of days of square tiles, and a scrubber to jump to a month.
+
+A month's photos come from the browser's timeline store (timeline.js), filled as the month
+nears the viewport; until then its section is a placeholder of the height its photos will take.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import reflex as rx
+from reflex.vars.base import Var, VarData
+
+from imgstream.components.empty_state import empty_state
+from imgstream.components.photo_grid import photo_card
+from imgstream.state.gallery import GalleryState, MonthRow, PhotoCard, TimelineDayView
+from imgstream.state.photo import PhotoState
+
+_HERE = Path(__file__).parent
+TIMELINE_SCRIPT = (_HERE / "thumbhash.js").read_text() + (_HERE / "timeline.js").read_text()
+
+DAY_HEADER_PX = 40
+TIMELINE_CSS = f"""
+.tl-root {{ container-type: inline-size; --tl-gap: 4px; }}
+.tl-month {{
+  --tl-cols: 4;
+  --tl-row: calc((100cqw - (var(--tl-cols) - 1) * var(--tl-gap)) / var(--tl-cols)
+                 + var(--tl-gap));
+}}
+@container (min-width: 560px) {{ .tl-month {{ --tl-cols: 5; }} }}
+@container (min-width: 760px) {{ .tl-month {{ --tl-cols: 6; }} }}
+@container (min-width: 1000px) {{ .tl-month {{ --tl-cols: 7; }} }}
+@container (min-width: 1200px) {{ .tl-month {{ --tl-cols: 8; }} }}
+.tl-grid {{
+  display: grid; grid-template-columns: repeat(var(--tl-cols), minmax(0, 1fr));
+  gap: var(--tl-gap);
+}}
+.tl-day-header {{ height: {DAY_HEADER_PX}px; display: flex; align-items: center; }}
+.tl-scrubber-month:hover {{ background: var(--accent-a5); }}
+/* Dialogs and menus open over the viewer. */
+.rt-BaseDialogOverlay, [data-radix-popper-content-wrapper] {{ z-index: 60 !important; }}
+"""
+
+# The store's snapshot, read with React's useSyncExternalStore where the timeline renders.
+_STORE = "imgstreamTimelineData"
+_STORE_DATA = VarData(
+    imports={"react": [rx.ImportVar(tag="useSyncExternalStore")]},
+    hooks={
+        f"const {_STORE} = useSyncExternalStore("
+        "(listener) => (typeof window !== 'undefined' && window.imgstreamTimeline"
+        " ? window.imgstreamTimeline.subscribe(listener) : () => {}),"
+        " () => (typeof window !== 'undefined' && window.imgstreamTimeline"
+        " ? window.imgstreamTimeline.snapshot() : null), () => null);": None
+    },
+)
+
+
+def _from_store(expr: str, var_type: type, *uses: Var) -> Var:
+    return Var(
+        _js_expr=expr,
+        _var_type=var_type,
+        _var_data=VarData.merge(_STORE_DATA, *(use._get_all_var_data() for use in uses)),
+    )
+
+
+def _days_of(row: Var[MonthRow]) -> Var:
+    return _from_store(f"({_STORE}?.days?.[{row.month}] ?? null)", list[TimelineDayView] | None,
+                       row.month)
+
+
+def _placeholder_height(row: Var[MonthRow]) -> Var:
+    estimate = (f"`calc((${{{row.count}}} / var(--tl-cols) + ${{{row.days}}} * 0.5)"
+                f" * var(--tl-row) + ${{{row.days}}} * {DAY_HEADER_PX}px)`")
+    return _from_store(
+        f"({_STORE}?.heights?.[{row.month}] ? ({_STORE}.heights[{row.month}] + 'px')"
+        f" : {estimate})", str, row.month, row.count, row.days)
+
+
+def timeline_card(card: PhotoCard) -> rx.Component:
+    """A square tile of the timeline; a click opens the viewer over the timeline."""
+    return photo_card(card, caption=False, on_open=PhotoState.open_photo(card.id), radius="4px")
+
+
+def _day(day: TimelineDayView) -> rx.Component:
+    return rx.box(
+        rx.text(day.label, size="2", weight="medium", class_name="tl-day-header"),
+        rx.box(rx.foreach(day.cards, timeline_card), class_name="tl-grid"),
+        custom_attrs={"data-testid": "timeline-day", "data-day": day.day},
+        key=day.day,
+    )
+
+
+def _month(row: MonthRow) -> rx.Component:
+    days = _days_of(row)
+    return rx.box(
+        rx.hstack(
+            rx.heading(row.label, size="5"),
+            rx.text(row.count_label, size="2", color_scheme="gray"),
+            align="baseline",
+            spacing="3",
+            padding_top="1.25em",
+            padding_bottom="0.25em",
+        ),
+        rx.cond(
+            days,
+            rx.box(rx.foreach(days.to(list[TimelineDayView]), _day),
+                   custom_attrs={"data-loaded": "true"}),
+            rx.box(height=_placeholder_height(row), border_radius="4px", overflow_anchor="none",
+                   background_color=rx.color("gray", 2),
+                   custom_attrs={"data-testid": "timeline-placeholder"}),
+        ),
+        class_name="tl-month",
+        id="month-" + row.month,
+        custom_attrs={"data-testid": "timeline-month", "data-month": row.month,
+                      "data-timeline-month": row.month},
+        key=row.month,
+    )
+
+
+def _jump(month: Var[str]) -> rx.event.EventSpec:
+    return rx.call_script("window.imgstreamTimeline.jump(" + month.to(str).to_string() + ")")
+
+
+def _scrubber_month(row: MonthRow) -> rx.Component:
+    return rx.box(
+        rx.cond(
+            row.year_start,
+            rx.text(row.year, size="1", color_scheme="gray", position="absolute", right="4px",
+                    top="-2px", line_height="1", pointer_events="none",
+                    custom_attrs={"data-testid": "timeline-scrubber-year",
+                                  "data-year": row.year}),
+        ),
+        flex_grow=row.count,
+        flex_basis="0",
+        min_height="3px",
+        position="relative",
+        cursor="pointer",
+        title=row.label,
+        class_name="tl-scrubber-month",
+        border_top=rx.cond(row.year_start, f"1px solid {rx.color('gray', 7)}", "none"),
+        on_click=_jump(row.month),
+        custom_attrs={"data-testid": "timeline-scrubber-month", "data-month": row.month},
+        key=row.month,
+    )
+
+
+def scrubber() -> rx.Component:
+    """A strip along the right edge: every month, as tall as its share of the photos."""
+    return rx.flex(
+        rx.foreach(GalleryState.months, _scrubber_month),
+        direction="column",
+        position="fixed",
+        right="0",
+        top="72px",
+        bottom="12px",
+        width=["28px", "44px"],
+        z_index="4",
+        aria_label="Jump to a month",
+        custom_attrs={"data-testid": "timeline-scrubber"},
+    )
+
+
+def _empty_library() -> rx.Component:
+    return empty_state(
+        "image", "No photos yet",
+        "Drop photos on the area above, or click it to choose files. "
+        "They appear here, by the day they were taken.",
+        testid="empty-library",
+    )
+
+
+def timeline() -> rx.Component:
+    """Every month of the library with the photos of those near the viewport."""
+    return rx.cond(
+        GalleryState.loaded,
+        rx.cond(
+            GalleryState.total > 0,
+            rx.box(
+                rx.text(GalleryState.total_label, size="2", color_scheme="gray",
+                        custom_attrs={"data-testid": "timeline-count"}),
+                rx.box(rx.foreach(GalleryState.months, _month),
+                       on_mount=GalleryState.connect,
+                       custom_attrs={"data-testid": "photo-grid"}),
+                scrubber(),
+                class_name="tl-root",
+                width="100%",
+                padding_right=["24px", "40px"],
+                custom_attrs={"data-testid": "timeline"},
+            ),
+            _empty_library(),
+        ),
+        rx.center(rx.spinner(size="3"), padding_y="4em"),
+    )
