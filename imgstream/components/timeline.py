@@ -20,6 +20,7 @@ _HERE = Path(__file__).parent
 TIMELINE_SCRIPT = (_HERE / "thumbhash.js").read_text() + (_HERE / "timeline.js").read_text()
 
 DAY_HEADER_PX = 40
+# Selectors under .tl-root: Radix's own `.rt-Box { display: block }` comes later in the page.
 TIMELINE_CSS = f"""
 .tl-root {{ container-type: inline-size; --tl-gap: 4px; }}
 .tl-month {{
@@ -31,11 +32,11 @@ TIMELINE_CSS = f"""
 @container (min-width: 760px) {{ .tl-month {{ --tl-cols: 6; }} }}
 @container (min-width: 1000px) {{ .tl-month {{ --tl-cols: 7; }} }}
 @container (min-width: 1200px) {{ .tl-month {{ --tl-cols: 8; }} }}
-.tl-grid {{
+.tl-root .tl-grid {{
   display: grid; grid-template-columns: repeat(var(--tl-cols), minmax(0, 1fr));
   gap: var(--tl-gap);
 }}
-.tl-day-header {{ height: {DAY_HEADER_PX}px; display: flex; align-items: center; }}
+.tl-root .tl-day-header {{ height: {DAY_HEADER_PX}px; display: flex; align-items: center; }}
 .tl-scrubber-month:hover {{ background: var(--accent-a5); }}
 /* Dialogs and menus open over the viewer. */
 .rt-BaseDialogOverlay, [data-radix-popper-content-wrapper] {{ z-index: 60 !important; }}

@@ -15,8 +15,10 @@
   let settings = { concurrency: 3, chunkBytes: 8 * 1024 * 1024, retries: 3, backoffMs: 1000 };
   const PROGRESS_EVERY_MS = 300;
 
+  const unsent = []; // what happened before the page's state connected (files picked early)
   const send = (event) => {
     if (report) report(event);
+    else unsent.push(event);
   };
   const status = (id, value, extra) => send({ kind: "status", id, status: value, ...extra });
 
@@ -204,6 +206,7 @@
       report = reporter;
       // After a reload the page holds no files: the server's unfinished uploads wait for them.
       send({ kind: "holding", ids: [...files.keys()] });
+      for (const event of unsent.splice(0)) send(event);
     },
     // The server began uploads for picked files: from now on a file is known by its upload id.
     assign(pairs) {
