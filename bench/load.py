@@ -40,7 +40,8 @@ import psutil
 
 MAX_PEOPLE = 1000
 MAX_SECONDS = 3600
-_END_OF_TIMELINE = re.compile(r"next_cursor\w*': ''")
+_END_OF_TIMELINE = re.compile(r"has_more\w*': False")
+_MONTH = re.compile(r"'month': '(\d{4}-\d{2})'")
 SEARCH_WORDS = ["beach", "2019", "jpg", "photo", "june", "zzz-nothing"]
 
 
@@ -70,16 +71,32 @@ def percentile(values: list[float], q: float) -> float:
 # ---------------------------------------------------------------- a person over the socket
 
 
+# Event handlers the bench drives, by short name: (module, state class, handler). One that the
+# app does not have (yet) is left out, and the actions that need it fall back to the REST API.
+HANDLERS = {
+    "load_more": ("imgstream.state.gallery", "GalleryState", "load_more"),
+    "load_months": ("imgstream.state.gallery", "GalleryState", "report"),
+    "load_photo": ("imgstream.state.photo", "PhotoState", "load_photo"),
+    "load_edits": ("imgstream.state.photo_edits", "PhotoEditState", "load"),
+    "toggle_favorite": ("imgstream.state.photo_edits", "PhotoEditState", "toggle_favorite"),
+    "set_query": ("imgstream.state.search", "SearchState", "set_query"),
+}
+
+
 def _event_names() -> dict[str, str]:
     """Full Reflex event names of the handlers the bench drives (read from the app's states)."""
+    import importlib
+
     from reflex.state import State
 
-    from imgstream.state.gallery import GalleryState
-    from imgstream.state.photo import PhotoState
-
-    names = {"hydrate": f"{State.get_full_name()}.hydrate",
-             "load_more": f"{GalleryState.get_full_name()}.load_more",
-             "load_photo": f"{PhotoState.get_full_name()}.load_photo"}
+    names = {"hydrate": f"{State.get_full_name()}.hydrate"}
+    for short, (module, cls, handler) in HANDLERS.items():
+        try:
+            state = getattr(importlib.import_module(module), cls)
+        except (ImportError, AttributeError):
+            continue
+        if hasattr(state, handler):
+            names[short] = f"{state.get_full_name()}.{handler}"
     return names
 
 
@@ -97,6 +114,9 @@ class Person:
     pending: asyncio.Future | None = None
     last_delta_bytes: int = 0
     at_end: bool = False
+    open_photo_id: str = ""
+    months: list[str] = field(default_factory=list)
+    next_month: int = 0
 
     async def sign_in(self) -> None:
         self.http = httpx.AsyncClient(base_url=self.url, timeout=60,
@@ -116,6 +136,8 @@ class Person:
             self.last_delta_bytes = len(text)
             if _END_OF_TIMELINE.search(text):
                 self.at_end = True
+            if not self.months:
+                self.months = _MONTH.findall(text)
             if isinstance(data, dict) and data.get("final", True) and self.pending \
                     and not self.pending.done():
                 self.pending.set_result(data)
@@ -140,7 +162,7 @@ class Person:
             reply = await asyncio.wait_for(self.pending, 15)
         except TimeoutError:
             self.stats.error(action, "no answer in 15 s")
-            self.at_end = True  # nothing more to load answers nothing: start over
+            self.at_end = True  # a load_more with nothing left changes nothing: no answer
             return None
         self.stats.record(action, time.perf_counter() - started)
         return reply
@@ -158,7 +180,16 @@ async def open_library(person: Person) -> None:
 
 
 async def scroll(person: Person) -> None:
-    """The next page of the timeline (the grid's "load more"); at its end, back to the top."""
+    """Scroll the timeline: the photos of the next months (month timeline), or the next page
+    of the grid ("load more"); at the end, back to the top."""
+    if "load_months" in person.names:
+        if not person.months:
+            return
+        months = [person.months[(person.next_month + i) % len(person.months)] for i in (0, 1)]
+        person.next_month += 2
+        await person.event("scroll", "load_months", "/",
+                           payload={"event": {"kind": "need", "months": months}})
+        return
     if person.at_end:
         person.at_end = False
         await person.event("scroll", "hydrate", "/")
@@ -167,12 +198,18 @@ async def scroll(person: Person) -> None:
 
 
 async def open_photo(person: Person) -> None:
-    """Open one of the photos the person has (the photo page's on-load)."""
+    """Open one of the person's photos: the photo page's on-load handlers, one after another."""
     if not person.photo_ids:
         return
     photo_id = random.choice(person.photo_ids)
-    await person.event("open_photo", "load_photo", f"/photo/{photo_id}",
-                       query={"photo_id": photo_id})
+    path, query = f"/photo/{photo_id}", {"photo_id": photo_id}
+    started = time.perf_counter()
+    for handler in ("load_photo", "load_edits"):
+        if handler in person.names and await person.event(
+                f"open_photo:{handler}", handler, path, query=query) is None:
+            return
+    person.stats.record("open_photo", time.perf_counter() - started)
+    person.open_photo_id = photo_id
 
 
 async def _api(person: Person, action: str, method: str, path: str, **kwargs) -> httpx.Response:
@@ -190,17 +227,28 @@ async def _api(person: Person, action: str, method: str, path: str, **kwargs) ->
 
 
 async def search(person: Person) -> None:
-    """Search the library (REST API, the same service as the search page)."""
-    await _api(person, "search", "GET", "/api/v1/photos",
-               params={"q": random.choice(SEARCH_WORDS), "limit": 60})
+    """Type words on the search page (its state searches as they change)."""
+    words = random.choice(SEARCH_WORDS)
+    if "set_query" in person.names:
+        await person.event("search", "set_query", "/search", payload={"value": words})
+    else:
+        await _api(person, "search", "GET", "/api/v1/photos", params={"q": words, "limit": 60})
 
 
 async def favourite(person: Person) -> None:
-    """Mark or unmark a photo as a favourite."""
-    if person.photo_ids:
-        photo_id = random.choice(person.photo_ids)
-        await _api(person, "favourite", "PATCH", f"/api/v1/photos/{photo_id}",
-                   json={"favorite": random.random() < 0.5})
+    """Mark or unmark the open photo as a favourite (opening one first if none is open)."""
+    if "toggle_favorite" not in person.names:
+        if person.photo_ids:
+            await _api(person, "favourite", "PATCH",
+                       f"/api/v1/photos/{random.choice(person.photo_ids)}",
+                       json={"favorite": random.random() < 0.5})
+        return
+    if not person.open_photo_id:
+        await open_photo(person)
+    if person.open_photo_id:
+        path = f"/photo/{person.open_photo_id}"
+        await person.event("favourite", "toggle_favorite", path,
+                           query={"photo_id": person.open_photo_id})
 
 
 _PHOTOS: list[bytes] = []

@@ -19,6 +19,10 @@ one takes the `Bench` context (its seeded databases and options) and returns its
    first image has loaded), and the size of the page's Reflex state on the server (the
    pickled states of the client's token, as the disk state manager stores them). The
    reference is the first paint of the trash page (same app, same session).
+3. search: the search service (`search.search_photos`, first page of 120) for the cases of
+   `bench/search.py` on the same databases, median and 90th percentile, against 150 ms and
+   the timeline's first page as the reference. Here only filenames carry words; `bench/search.py`
+   seeds titles, cameras and formats too.
 """
 
 from __future__ import annotations
@@ -368,8 +372,26 @@ def browser_section(bench: Bench) -> None:
                     ("Reflex state per client (bytes)", state, GOAL_STATE_BYTES)]
 
 
+def search_section(bench: Bench) -> None:
+    """The search service's time per query (bench.search's cases), on each database."""
+    from bench.search import GOAL_MS, print_figures, search_figures
+    from imgstream.runtime import create_engine
+
+    print("\n## Search: first page of 120 results (server time)")
+    for library in bench.databases:
+        engine = create_engine(library.url)
+        figures = search_figures(engine, library.owner_id, bench.runs)
+        engine.dispose()
+        print(library.name)
+        print_figures(figures)
+        worst = max(figures[1:], key=lambda f: f[1])
+        bench.goals.append((f"{library.name} slowest search: {worst[0]} (ms)", worst[1],
+                            GOAL_MS))
+
+
 SECTIONS: dict[str, Callable[[Bench], None]] = {
     "database": database_section,
+    "search": search_section,
     "browser": browser_section,
 }
 """The sections in the order they run; add a section here (it gets the seeded databases)."""

@@ -8,10 +8,19 @@ from imgstream import runtime
 from imgstream.api import http_api, logs, metrics, tracing
 from imgstream.api.headers import security_headers
 from imgstream.api.identity import request_identity
+from imgstream.components.selection_bar import ESCAPE_CLEARS_SCRIPT
 from imgstream.components.timeline import TIMELINE_CSS, TIMELINE_SCRIPT
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
 from imgstream.config import SignIn, get_settings
-from imgstream.pages import albums, library, photo, search, settings, trash  # noqa: F401 - registers the pages
+from imgstream.pages import (  # noqa: F401 - registers the pages
+    albums,
+    library,
+    not_found,
+    photo,
+    search,
+    settings,
+    trash,
+)
 from imgstream.pages.admin import admin_page
 from imgstream.pages.sign_in import sign_in_page
 from imgstream.services import imaging, upload_sweep
@@ -23,11 +32,29 @@ PAGE_CSS = """
 }
 [data-drop-zone]:focus-within { outline: 2px solid var(--accent-8); outline-offset: 2px; }
 [data-drop-zone][data-dragging] { background: var(--accent-a3); }
+[data-drop-anywhere][data-dragging] {
+  outline: 3px dashed var(--accent-8); outline-offset: 6px; border-radius: 12px;
+  background: var(--accent-a2);
+}
+img { max-width: 100%; }
+@media (max-width: 480px) { .imgstream-wide-only { display: none; } }
 .imgstream-card .imgstream-heart:not(.is-favorite) { opacity: 0; transition: opacity .15s; }
 .imgstream-card:hover .imgstream-heart, .imgstream-card:focus-within .imgstream-heart,
 .imgstream-heart:focus-visible { opacity: 1; }
 @media (hover: none) { .imgstream-card .imgstream-heart { opacity: 1; } }
 """
+
+# Added to a phone's home screen, the library opens full-screen with its own icon.
+HOME_SCREEN = [
+    rx.el.link(rel="manifest", href="/manifest.webmanifest", cross_origin="use-credentials"),
+    rx.el.link(rel="icon", href="/favicon.ico", sizes="any"),
+    rx.el.link(rel="icon", href="/icon-192.png", type="image/png"),
+    rx.el.link(rel="apple-touch-icon", href="/apple-touch-icon.png"),
+    rx.el.meta(name="theme-color", content="#3e63dd"),
+    rx.el.meta(name="mobile-web-app-capable", content="yes"),
+    rx.el.meta(name="apple-mobile-web-app-capable", content="yes"),
+    rx.el.meta(name="apple-mobile-web-app-title", content="ImgStream"),
+]
 
 imaging.configure(max_pixels=get_settings().max_image_pixels)
 logs.configure(get_settings())
@@ -40,7 +67,8 @@ app = rx.App(
     api_transformer=[http_api(), logs.remember_user, request_identity, security_headers,
                      logs.observe_requests, tracing.request_tracing(get_settings())],
     head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.script(TIMELINE_SCRIPT),
-                     rx.el.style(PAGE_CSS + TIMELINE_CSS)],
+                     rx.script(ESCAPE_CLEARS_SCRIPT), rx.el.style(PAGE_CSS + TIMELINE_CSS),
+                     *HOME_SCREEN],
 )
 
 # Abandoned uploads give their reservation back to the quota without anyone running reconcile.

@@ -12,8 +12,11 @@ from sqlmodel import Session
 
 from imgstream.config import StorageBackend, get_settings
 from imgstream.models import User
-from imgstream.services import identity
+from imgstream.services import identity, live_changes
 from imgstream.services.storage import LocalStorage, Storage
+
+# Every commit that changes someone's photos or albums tells their open tabs.
+live_changes.watch_sessions()
 
 
 def create_engine(

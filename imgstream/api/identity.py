@@ -236,9 +236,12 @@ def _refused_origin() -> Response:
 
 
 def _back_to_app(request: Request, path: str) -> str:
-    # The sign-in page may be served from another port than the backend (development).
+    # The pages may be served from another port than the backend (development): a redirect
+    # relative to the backend would land on its bare "Not Found". Without a usable Origin
+    # (a browser may withhold it), the app's own frontend origin is where the pages are.
+    origins = get_settings().cors_origins
     origin = request.headers.get("origin", "").lower()
-    return origin + path if origin in get_settings().cors_origins else path
+    return (origin if origin in origins else origins[0]) + path
 
 
 async def development_sign_in(request: Request) -> Response:

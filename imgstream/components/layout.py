@@ -8,7 +8,9 @@ from imgstream.components.media import backend_src
 from imgstream.components.native_form import native_form
 from imgstream.components.search import search_box
 from imgstream.components.theme_preference import theme_preference
+from imgstream.state.live import LiveState
 from imgstream.state.session import SessionState
+from imgstream.state.upload import UploadState
 
 IAP_SIGN_OUT = "/?gcp-iap-mode=CLEAR_LOGIN_COOKIE"
 SIGN_OUT_FORM = "imgstream-sign-out"
@@ -64,6 +66,25 @@ def account_menu() -> rx.Component:
     )
 
 
+def upload_indicator() -> rx.Component:
+    """While files are on their way, from any page: how far the batch is, linking to its queue."""
+    return rx.cond(
+        UploadState.uploading,
+        rx.link(
+            rx.hstack(
+                rx.spinner(size="2"),
+                rx.text(rx.el.span("Uploading ", class_name="imgstream-wide-only"),
+                        UploadState.batch_progress.to_string(), "%",
+                        size="2", white_space="nowrap"),
+                align="center", spacing="2",
+            ),
+            href="/", underline="none", color_scheme="gray", high_contrast=True,
+            aria_label="Uploads in progress",
+            custom_attrs={"data-testid": "upload-indicator", "role": "status"},
+        ),
+    )
+
+
 def header() -> rx.Component:
     """Top bar."""
     return rx.hstack(
@@ -78,6 +99,7 @@ def header() -> rx.Component:
         ),
         search_box(),
         rx.spacer(),
+        upload_indicator(),
         rx.link(rx.hstack(rx.icon("heart", size=16),
                           rx.text("Favourites", display=["none", "none", "inline"]),
                           align="center", spacing="1"),
@@ -103,11 +125,23 @@ def header() -> rx.Component:
     )
 
 
+def back_link(label: str = "Library", href: str = "/") -> rx.Component:
+    """A link back to where the page was reached from (the library by default)."""
+    return rx.link(
+        rx.hstack(rx.icon("arrow-left", size=16), rx.text(label), align="center", spacing="1"),
+        href=href, color_scheme="gray", high_contrast=True, underline="none", size="2",
+        custom_attrs={"data-testid": "back-link"},
+    )
+
+
 def page_frame(*children: rx.Component) -> rx.Component:
     """Header above the page's content, in the user's chosen theme."""
     return rx.box(
         theme_preference(),
         header(),
-        rx.box(*children, padding="1.5em", max_width="1400px", margin_x="auto"),
+        rx.box(*children, padding=["0.75em", "1em", "1.5em"], max_width="1400px",
+               margin_x="auto"),
         min_height="100vh",
+        # Every page follows the person's changes made in their other tabs and devices.
+        on_mount=LiveState.watch,
     )

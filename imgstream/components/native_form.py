@@ -15,5 +15,7 @@ class NativeForm(BaseHTML):
 
     method: Var[str]
 
+    target: Var[str]
+
 
 native_form = NativeForm.create

@@ -10,6 +10,7 @@ from imgstream.components.media import square_thumbnail
 from imgstream.state.albums import SelectionState
 from imgstream.state.gallery import PhotoCard
 from imgstream.state.photo_edits import CardFavoriteState
+from imgstream.state.selection import SelectionActionsState
 
 
 def select_check(card: PhotoCard) -> rx.Component:
@@ -17,7 +18,8 @@ def select_check(card: PhotoCard) -> rx.Component:
     return rx.box(
         rx.checkbox(
             checked=SelectionState.selected.contains(card.id),
-            on_change=SelectionState.toggle(card.id),
+            # Shift-click selects every photo between the last one clicked and this one.
+            on_click=lambda info: SelectionActionsState.pick(card.id, info),
             size="3",
             aria_label="Select " + card.filename,
             custom_attrs={"data-testid": "photo-select", "data-photo-id": card.id},
@@ -112,8 +114,9 @@ def photo_cards(
             rx.vstack(
                 rx.grid(
                     rx.foreach(cards, lambda card: photo_card(card, selectable=selectable)),
-                    columns="repeat(auto-fill, minmax(min(170px, 30vw), 1fr))",
-                    gap="12px",
+                    # 3-4 columns on a phone, as many 170 px columns as fit elsewhere.
+                    columns="repeat(auto-fill, minmax(min(170px, calc(25vw - 12px)), 1fr))",
+                    gap=["4px", "8px", "12px"],
                     width="100%",
                     custom_attrs={"data-testid": "photo-grid"},
                 ),

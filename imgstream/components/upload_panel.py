@@ -205,7 +205,7 @@ def _collision_dialog() -> rx.Component:
     current = UploadState.collisions[0]
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("This name is already in your library"),
+            rx.dialog.title("A photo with this name exists"),
             rx.dialog.description(
                 rx.cond(
                     UploadState.collision_count > 1,

@@ -13,12 +13,37 @@
   let active = 0;
   let report = null;
   let settings = { concurrency: 3, chunkBytes: 8 * 1024 * 1024, retries: 3, backoffMs: 1000 };
-  const PROGRESS_EVERY_MS = 300;
+  const PROGRESS_EVERY_MS = 1500;
 
+  // Progress and outcomes go to the server in batches: one state update, one render and one
+  // answer a few times a second, however many files are on their way.
+  const BATCH_EVERY_MS = 800;
   const unsent = []; // what happened before the page's state connected (files picked early)
-  const send = (event) => {
+  let batch = [];
+  let batchTimer = null;
+  const deliver = (event) => {
     if (report) report(event);
     else unsent.push(event);
+  };
+  const flush = () => {
+    batchTimer = null;
+    const events = batch;
+    batch = [];
+    if (events.length) deliver({ kind: "batch", events });
+  };
+  const send = (event) => {
+    if (event.kind === "selected" || event.kind === "holding") {
+      flush();
+      deliver(event);
+      return;
+    }
+    // A newer progress report of the same file replaces the older one still waiting.
+    if (event.kind === "status" && event.status === STATUS.uploading) {
+      batch = batch.filter(
+        (e) => !(e.kind === "status" && e.status === STATUS.uploading && e.id === event.id));
+    }
+    batch.push(event);
+    if (!batchTimer) batchTimer = setTimeout(flush, BATCH_EVERY_MS);
   };
   const status = (id, value, extra) => send({ kind: "status", id, status: value, ...extra });
 
@@ -206,7 +231,7 @@
       report = reporter;
       // After a reload the page holds no files: the server's unfinished uploads wait for them.
       send({ kind: "holding", ids: [...files.keys()] });
-      for (const event of unsent.splice(0)) send(event);
+      for (const event of unsent.splice(0)) report(event);
     },
     // The server began uploads for picked files: from now on a file is known by its upload id.
     assign(pairs) {
@@ -267,8 +292,22 @@
     input.value = "";
   });
 
-  const zoneOf = (event) =>
-    event.target instanceof Element ? event.target.closest("[data-drop-zone]") : null;
+  // Leaving or reloading the page while files are on their way asks first.
+  window.addEventListener("beforeunload", (event) => {
+    if (active > 0 || queue.length > 0) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
+  // Files dropped anywhere on a page marked data-drop-anywhere (the library) are uploaded too.
+  const carriesFiles = (event) =>
+    !!event.dataTransfer && Array.from(event.dataTransfer.types || []).includes("Files");
+  const zoneOf = (event) => {
+    const own = event.target instanceof Element ? event.target.closest("[data-drop-zone]") : null;
+    if (own) return own;
+    return carriesFiles(event) ? document.querySelector("[data-drop-anywhere]") : null;
+  };
   for (const type of ["dragenter", "dragover"]) {
     document.addEventListener(type, (event) => {
       const zone = zoneOf(event);

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from imgstream.components.layout import page_frame
+from imgstream.components.layout import back_link, page_frame
 from imgstream.state.admin import AdminState
 from imgstream.state.session import SessionState
 
@@ -12,6 +12,7 @@ from imgstream.state.session import SessionState
 def _page() -> rx.Component:
     return page_frame(
         rx.vstack(
+            back_link(),
             rx.heading("Admin", size="6"),
             rx.text("Reconcile compares photo rows with stored objects: objects no photo refers "
                     "to, photos whose original is gone, missing renditions, abandoned uploads "

@@ -11,6 +11,7 @@ from imgstream.components.photo_grid import photo_cards
 from imgstream.components.selection_bar import selection_bar
 from imgstream.components.share_dialog import share_button, share_dialog
 from imgstream.state.albums import AlbumsState, AlbumState
+from imgstream.state.live import refresh_on_change
 from imgstream.state.session import SessionState
 from imgstream.state.sharing import SharingState
 
@@ -159,3 +160,7 @@ def album_page() -> rx.Component:
             width="100%",
         )
     )
+
+
+refresh_on_change("/albums", AlbumsState.load_albums)
+refresh_on_change("/albums/", AlbumState.load_album)

@@ -7,7 +7,14 @@ import reflex as rx
 from imgstream.components.album_picker import album_picker
 from imgstream.components.layout import page_frame
 from imgstream.components.photo_details import photo_details
-from imgstream.components.selection_bar import add_to_album_button, selection_bar
+from imgstream.components.selection_bar import (
+    add_to_album_button,
+    download_selected_button,
+    favorite_buttons,
+    selection_bar,
+    shift_dates_button,
+    trash_selected_button,
+)
 from imgstream.components.share_dialog import share_button, share_dialog
 from imgstream.components.similar_photos import similar_photos
 from imgstream.components.timeline import timeline
@@ -15,6 +22,7 @@ from imgstream.components.upload_panel import upload_panel
 from imgstream.components.viewer import viewer
 from imgstream.state.albums import SelectionState
 from imgstream.state.gallery import GalleryState
+from imgstream.state.live import refresh_on_change
 from imgstream.state.photo import PhotoState
 from imgstream.state.session import SessionState
 from imgstream.state.sharing import SharingState
@@ -26,12 +34,16 @@ def library_content() -> rx.Component:
         rx.vstack(
             upload_panel(),
             selection_bar(add_to_album_button(),
-                          share_button(SharingState.open_for_selection)),
+                          share_button(SharingState.open_for_selection),
+                          favorite_buttons(), shift_dates_button(),
+                          download_selected_button(), trash_selected_button()),
             timeline(),
             album_picker(),
             share_dialog(),
             spacing="5",
             width="100%",
+            # Files dropped anywhere on the page are uploaded, not only on the drop zone.
+            custom_attrs={"data-drop-anywhere": "", "data-testid": "library-drop-target"},
         ),
         viewer(info=(photo_details(),), below=(similar_photos(),)),
     )
@@ -44,3 +56,6 @@ def library_content() -> rx.Component:
 def library() -> rx.Component:
     """The signed-in user's library."""
     return library_content()
+
+
+refresh_on_change("/", GalleryState.refresh)

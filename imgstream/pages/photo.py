@@ -6,6 +6,7 @@ import reflex as rx
 
 from imgstream.pages.library import library_content
 from imgstream.state.gallery import GalleryState
+from imgstream.state.live import refresh_on_change
 from imgstream.state.photo import PhotoState
 from imgstream.state.photo_edits import PhotoEditState
 from imgstream.state.session import SessionState
@@ -19,3 +20,7 @@ from imgstream.state.similar_photos import SimilarPhotosState
 def photo() -> rx.Component:
     """The viewer on the photo named in the address, over the timeline."""
     return library_content()
+
+
+# The photo page is the library with the viewer open: the timeline follows changes.
+refresh_on_change("/photo/", GalleryState.refresh)

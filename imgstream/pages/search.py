@@ -6,6 +6,7 @@ import reflex as rx
 
 from imgstream.components.layout import page_frame
 from imgstream.components.search import grouped_results, search_filters
+from imgstream.state.live import refresh_on_change
 from imgstream.state.search import SearchState
 from imgstream.state.session import SessionState
 
@@ -38,3 +39,7 @@ def favorites_page() -> rx.Component:
             width="100%",
         )
     )
+
+
+refresh_on_change("/search", SearchState.load_search)
+refresh_on_change("/favorites", SearchState.load_favorites)

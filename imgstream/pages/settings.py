@@ -5,11 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from imgstream.components.api_key_list import api_key_section
-from imgstream.components.layout import page_frame
+from imgstream.components.layout import back_link, page_frame
 from imgstream.components.share_list import share_list
 from imgstream.services.identity import THEMES
 from imgstream.state.account import AccountState
 from imgstream.state.api_keys import ApiKeysState
+from imgstream.state.live import refresh_on_change
 from imgstream.state.session import SessionState
 from imgstream.state.sharing import SharingState
 
@@ -32,6 +33,7 @@ def settings() -> rx.Component:
     """The settings page."""
     return page_frame(
         rx.vstack(
+            back_link(),
             rx.heading("Settings", size="6"),
             rx.data_list.root(
                 _row("Signed in as", rx.text(SessionState.user_email,
@@ -124,3 +126,6 @@ def settings() -> rx.Component:
             max_width="52em",
         )
     )
+
+
+refresh_on_change("/settings", AccountState.load_usage)

@@ -6,6 +6,7 @@ import reflex as rx
 
 from imgstream.components.layout import page_frame
 from imgstream.components.trash_grid import confirm_dialog, empty_trash_button, trash_grid
+from imgstream.state.live import refresh_on_change
 from imgstream.state.session import SessionState
 from imgstream.state.trash import TrashState
 
@@ -30,3 +31,6 @@ def trash() -> rx.Component:
             width="100%",
         )
     )
+
+
+refresh_on_change("/trash", TrashState.load_trash)

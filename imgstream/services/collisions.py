@@ -158,3 +158,7 @@ def free_name(*, session: Session, owner_id: uuid.UUID, name: str) -> str:
         number += 1
     return numbered_name(name, number)
 
+
+def skipped_message(photo_filename: str) -> str:
+    """What an upload skipped for its name says: skipped by the choice, not a duplicate."""
+    return f"skipped: a photo named {photo_filename} exists"

@@ -16,6 +16,7 @@ from imgstream.services.collisions import (
     free_name,
     photo_named,
     record_collision,
+    skipped_message,
 )
 from imgstream.services.filenames import collision_key
 from imgstream.services.object_keys import original_key
@@ -109,7 +110,7 @@ def ingest(
                                  decision_seconds=decision_seconds)
                 return IngestResult(
                     IngestStatus.SKIPPED,
-                    f"skipped: {named.filename} is already in your library",
+                    skipped_message(named.filename),
                     named.id, named.filename,
                 )
         replacing = named is not None and on_collision is CollisionChoice.REPLACE
@@ -195,7 +196,7 @@ def _duplicate(existing: Photo) -> IngestResult:
 
 def _collision(named: Photo) -> IngestResult:
     return IngestResult(IngestStatus.COLLISION,
-                        f"a photo named {named.filename} is already in your library",
+                        f"a photo named {named.filename} exists already",
                         named.id, named.filename)
 
 

@@ -25,6 +25,9 @@ from imgstream.services.timeline import PageCursor, keyset_page
 
 MAX_QUERY_LENGTH = 200
 MAX_WORDS = 8
+RARE_MATCHES = 1000
+"""PostgreSQL: below this many matches, a search reads its matches through the search indexes
+and sorts them; above, it walks the timeline in date order."""
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -125,14 +128,16 @@ def search_photos(
     words = query_words(query)
     filters = check_filters(filters or SearchFilters())
     statement = select(Photo).where(Photo.owner_id == owner_id, Photo.deleted_at.is_(None))
+    narrowing = _filter_conditions(filters)
     if words:
-        statement = statement.where(_matches(session, words))
-    statement = statement.where(*_filter_conditions(filters))
+        statement = statement.where(_matches(session, owner_id, words, narrowing))
+    statement = statement.where(*narrowing)
     photos, cursor = keyset_page(session, statement, Photo.taken_at, limit, after)
     return SearchPage(photos=photos, next_cursor=cursor, words=words)
 
 
-def _matches(session: Session, words: list[str]) -> ColumnElement[bool]:
+def _matches(session: Session, owner_id: uuid.UUID, words: list[str],
+             narrowing: list[ColumnElement[bool]]) -> ColumnElement[bool]:
     if session.get_bind().dialect.name == "postgresql":
         # Words are letters and digits only (no LIKE or tsquery syntax), and go into the SQL
         # as literals so the planner matches them against the GIN indexes; bound parameters
@@ -145,7 +150,21 @@ def _matches(session: Session, words: list[str]) -> ColumnElement[bool]:
         if all(len(word) >= 3 for word in words):
             conditions.append(sa.and_(*(document.like(_literal(f"%{word}%"))
                                         for word in words)))
-        return sa.or_(*conditions)
+        condition = sa.or_(*conditions)
+        # The planner cannot tell a rare word from a common one. A common word is best found
+        # by walking the timeline in date order until a page is full; a rare one that way
+        # means reading every photo. So the matches are first counted through the search
+        # indexes alone (with the filters), up to RARE_MATCHES: fewer than that, and the page
+        # is picked from them.
+        session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        try:
+            found = session.exec(
+                select(Photo.id).where(Photo.owner_id == owner_id, Photo.deleted_at.is_(None),
+                                       condition, *narrowing).limit(RARE_MATCHES)
+            ).all()
+        finally:
+            session.execute(sa.text("SET LOCAL enable_seqscan = on"))
+        return Photo.id.in_(found) if len(found) < RARE_MATCHES else condition
     match = " AND ".join(f'"{word}"*' for word in words)
     hits = sa.text("SELECT rowid FROM photo_search WHERE photo_search MATCH :match")
     return sa.literal_column("photo.rowid").in_(hits.bindparams(match=match))

@@ -20,6 +20,8 @@ from imgstream.services.timeline import PageCursor, keyset_page
 # A name taken by a parallel restore or upload between lookup and update is looked up again
 # this often.
 NAME_ATTEMPTS = 50
+MAX_BATCH = 5000
+"""Most photos one selection moves to or from the trash at once."""
 
 
 def move_to_trash(*, session: Session, owner_id: uuid.UUID, photo_id: uuid.UUID) -> bool:
@@ -45,6 +47,49 @@ def move_to_trash(*, session: Session, owner_id: uuid.UUID, photo_id: uuid.UUID)
     )
     session.commit()
     return moved.rowcount == 1
+
+
+def move_many_to_trash(
+    *, session: Session, owner_id: uuid.UUID, photo_ids: list[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Put a selection of the owner's photos in the trash at once (see move_to_trash).
+
+    Args:
+        session: Database session.
+        owner_id: The signed-in user.
+        photo_ids: The photos; at most MAX_BATCH, ids not in the library are ignored.
+
+    Returns:
+        The ids of the photos moved (what an undo restores).
+    """
+    ids = list(dict.fromkeys(photo_ids))[:MAX_BATCH]
+    if not ids:
+        return []
+    moving = list(session.exec(
+        select(Photo.id).where(Photo.id.in_(ids), Photo.owner_id == owner_id,
+                               Photo.deleted_at.is_(None))
+    ).all())
+    if not moving:
+        return []
+    now = utcnow()
+    session.execute(
+        sa.update(Photo)
+        .where(Photo.id.in_(moving), Photo.owner_id == owner_id,
+               Photo.deleted_at.is_(None))
+        .values(deleted_at=now, updated_at=now, name_key=None)
+    )
+    session.commit()
+    return moving
+
+
+def restore_many(
+    *, session: Session, owner_id: uuid.UUID, photo_ids: list[uuid.UUID]
+) -> int:
+    """Take a selection out of the trash (an undo), each as restore_photo does; how many."""
+    return sum(
+        restore_photo(session=session, owner_id=owner_id, photo_id=photo_id) is not None
+        for photo_id in list(dict.fromkeys(photo_ids))[:MAX_BATCH]
+    )
 
 
 def restore_photo(

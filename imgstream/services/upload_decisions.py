@@ -65,11 +65,6 @@ class AcceptedFile:
     resumed: bool = False
 
 
-def skipped_message(photo_filename: str) -> str:
-    """What a skipped upload says."""
-    return f"skipped: {photo_filename} is already in your library"
-
-
 def accept_batch(
     *,
     session: Session,
@@ -142,7 +137,7 @@ def _taken(session: Session, owner_id: uuid.UUID, upload: UploadProgress, photo:
         collisions.record_collision(session=session, owner_id=owner_id,
                                     filename=upload.filename, outcome=CollisionOutcome.SKIPPED)
         upload_progress.finish_upload(session, owner_id, upload.id, status=UploadStatus.SKIPPED,
-                                      message=skipped_message(photo.filename), **found)
+                                      message=collisions.skipped_message(photo.filename), **found)
     else:
         _set(session, owner_id, upload.id, **found)
     return upload_progress.upload_status(session=session, owner_id=owner_id, upload_id=upload.id)
@@ -202,7 +197,7 @@ def decide(
         upload_progress.finish_upload(session, owner_id, upload_id, status=UploadStatus.SKIPPED,
                                       asked_at=None, collision_choice=choice.value,
                                       decision_seconds=seconds,
-                                      message=skipped_message(photo_filename))
+                                      message=collisions.skipped_message(photo_filename))
         upload_receiving.remove_chunks(storage=storage, owner_id=owner_id, upload_id=upload_id)
     else:
         session.rollback()

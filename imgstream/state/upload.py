@@ -240,7 +240,20 @@ class UploadState(rx.State):
 
     @rx.event
     async def report(self, event: dict):
-        """Take in what the browser reports about the files it holds."""
+        """Take in what the browser reports about the files it holds (or a batch of reports)."""
+        if event.get("kind") != "batch":
+            return await self._report_one(event)
+        follow: list = []
+        for one in event.get("events") or []:
+            if not isinstance(one, dict):
+                continue
+            answer = await self._report_one(one)
+            for item in answer if isinstance(answer, list) else [answer]:
+                if item is not None and item not in follow:
+                    follow.append(item)
+        return follow or None
+
+    async def _report_one(self, event: dict):
         kind = event.get("kind")
         if kind == "selected":
             return await self._selected(list(event.get("files") or []))

@@ -125,7 +125,7 @@ def row_view(upload: UploadProgress) -> dict:
     view: dict = {"status": status.value, "photo_id": str(upload.photo_id or ""),
                   "in_trash": upload.in_trash}
     if status is S.NEEDS_DECISION:
-        view["message"] = f"{upload.photo_filename} is already in your library"
+        view["message"] = f"a photo named {upload.photo_filename} exists already"
     elif status is S.UPLOADING:
         # A taken name says what will happen to it; the choice holds from now on.
         taken = upload.photo_id is not None

@@ -71,3 +71,40 @@ def test_two_workers_upload_and_browse(scaled_app, browser, tmp_path):
         ]
     finally:
         context.close()
+
+
+def test_tabs_on_either_worker_follow_each_others_changes(scaled_app, browser, tmp_path):
+    import time
+
+    ada = browser.new_context(base_url=scaled_app.url)
+    eve = browser.new_context(base_url=scaled_app.url)
+    try:
+        email = f"{uuid.uuid4().hex[:8]}@example.com"
+        # Several tabs: their sockets spread over both workers.
+        tabs = [ada.new_page() for _ in range(4)]
+        for tab in tabs:
+            open_library(tab, email)
+        other = eve.new_page()
+        open_library(other, f"{uuid.uuid4().hex[:8]}@example.com")
+        time.sleep(1.5)
+        path = tmp_path / "live.jpg"
+        path.write_bytes(images.jpeg(size=(320, 240), color=(200, 40, 90)))
+        tabs[0].get_by_test_id("upload-input").set_input_files([str(path)])
+        expect(tabs[0].get_by_test_id("photo-card")).to_have_count(1, timeout=60_000)
+        shown = time.monotonic()
+        for tab in tabs[1:]:
+            expect(tab.get_by_test_id("photo-card")).to_have_count(1, timeout=10_000)
+        upload_lag = time.monotonic() - shown
+        tabs[1].get_by_test_id("photo-select").first.click()
+        tabs[1].get_by_test_id("selection-trash").click()
+        expect(tabs[1].get_by_test_id("photo-card")).to_have_count(0, timeout=30_000)
+        shown = time.monotonic()
+        for tab in (tabs[0], *tabs[2:]):
+            expect(tab.get_by_test_id("photo-card")).to_have_count(0, timeout=10_000)
+        trash_lag = time.monotonic() - shown
+        print(f"two workers, live lag: upload {upload_lag:.2f}s, trash {trash_lag:.2f}s")
+        assert max(upload_lag, trash_lag) < 2.0
+        assert other.get_by_test_id("photo-card").count() == 0
+    finally:
+        ada.close()
+        eve.close()

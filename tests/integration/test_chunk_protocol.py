@@ -140,6 +140,13 @@ class ChunkProtocol(RuleBasedStateMachine):
     def send_the_rest(self, model):
         if model.state != "open":
             return
+        if model.received < len(model.data):
+            # First the chunk before again (or one past where it continues): refused, 409.
+            offset = max(0, model.received - CHUNK) if model.received else 1
+            again = self._put(model, offset, model.data[offset:offset + CHUNK])
+            assert again.status_code == 409, again.text
+            assert again.json()["received"] == model.received
+            self.seen.add("offset-refused")
         while model.received < len(model.data):
             data = model.data[model.received:model.received + CHUNK]
             response = self._put(model, model.received, data)

@@ -92,6 +92,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path in schema.get("paths", {}).values():
         for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                # A path segment holds no slash and no line break (a URL cannot reach the
+                # route otherwise).
+                param_schema = parameter.get("schema", {})
+                if parameter.get("in") == "path" and param_schema.get("type") == "string" \
+                        and "pattern" not in param_schema and "format" not in param_schema:
+                    param_schema["pattern"] = "^[^/\\r\\n]+$"
             # FastAPI's own 422 description does not match what is answered: a problem.
             if "422" in operation.get("responses", {}):
                 operation["responses"]["422"] = {"description": "Unprocessable Content",

@@ -225,6 +225,14 @@ def test_a23_sign_out_is_a_post_from_the_app_only(sign_in_client):
     assert response.status_code == 303
     assert response.headers["location"] == f"{FRONTEND}/signin"
     assert f'{api_identity.DEV_COOKIE}=""' in response.headers["set-cookie"]
+    # A post without Origin (same site) still lands on the frontend's sign-in page, never on a
+    # path of the backend.
+    client.post("/auth/dev-sign-in", data={"email": "ada@example.com"},
+                headers={"origin": FRONTEND}, follow_redirects=False)
+    bare = client.post("/auth/dev-sign-out", headers={"sec-fetch-site": "same-site"},
+                       follow_redirects=False)
+    assert bare.status_code == 303
+    assert bare.headers["location"] == f"{FRONTEND}/signin"
 
 
 def test_a30_sign_in_remembers_the_addresses_of_this_browser_only(sign_in_client):

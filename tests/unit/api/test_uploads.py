@@ -273,7 +273,7 @@ def test_complete_refuses_bad_choices(client, monkeypatch, payload):
 def test_a_collision_keeps_the_upload_for_a_second_complete(client, monkeypatch, app_env):
     existing = uuid.uuid4()
     record_ingest(monkeypatch, ingest.IngestResult(
-        ingest.IngestStatus.COLLISION, "a photo named photo.jpg is already in your library",
+        ingest.IngestStatus.COLLISION, "a photo named photo.jpg exists already",
         existing, "photo.jpg", in_trash=True))
     upload = upload_all(client, os.urandom(3 * CHUNK))
     path = f"/api/v1/uploads/{upload['id']}"
@@ -282,7 +282,7 @@ def test_a_collision_keeps_the_upload_for_a_second_complete(client, monkeypatch,
     assert response.json() == {
         "id": upload["id"], "filename": "photo.jpg", "size": 3 * CHUNK, "received": 3 * CHUNK,
         "status": "needs_decision", "on_collision": "ask",
-        "message": "a photo named photo.jpg is already in your library",
+        "message": "a photo named photo.jpg exists already",
         "photo_id": str(existing), "photo_filename": "photo.jpg", "in_trash": True,
     }
     assert client.get(path).json()["status"] == "needs_decision"

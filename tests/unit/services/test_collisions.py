@@ -63,7 +63,7 @@ def test_skip_keeps_the_library_as_it_was(session, storage, owner, tmp_path, exi
     result = add_photo(session, storage, owner, tmp_path, images.jpeg(color=(1, 2, 3)),
                     "IMG_0001.jpg", CollisionChoice.SKIP, decision_seconds=2.5)
     assert result.status is IngestStatus.SKIPPED
-    assert result.message == "skipped: IMG_0001.JPG is already in your library"
+    assert result.message == "skipped: a photo named IMG_0001.JPG exists"
     assert everything_stored(storage) == before
     event = session.exec(select(CollisionEvent)).one()
     assert (event.outcome, event.decision_seconds) == ("skipped", 2.5)

@@ -279,3 +279,28 @@ def test_cli_empties_expired_trash(session, storage, owner, tmp_path, monkeypatc
                                photo=session.get(Photo, recent)).values())
     finally:
         admin.get_settings.cache_clear()
+
+
+def test_a_selection_moves_to_the_trash_and_back_at_once(session, storage, tmp_path):
+    from imgstream.services import identity, ingest
+    from imgstream.services.spooling import IncomingFile
+    from tests import images
+
+    def add(owner, name, color):
+        incoming = IncomingFile(filename=name, spool_dir=tmp_path / "in", max_bytes=10**8)
+        incoming.write(images.jpeg(color=color))
+        return ingest.ingest(session=session, storage=storage, owner=owner, upload=incoming,
+                             sha256=incoming.finish(), thumbnail_size=64, preview_size=128,
+                             max_pixels=10**8).photo_id
+
+    ada = identity.provision_user(session=session, email="ada-many@example.com")
+    eve = identity.provision_user(session=session, email="eve-many@example.com")
+    mine = [add(ada, f"{i}.jpg", (i * 40, 0, 0)) for i in range(3)]
+    theirs = add(eve, "theirs.jpg", (0, 0, 200))
+    moved = trash.move_many_to_trash(session=session, owner_id=ada.id,
+                                     photo_ids=[*mine[:2], theirs, mine[0]])
+    assert sorted(moved) == sorted(mine[:2])
+    assert session.get(Photo, theirs).deleted_at is None
+    assert session.get(Photo, mine[2]).deleted_at is None
+    assert trash.restore_many(session=session, owner_id=ada.id, photo_ids=moved) == 2
+    assert all(session.get(Photo, i).deleted_at is None for i in mine)

@@ -73,7 +73,7 @@ def test_the_default_choice_is_resolved_once_when_the_upload_begins(session, own
     set_default(session, owner, "skip")
     skipped, = accept(session, owner, PickedFile("b", "BEACH.jpg", 100))
     assert skipped.upload.status is UploadStatus.SKIPPED
-    assert skipped.upload.message == "skipped: beach.jpg is already in your library"
+    assert skipped.upload.message == "skipped: a photo named beach.jpg exists"
     assert [e[1] for e in events(session)] == ["detected", "detected", "skipped"]
     # The first upload keeps the choice it began with.
     assert session.get(Upload, kept.upload.id).collision_choice == "keep_both"

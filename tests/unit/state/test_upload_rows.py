@@ -19,8 +19,8 @@ def test_summary_lines_say_what_the_group_heading_does_not():
                                   "rejected: not a supported image")) == (
         "n.jpg: not a supported image")
     assert summary_line(UploadRow("k", "b.jpg", "", "skipped",
-                                  "skipped: B.JPG is already in your library")) == (
-        "b.jpg: B.JPG is already in your library")
+                                  "skipped: a photo named B.JPG exists")) == (
+        "b.jpg: a photo named B.JPG exists")
     assert summary_line(UploadRow("k", "c.jpg", "", "duplicate",
                                   "already in your trash as d.jpg")) == (
         "c.jpg: already in your trash as d.jpg")
@@ -43,7 +43,7 @@ def test_a_row_shows_what_its_upload_says():
         "will be kept as a new photo")
     asked = row_view(progress(S.NEEDS_DECISION, photo_filename="Beach.JPG"))
     assert (asked["status"], asked["message"]) == (
-        "needs_decision", "Beach.JPG is already in your library")
+        "needs_decision", "a photo named Beach.JPG exists already")
     photo = uuid.uuid4()
     kept = row_view(progress(S.KEPT_BOTH, received=2_000_000, photo_id=photo,
                              photo_filename="beach (1).jpg", message="kept both"))
@@ -77,9 +77,9 @@ def test_the_page_script_names_statuses_as_the_enum_does():
 def test_the_summary_waits_for_the_batch_and_groups_it_by_outcome():
     rows = [UploadRow("a", "a.jpg", "", "added", "added"),
             UploadRow("b", "b.jpg", "", "paused", "paused: pick the file again to resume"),
-            UploadRow("c", "c.jpg", "", "skipped", "skipped: C.jpg is already in your library"),
+            UploadRow("c", "c.jpg", "", "skipped", "skipped: a photo named C.jpg exists"),
             UploadRow("d", "d.jpg", "", "added", "added")]
     assert [(g.status, g.count, g.files) for g in summarise(rows)] == [
         ("added", 2, ["a.jpg", "d.jpg"]),
-        ("skipped", 1, ["c.jpg: C.jpg is already in your library"])]
+        ("skipped", 1, ["c.jpg: a photo named C.jpg exists"])]
     assert summarise([*rows, UploadRow("e", "e.jpg", "", "uploading")]) == []
