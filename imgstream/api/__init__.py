@@ -1,5 +1,7 @@
 """HTTP routes beside the Reflex app."""
 
+import re
+
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -16,5 +18,16 @@ def http_api() -> Starlette:
     """ImgStream's own routes, mounted in front of Reflex's."""
     return Starlette(
         routes=[*health_routes(), *metrics_routes(), *media_routes(), *sign_in_routes(),
-                *share_routes(), *archive_routes(), Mount(PREFIX, app=create_api())]
+                *share_routes(), *archive_routes(), _public_api()]
     )
+
+
+def _public_api() -> Mount:
+    """/api/v1 with every path below it, also one holding an encoded line break.
+
+    Starlette's mount pattern ends in `.*`, which stops at a line break: such a path would miss
+    the API and get a plain-text answer instead of a problem document.
+    """
+    mount = Mount(PREFIX, app=create_api())
+    mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)
+    return mount

@@ -83,8 +83,9 @@
       }
     }
     if (need.length) {
-      // A few at a time, nearest first as the page lists them; the next scan asks for more.
-      const asked = need.slice(0, 6);
+      // Two at a time, in page order: the first month on screen is not kept waiting behind
+      // others; the next scan (after they arrive) asks for more.
+      const asked = need.slice(0, 2);
       for (const month of asked) requested.add(month);
       report({ kind: "need", months: asked });
     }

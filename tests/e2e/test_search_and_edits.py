@@ -110,8 +110,11 @@ def test_favourite_edit_and_rotate(signed_in_page, seeded_photos, app):
     expect(page.get_by_test_id("fact-taken")).to_contain_text("6 May 2001, 07:08 (UTC+02:00)")
 
     before = original_sha(page, app)
-    wide = ('() => { const r = document.querySelector(\'[data-testid="photo-preview-frame"]\')'
-            '.getBoundingClientRect(); return r.width > r.height; }')
+    # The preview image itself (the frame around it is the viewer's stage).
+    wide = ('() => { const i = document.querySelector(\'[data-testid="photo-preview"]\');'
+            ' return !!i && i.complete && i.naturalWidth > i.naturalHeight; }')
+    tall = wide.replace("naturalWidth > i.naturalHeight", "naturalHeight > i.naturalWidth")
+    page.wait_for_function(tall)
     assert not page.evaluate(wide), "the tower stands upright before it is turned"
     page.get_by_test_id("photo-rotate").click()
     page.wait_for_function(wide)
