@@ -8,23 +8,17 @@ import sqlite3
 import pytest
 from playwright.sync_api import expect
 
-from imgstream.testing import AppDidNotStart, running_app
 from tests import images
-from tests.e2e.conftest import open_library, unavailable
+from tests.e2e.conftest import open_library
 
 TIMEOUT = 120_000
 MB = 1_000_000
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def imgstream_app_env() -> dict[str, str]:
     """An app that takes files up to 100 MB (the default limit)."""
-    try:
-        with running_app(tmp_path_factory.mktemp("data"),
-                         {"IMGSTREAM_DEFAULT_PAGE_SIZE": "4"}) as app:
-            yield app
-    except AppDidNotStart as exc:
-        unavailable(str(exc))
+    return {"IMGSTREAM_DEFAULT_PAGE_SIZE": "4"}
 
 
 def big_png(path, megabytes: int) -> bytes:

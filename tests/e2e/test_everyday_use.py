@@ -232,7 +232,6 @@ def test_every_page_at_phone_and_desktop_width(browser, app, tmp_path):
         context.close()
 
 
-@pytest.mark.xfail(reason="the month timeline lays its day grids out in one column", strict=False)
 def test_the_library_has_3_to_4_columns_on_a_phone(browser, app, tmp_path):
     context, page = new_page(browser, app, width=390, height=844)
     try:
