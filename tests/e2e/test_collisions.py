@@ -77,7 +77,7 @@ def test_a_batch_with_collisions_duplicate_and_bad_file(page, app, tmp_path):
                                   "sunset.jpg"]
     # The replaced photo is the new image under its old name.
     page.goto("/")
-    expect(page.get_by_test_id("photo-card")).to_have_count(2, timeout=TIMEOUT)
+    expect(page.get_by_test_id("photo-card")).to_have_count(5, timeout=TIMEOUT)
     with sqlite3.connect(app.data_dir / "imgstream.db") as db:
         (photo_id, width, height, revision), = db.execute(
             "SELECT id, width, height, revision FROM photo WHERE filename = 'dog.jpg'")
