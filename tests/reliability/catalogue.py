@@ -318,11 +318,13 @@ COVERAGE: dict[str, list[str]] = {
         f"{_F}/test_faults.py::test_worker_killed_mid_upload_resumes_on_the_other",
     ],
     "F-11": [
+        f"{_F}/test_faults.py::test_redis_restarted_under_a_connected_tab",
         f"{_E}/test_big_uploads.py::test_a_reload_lists_the_unfinished_upload_and_picking_the_file_resumes_it",
     ],
     "F-12": [
         f"{_E}/test_scale_out.py::test_two_workers_upload_and_browse",
         f"{_F}/test_faults.py::test_worker_killed_mid_upload_resumes_on_the_other",
+        f"{_F}/test_faults.py::test_redis_restarted_under_a_connected_tab",
         "tests/deploy/test_terraform.py::test_cloud_run_probes_health_keeps_sessions_and_sizes_memory_for_the_worst_ingest",
     ],
     "F-13": [
