@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import random
 import re
 import statistics
@@ -42,6 +43,7 @@ MAX_PEOPLE = 1000
 MAX_SECONDS = 3600
 _END_OF_TIMELINE = re.compile(r"has_more\w*': False")
 _MONTH = re.compile(r"'month': '(\d{4}-\d{2})'")
+_STORE_CALL = re.compile(r"imgstreamTimeline\.(\w+)\((.*)\)\s*;?\s*$", re.DOTALL)
 SEARCH_WORDS = ["beach", "2019", "jpg", "photo", "june", "zzz-nothing"]
 
 
@@ -89,7 +91,8 @@ def _event_names() -> dict[str, str]:
 
     from reflex.state import State
 
-    names = {"hydrate": f"{State.get_full_name()}.hydrate"}
+    # What the browser sends on (re)connect: the state snapshot, then the page's on-load chain.
+    names = {"hydrate": f"{State.get_full_name()}.hydrate_and_load"}
     for short, (module, cls, handler) in HANDLERS.items():
         try:
             state = getattr(importlib.import_module(module), cls)
@@ -117,6 +120,8 @@ class Person:
     open_photo_id: str = ""
     months: list[str] = field(default_factory=list)
     next_month: int = 0
+    expect: Callable[[dict], bool] | None = None
+    """Which frame answers the pending event (None: the first frame that comes)."""
 
     async def sign_in(self) -> None:
         self.http = httpx.AsyncClient(base_url=self.url, timeout=60,
@@ -138,8 +143,9 @@ class Person:
                 self.at_end = True
             if not self.months:
                 self.months = _MONTH.findall(text)
-            if isinstance(data, dict) and data.get("final", True) and self.pending \
-                    and not self.pending.done():
+            if not isinstance(data, dict) or not self.pending or self.pending.done():
+                return
+            if self.expect is None or self.expect(data):
                 self.pending.set_result(data)
 
         cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
@@ -150,8 +156,14 @@ class Person:
                                wait_timeout=30)
 
     async def event(self, action: str, name: str, pathname: str = "/",
-                    payload: dict | None = None, query: dict | None = None) -> dict | None:
+                    payload: dict | None = None, query: dict | None = None,
+                    expect: Callable[[dict], bool] | None = None) -> dict | None:
+        """Send one event and wait for its answer: the first frame `expect` accepts (any frame
+        without it). Reflex 0.10 sends deltas and script calls as separate frames, with no
+        "final" flag and nothing naming the event they answer, so the caller says what the
+        answer looks like."""
         loop = asyncio.get_running_loop()
+        self.expect = expect
         self.pending = loop.create_future()
         started = time.perf_counter()
         await self.sio.emit("event", {
@@ -174,9 +186,52 @@ class Person:
             await self.http.aclose()
 
 
+def timeline_scripts(frame: dict) -> list[tuple[str, object]]:
+    """The timeline-store calls a socket frame carries: (function, its first argument).
+
+    The library's months reach the browser as `rx.call_script` events in the frame's
+    `events` ("window.imgstreamTimeline.put([...])"), not as a state delta.
+    """
+    calls = []
+    for event in frame.get("events") or []:
+        if not isinstance(event, dict) or not str(event.get("name", "")).endswith("_call_script"):
+            continue
+        code = str((event.get("payload") or {}).get("javascript_code", ""))
+        found = _STORE_CALL.search(code)
+        if not found:
+            continue
+        argument: object = None
+        text = found.group(2).strip()
+        if text:
+            with contextlib.suppress(ValueError):
+                argument = json.loads(f"[{text}]")[0]
+        calls.append((found.group(1), argument))
+    return calls
+
+
+def months_put(frame: dict) -> set[str]:
+    """The months whose photos a frame puts into the browser's timeline store."""
+    return {str(month.get("month")) for function, argument in timeline_scripts(frame)
+            if function == "put" and isinstance(argument, list)
+            for month in argument if isinstance(month, dict)}
+
+
+def answers_scroll(months: list[str]) -> Callable[[dict], bool]:
+    """The answer to asking for `months`: a frame putting (at least one of) them."""
+    wanted = set(months)
+    return lambda frame: bool(months_put(frame) & wanted)
+
+
+def opens_library(frame: dict) -> bool:
+    """The end of the library's on-load: its months as state, or the store reset/refilled."""
+    return bool(_MONTH.search(str(frame.get("delta", "")))) or any(
+        function in ("reset", "put") for function, _ in timeline_scripts(frame))
+
+
 async def open_library(person: Person) -> None:
-    """Hydrate the library page (its on-load reads the first page of the timeline)."""
-    await person.event("open_library", "hydrate", "/")
+    """Open the library as the browser does on connect: the state snapshot, then its on-load
+    chain (sign-in check, the timeline's months), answered by the months or the store reset."""
+    await person.event("open_library", "hydrate", "/", expect=opens_library)
 
 
 async def scroll(person: Person) -> None:
@@ -185,10 +240,12 @@ async def scroll(person: Person) -> None:
     if "load_months" in person.names:
         if not person.months:
             return
-        months = [person.months[(person.next_month + i) % len(person.months)] for i in (0, 1)]
+        months = list(dict.fromkeys(
+            person.months[(person.next_month + i) % len(person.months)] for i in (0, 1)))
         person.next_month += 2
         await person.event("scroll", "load_months", "/",
-                           payload={"event": {"kind": "need", "months": months}})
+                           payload={"event": {"kind": "need", "months": months}},
+                           expect=answers_scroll(months))
         return
     if person.at_end:
         person.at_end = False

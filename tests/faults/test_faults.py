@@ -1,12 +1,15 @@
 """Faults the app must survive, each run for real against private instances of its services.
 
 Workers are processes serving the app's HTTP routes (`api_server`) on one database and one
-store. PostgreSQL and fake-gcs-server are private instances on free ports (the shared ones are
-never touched), stopped and started by the tests. Each test states the outcome it checks.
+store; the Redis test runs the app's own backend (two workers) and a socket tab. PostgreSQL,
+Redis and fake-gcs-server are private instances on free ports (the shared ones are never
+touched), stopped and started by the tests. Each test states the outcome it checks.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -274,3 +277,184 @@ def test_slow_client_trickling_a_chunk(tmp_path, sqlite_url):
     finally:
         worker.kill()
 
+
+
+def _reflex_backend(tmp_path: Path, env: dict[str, str]) -> tuple[str, subprocess.Popen]:
+    """The app's backend (`reflex run --env prod --backend-only`, its workers on one port)."""
+    import signal
+    import sys
+    import urllib.request
+
+    from tests.e2e.running_app import ROOT
+
+    port = free_port()
+    full = {**os.environ, "REFLEX_TELEMETRY_ENABLED": "false", "PYTHONUNBUFFERED": "1", **env}
+    full["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{full['PATH']}"
+    with (tmp_path / "app.log").open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-only",
+             "--backend-port", str(port)], cwd=ROOT, env=full, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2).close()
+            return f"http://127.0.0.1:{port}", process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                raise RuntimeError(f"the app did not start:\n"
+                                   f"{(tmp_path / 'app.log').read_text()[-3000:]}") from None
+            time.sleep(0.3)
+
+
+class _Tab:
+    """A browser tab over the socket: Reflex's event protocol through python-socketio."""
+
+    def __init__(self, url: str, cookies: httpx.Cookies):
+        import socketio
+        from reflex.state import State
+
+        from imgstream.state.gallery import GalleryState
+
+        self.url, self.token = url, str(uuid.uuid4())
+        self.cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        self.frames: asyncio.Queue[dict] = asyncio.Queue()
+        self.connects = 0
+        self.hydrate = f"{State.get_full_name()}.hydrate_and_load"
+        self.report = f"{GalleryState.get_full_name()}.report"
+        self.sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.2,
+                                        reconnection_delay_max=1)
+
+        @self.sio.on("event", namespace="/_event")
+        async def on_event(data):  # noqa: ANN001, ANN202
+            if isinstance(data, dict):
+                self.frames.put_nowait(data)
+
+        @self.sio.on("connect", namespace="/_event")
+        async def on_connect():  # noqa: ANN202
+            self.connects += 1
+
+    async def connect(self) -> None:
+        await self.sio.connect(f"{self.url.replace('http', 'ws', 1)}?token={self.token}",
+                               socketio_path="/_event", transports=["websocket"],
+                               namespaces=["/_event"], wait_timeout=30,
+                               headers={"Cookie": self.cookie, "Origin": self.url})
+
+    async def ask(self, name: str, payload: dict, expect, seconds: float = 15) -> dict | None:  # noqa: ANN001
+        """Send an event from the library page; the first frame `expect` accepts, or None."""
+        while not self.frames.empty():
+            self.frames.get_nowait()
+        await self.sio.emit("event", {"name": name, "payload": payload, "router_data": {
+            "pathname": "/", "query": {}, "asPath": "/"}}, namespace="/_event")
+        ends = time.monotonic() + seconds
+        with contextlib.suppress(TimeoutError):
+            while True:
+                frame = await asyncio.wait_for(self.frames.get(), ends - time.monotonic())
+                if expect(frame):
+                    return frame
+        return None
+
+    async def open_library(self) -> list[str]:
+        """Hydrate and run the library's on-load to its end; the months it lists."""
+        from bench.load import _MONTH
+
+        seen: list[dict] = []
+
+        def hydrated(frame: dict) -> bool:
+            seen.append(frame)
+            return "'is_hydrated_rx_state_': True" in str(frame)
+
+        assert await self.ask(self.hydrate, {}, hydrated) is not None, "the library did not open"
+        return _MONTH.findall(str(seen))
+
+    async def photos_of(self, month: str) -> set[str] | None:
+        """The photo ids the library sends for a month when the timeline asks for it."""
+        from bench.load import timeline_scripts
+
+        frame = await self.ask(self.report, {"event": {"kind": "need", "months": [month]}},
+                               lambda f: any(fn == "put" for fn, _ in timeline_scripts(f)))
+        if frame is None:
+            return None
+        return {card["id"] for function, months in timeline_scripts(frame) if function == "put"
+                for sent in months for day in sent["days"] for card in day["cards"]}
+
+
+# Another photo than PHOTO (a JPEG comment segment), so it is not a duplicate of it.
+OTHER_PHOTO = PHOTO[:2] + b"\xff\xfe\x00\x12" + b"during a restart" + PHOTO[2:]
+
+
+async def _upload_async(client: httpx.AsyncClient, upload_id: str, start: int, end: int,
+                        data: bytes = PHOTO) -> int:
+    received = start
+    while received < end:
+        answer = await client.put(f"{API}/{upload_id}/chunks", params={"offset": received},
+                                  content=data[received:received + CHUNK])
+        assert answer.status_code == 200, answer.text
+        received = answer.json()["received"]
+    return received
+
+
+def test_redis_restarted_under_a_connected_tab(tmp_path, sqlite_url):
+    """Outcome: Redis (the workers' shared state and rate counts) restarted with its data gone,
+    while a tab is open and an upload is half sent: the tab is answered again (re-hydrated
+    from the database), the upload completes, and the library lists every photo."""
+    from tests.faults.services import private_redis
+
+    with private_redis() as redis:
+        env, _ = _setup(tmp_path, sqlite_url, REFLEX_REDIS_URL=redis.url, GRANIAN_WORKERS="2")
+        url, process = _reflex_backend(tmp_path, env)
+        try:
+            asyncio.run(_redis_restart_scenario(url, redis))
+        finally:
+            import signal
+
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+async def _redis_restart_scenario(url: str, redis) -> None:  # noqa: ANN001
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers={"Origin": url}) as client:
+        signed = await client.post("/auth/dev-sign-in", data={"email": "ada@example.com"})
+        assert signed.status_code in (200, 303), signed.text
+        before = await client.post(API, json={"filename": "before.jpg", "size": len(PHOTO)})
+        await _upload_async(client, before.json()["id"], 0, len(PHOTO))
+        done = await client.post(f"{API}/{before.json()['id']}/complete", json={})
+        assert done.json()["status"] == "added", done.text
+        first = done.json()["photo_id"]
+        tab = _Tab(url, client.cookies)
+        await tab.connect()
+        try:
+            month = (await tab.open_library())[0]
+            assert await tab.photos_of(month) == {first}
+            halfway = await client.post(API, json={"filename": "during.jpg",
+                                                   "size": len(OTHER_PHOTO)})
+            half = await _upload_async(client, halfway.json()["id"], 0, 2 * CHUNK, OTHER_PHOTO)
+
+            redis.stop()
+            await asyncio.sleep(1)
+            redis.start()
+
+            rest = await _upload_async(client, halfway.json()["id"], half, len(OTHER_PHOTO),
+                                       OTHER_PHOTO)
+            assert rest == len(OTHER_PHOTO)
+            done = await client.post(f"{API}/{halfway.json()['id']}/complete", json={})
+            assert done.status_code == 200 and done.json()["status"] == "added", done.text
+            second = done.json()["photo_id"]
+            # The same tab, on its same socket or after reconnecting, is answered again.
+            deadline = time.monotonic() + 30
+            while (shown := await tab.photos_of(month)) != {first, second}:
+                assert time.monotonic() < deadline, f"the tab shows {shown} after the restart"
+                await asyncio.sleep(0.5)
+            months = await tab.open_library()
+            assert month in months, "a reload lists the months again"
+            assert await tab.photos_of(month) == {first, second}
+            listed = await client.get("/api/v1/photos")
+            assert {p["id"] for p in listed.json()["photos"]} == {first, second}
+        finally:
+            await tab.sio.disconnect()

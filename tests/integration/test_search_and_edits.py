@@ -83,3 +83,18 @@ def test_rotation_keeps_the_original_byte_identical(db, migrated_engine, tmp_pat
     assert (photo.rotation, photo.width, photo.height) == (270, 1000, 1600)
     with storage.open(object_keys.original_of(photo)) as fh:
         assert hashlib.sha256(fh.read()).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_hostile_search_syntax_on_both_databases(db):
+    """FTS5 and tsquery syntax, SQL quotes and a 10 kB query: words or nothing, or a reason."""
+    import pytest
+
+    from tests.unit.services.test_search import HOSTILE
+
+    owner = identity.provision_user(session=db, email="hostile@example.com")
+    add_row(db, owner.id, "beach.jpg", title="Near the beach")
+    for query in HOSTILE:
+        assert set(find(db, owner, query)) <= {"beach.jpg"}, query
+    assert find(db, owner, "NEAR(beach:*") == ["beach.jpg"]
+    with pytest.raises(search.SearchError, match="at most 200"):
+        find(db, owner, "beach " * 1700)

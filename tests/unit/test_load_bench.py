@@ -28,10 +28,44 @@ def test_the_load_bench_runs_every_action_and_reports_them(capsys):
 
 def test_event_names_come_from_the_apps_states():
     names = load._event_names()
-    assert names["hydrate"].endswith(".hydrate")
+    assert names["hydrate"].endswith(".hydrate_and_load")
     assert names.get("load_more", names.get("load_months", "")).startswith("reflex___state")
 
 
 def test_only_loopback_is_driven():
     with pytest.raises(SystemExit, match="loopback"):
         load.main(["--url", "http://192.0.2.1:8000", "--seconds", "1"])
+
+
+def _frame(*specs) -> dict:
+    """A socket frame as the server sends it: the handler's script calls as `events`."""
+    import json
+
+    from reflex.state import StateUpdate
+    from reflex_base.event import Event
+    from reflex_base.utils.format import json_dumps
+
+    events = [event for spec in specs for event in Event.from_event_type(spec)]
+    return json.loads(json_dumps(StateUpdate(events=events)))
+
+
+def test_a_scroll_is_answered_by_the_frame_putting_its_months():
+    from imgstream.state import gallery
+
+    month = {"month": "2026-11", "days": [{"day": "2026-11-02", "label": "Mon 2 Nov", "cards": [
+        {"id": "a", "filename": "it's (1) \u00e9.jpg", "thumbnail_url": "", "thumbhash": ""}]}]}
+    put = _frame(gallery._store_call("put", [month]))
+    assert load.timeline_scripts(put)[0][0] == "put"
+    assert load.months_put(put) == {"2026-11"}
+    assert load.answers_scroll(["2026-11", "2026-10"])(put)
+    assert not load.answers_scroll(["2026-10"])(put), "another month's answer"
+    # Frames that are no answer to a scroll: a favourite's card patch, a plain delta.
+    patch = _frame(gallery.card_changed("a", favorite=True))
+    assert load.timeline_scripts(patch) == [("patch", "a")]
+    assert not load.answers_scroll(["2026-11"])(patch)
+    assert not load.answers_scroll(["2026-11"])({"delta": {"state": {"total": 3}}})
+    assert not load.answers_scroll(["2026-11"])({"events": [{"name": "_redirect"}]})
+    # The library's on-load ends with its months as state, or the store reset.
+    assert load.opens_library(_frame(gallery._store_call("reset")))
+    assert load.opens_library({"delta": {"g": {"months_rx_state_": [{"month": "2026-11"}]}}})
+    assert not load.opens_library({"delta": {"g": {"is_hydrated_rx_state_": False}}})

@@ -126,3 +126,40 @@ def test_chunk_bytes_count_toward_the_hourly_limit(client, monkeypatch):
     refused = client.put(path, params={"offset": 4000}, content=b"a" * 4000)
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
     assert "bytes" in problem(refused)["error"]
+
+
+def test_keys_are_never_logged(owner, client, caplog):
+    """Making, using, mistyping and revoking a key at DEBUG level: no log line holds its secret
+    (the request log, the app's own lines and every other logger)."""
+    import io
+    import logging
+
+    from imgstream.api import logs
+    from imgstream.config import Settings
+
+    out = io.StringIO()
+    saved = logging.getLogger("imgstream"), logging.getLogger("imgstream").handlers[:]
+    logs.configure(Settings(_env_file=None, log_format="json", log_level="DEBUG"), out)
+    caplog.set_level(logging.DEBUG)
+    try:
+        made = client.post("/api/v1/keys", json={"name": "nas", "scopes": ["photos:read"]})
+        assert made.status_code == 201, made.text
+        token = made.json()["key"]
+        observed = TestClient(logs.observe_requests(logs.remember_user(
+            as_user(http_api(), None))))
+        for bearer in (token, token[:-1] + "x"):
+            observed.get("/api/v1/me", headers={"Authorization": f"Bearer {bearer}"})
+            observed.get("/api/v1/photos", params={"key": bearer},
+                         headers={"Authorization": f"Bearer {bearer}"})
+        assert client.delete(f"/api/v1/keys/{made.json()['id']}").status_code == 204
+        observed.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    finally:
+        logger, handlers = saved
+        logger.handlers = handlers
+    # httpx's own lines are the test client's (the requests as sent), not the app's.
+    written = out.getvalue() + "\n".join(
+        caplog.handler.format(record) for record in caplog.records
+        if not record.name.startswith(("httpx", "httpcore")))
+    assert '"httpRequest"' in out.getvalue(), "the requests were logged"
+    secret = token.split("_", 2)[2]
+    assert secret not in written and secret[:-1] not in written

@@ -3,6 +3,8 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from imgstream.services import identity, photo_edits, search, trash
 from imgstream.services.search import SearchError, SearchFilters
@@ -111,3 +113,36 @@ def test_rebuilt_index_finds_the_same(session, owner):
     add_row(session, owner.id, "kayak.jpg")
     search.rebuild_index(session=session)
     assert find(session, owner, "kay") == ["kayak.jpg"]
+
+
+# What a person may type that means something to FTS5, tsquery or SQL.
+HOSTILE = ['"', '""', "'", "*", "NEAR", "NEAR(", "NEAR(a b, 2)", "-", "^", ":", "(", ")", "((",
+           "AND", "OR", "NOT", "beach*", '"unbalanced', "col:beach", "{a b}:c", "a + b",
+           "'; DROP TABLE photo; --", "%", "_", "\\", "\x00", "1=1", "/*", "*/", "&", "|", "!",
+           "<->", ":*", "café", "海", "\u202e", "x" * 60]
+
+
+def test_hostile_search_syntax_finds_words_or_nothing(session, owner):
+    add_row(session, owner.id, "beach.jpg", title="Near the beach")
+    add_row(session, owner.id, "drop.jpg")
+    for query in HOSTILE:
+        found = find(session, owner, query)
+        assert set(found) <= {"beach.jpg", "drop.jpg"}, query
+    assert find(session, owner, "NEAR(beach") == ["beach.jpg"], "operators are plain words"
+    assert find(session, owner, "drop'; --") == ["drop.jpg"], "quotes are no SQL"
+    assert sorted(find(session, owner, "")) == ["beach.jpg", "drop.jpg"], "the table is there"
+    with pytest.raises(SearchError, match="at most 200"):
+        find(session, owner, "beach " * 1700)  # 10 kB
+
+
+@settings(max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.lists(st.one_of(st.sampled_from(HOSTILE), st.text(max_size=12)), max_size=10)
+       .map(" ".join))
+def test_any_search_text_is_results_or_a_reason(session, owner, query):
+    """Fuzzed queries: a page of results, or a SearchError saying why; never another error."""
+    try:
+        search.search_photos(session=session, owner_id=owner.id, query=query,
+                             filters=SearchFilters())
+    except SearchError as error:
+        assert str(error).startswith("A search can")
