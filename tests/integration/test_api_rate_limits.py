@@ -67,3 +67,22 @@ def test_upload_bytes_are_counted_in_redis(redis_limits):
     with pytest.raises(ProblemError, match="bytes") as refused:
         in_another_worker(lambda: rate_limits.count_upload_bytes(user_id=person, size=600))
     assert int(refused.value.headers["Retry-After"]) >= 1
+
+
+def test_an_unreachable_redis_lets_requests_through_and_says_so_once(monkeypatch, caplog):
+    # Nothing listens on port 1: Redis restarting looks like this to the API.
+    monkeypatch.setenv("REFLEX_REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("IMGSTREAM_API_RATE_PER_PERSON", "1/minute")
+    config.get_settings.cache_clear()
+    rate_limits._limits.cache_clear()
+    try:
+        person = uuid.uuid4()
+        with caplog.at_level("WARNING", logger=rate_limits.__name__):
+            for _ in range(3):
+                asyncio.run(rate_limits.count_request(user_id=person, key_id=None))
+            asyncio.run(rate_limits.count_upload_bytes(user_id=person, size=10**9))
+        warnings = [r for r in caplog.records if "Redis is unreachable" in r.getMessage()]
+        assert len(warnings) == 1
+    finally:
+        rate_limits._limits.cache_clear()
+        config.get_settings.cache_clear()

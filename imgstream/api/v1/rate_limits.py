@@ -3,11 +3,14 @@
 Requests are counted in a moving window per key and per person; chunk bytes per person in a
 sliding window counter (a moving window keeps one entry per unit, which bytes would swamp).
 With `REFLEX_REDIS_URL` set the counts live in Redis, so every worker and instance shares them;
-otherwise in the process's memory. A refusal answers 429 with `Retry-After`.
+otherwise in the process's memory. A refusal answers 429 with `Retry-After`. While Redis is
+unreachable (restarting), requests are let through uncounted and the log says so once: an outage of
+the counter must not turn every upload into an error.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import uuid
@@ -18,9 +21,30 @@ from limits import RateLimitItem, RateLimitItemPerHour, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from imgstream.api.v1.problems import ProblemError
 from imgstream.config import get_settings
+
+log = logging.getLogger(__name__)
+
+_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+_warned = False
+
+
+async def _hit(limiter, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:  # noqa: ANN001
+    """Count a hit; True (let through) when the counter's store cannot be reached."""
+    global _warned  # noqa: PLW0603 - one warning per outage, not one per request
+    try:
+        allowed = await limiter.hit(item, *identifiers, cost=cost)
+    except _UNREACHABLE as exc:
+        if not _warned:
+            log.warning("Rate limits are not counted: their Redis is unreachable (%s)", exc)
+            _warned = True
+        return True
+    _warned = False
+    return allowed
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +101,7 @@ async def count_request(*, user_id: uuid.UUID, key_id: uuid.UUID | None) -> None
     if key_id is not None:
         checks.insert(0, (current.per_key, "key", str(key_id)))
     for item, kind, who in checks:
-        if not await current.requests.hit(item, kind, who):
+        if not await _hit(current.requests, item, kind, who):
             retry = await _retry_after(current.requests, item, kind, who)
             raise ProblemError(429, f"too many requests for this {kind} ({item}); "
                                f"try again in {retry} s", headers={"Retry-After": retry})
@@ -92,7 +116,7 @@ async def count_upload_bytes(*, user_id: uuid.UUID, size: int) -> None:
     current = limits()
     if size <= 0:
         return
-    if not await current.bytes.hit(current.upload_bytes, "bytes", str(user_id), cost=size):
+    if not await _hit(current.bytes, current.upload_bytes, "bytes", str(user_id), cost=size):
         retry = await _retry_after(current.bytes, current.upload_bytes, "bytes", str(user_id))
         raise ProblemError(429, "too many bytes uploaded in the last hour; "
                            f"try again in {retry} s", headers={"Retry-After": retry})
