@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from imgstream.models import Photo
 from imgstream.runtime import create_engine
 from imgstream.services import identity
-from tests import images
+from tests import aio, images
 from tests.e2e.running_app import free_port
 from tests.faults.services import Worker, private_gcs, private_postgres, unavailable
 from tests.integration.conftest import migrate
@@ -406,7 +406,7 @@ def test_redis_restarted_under_a_connected_tab(tmp_path, sqlite_url):
         env, _ = _setup(tmp_path, sqlite_url, REFLEX_REDIS_URL=redis.url, GRANIAN_WORKERS="2")
         url, process = _reflex_backend(tmp_path, env)
         try:
-            asyncio.run(_redis_restart_scenario(url, redis))
+            aio.run(_redis_restart_scenario(url, redis))
         finally:
             import signal
 

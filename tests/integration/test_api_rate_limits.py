@@ -3,7 +3,6 @@ another process) shares one count, per key and per person, and bytes too."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 
@@ -13,6 +12,7 @@ import redis
 from imgstream import config
 from imgstream.api.v1 import rate_limits
 from imgstream.api.v1.problems import ProblemError
+from tests import aio
 from tests.integration.conftest import missing
 
 REDIS_URL = os.environ.get("IMGSTREAM_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -42,7 +42,7 @@ def in_another_worker(work):
     async def run():
         return await work()
 
-    return asyncio.run(run())
+    return aio.run(run())
 
 
 def test_workers_share_the_counts_in_redis(redis_limits):
@@ -75,12 +75,14 @@ def test_an_unreachable_redis_lets_requests_through_and_says_so_once(monkeypatch
     monkeypatch.setenv("IMGSTREAM_API_RATE_PER_PERSON", "1/minute")
     config.get_settings.cache_clear()
     rate_limits._limits.cache_clear()
+    # Alembic's logging set-up, run in-process by other tests, disables loggers that exist.
+    monkeypatch.setattr(rate_limits.log, "disabled", False)
     try:
         person = uuid.uuid4()
         with caplog.at_level("WARNING", logger=rate_limits.__name__):
             for _ in range(3):
-                asyncio.run(rate_limits.count_request(user_id=person, key_id=None))
-            asyncio.run(rate_limits.count_upload_bytes(user_id=person, size=10**9))
+                aio.run(rate_limits.count_request(user_id=person, key_id=None))
+            aio.run(rate_limits.count_upload_bytes(user_id=person, size=10**9))
         warnings = [r for r in caplog.records if "Redis is unreachable" in r.getMessage()]
         assert len(warnings) == 1
     finally:
