@@ -169,7 +169,9 @@ class Session:
                                        urllib.parse.urlencode({"email": email}).encode(),
                                        "application/x-www-form-urlencoded")
         assert status == 303, status
-        self.cookie = headers["set-cookie"].split(";", 1)[0]
+        # Every cookie the sign-in sets (the sign-in itself and the remembered addresses).
+        self.cookie = "; ".join(line.split(";", 1)[0]
+                                for line in headers["set-cookie"].split("\n"))
 
     def call(self, method: str, path: str, body: bytes | None = None,
              content_type: str | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -181,7 +183,11 @@ class Session:
         response = connection.getresponse()
         data = response.read()
         connection.close()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        headers: dict[str, str] = {}
+        for name, value in response.getheaders():
+            name = name.lower()
+            headers[name] = f"{headers[name]}\n{value}" if name in headers else value
+        return response.status, headers, data
 
     def json(self, method: str, path: str, payload: dict | None = None,
              body: bytes | None = None) -> tuple[int, dict]:
@@ -216,7 +222,8 @@ def test_the_image_serves_health_and_the_built_frontend_as_a_user_other_than_roo
     try:
         with urllib.request.urlopen(f"{container.url}/health", timeout=10) as response:
             assert response.status == 200
-            assert json.load(response)["checks"] == {"database": "ok", "storage": "ok"}
+            assert json.load(response)["checks"] == {"database": "ok", "storage": "ok",
+                                                         "signing": "ok"}
         with urllib.request.urlopen(f"{container.url}/", timeout=10) as response:
             assert response.status == 200
             assert response.headers.get_content_type() == "text/html"
