@@ -98,6 +98,8 @@ def test_a_60_mb_photo_arrives_in_chunks_byte_identical(page, app, tmp_path):
     page.on("request", lambda r: sizes.append(len(r.post_data_buffer or b""))
             if "/chunks" in r.url else None)
     open_library(page)
+    # A line of 15 MB/s: the transfer lasts several of the page's progress reports.
+    throttle(page, 15 * 1024 * 1024)
     page.get_by_test_id("upload-input").set_input_files(str(photo))
     row = page.get_by_test_id("upload-item").filter(has_text="panorama.png")
     expect(row).to_have_attribute("data-status", "uploading", timeout=TIMEOUT)
