@@ -13,6 +13,7 @@ from pathlib import Path
 import reflex as rx
 from reflex.vars.base import Var, VarData
 
+from imgstream.components.day_select import day_select
 from imgstream.components.empty_state import empty_state
 from imgstream.components.photo_grid import photo_card
 from imgstream.state.gallery import (
@@ -47,10 +48,15 @@ TIMELINE_CSS = f"""
   grid-template-columns: repeat(auto-fill, minmax(calc(var(--tl-tile) - 0.5px), 1fr));
 }}
 .tl-root .tl-day-header {{
-  height: {DAY_HEADER_PX}px; line-height: {DAY_HEADER_PX}px; padding-right: 6px;
-  white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+  height: {DAY_HEADER_PX}px; display: flex; align-items: center; padding-right: 6px;
 }}
-@container (max-width: 559px) {{ .tl-root .tl-day-header {{ font-size: 12px; }} }}
+.tl-root .tl-day-label {{
+  min-width: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+}}
+@container (max-width: 559px) {{
+  .tl-root .tl-day-header {{ gap: 4px !important; }}
+  .tl-root .tl-day-label {{ font-size: 12px; }}
+}}
 .tl-scrubber-month:hover {{ background: var(--accent-a5); }}
 /* Dialogs and menus open over the viewer. */
 .rt-BaseDialogOverlay, [data-radix-popper-content-wrapper] {{ z-index: 60 !important; }}
@@ -102,7 +108,9 @@ def timeline_card(card: PhotoCard) -> rx.Component:
 def _day(day: TimelineDayView) -> rx.Component:
     return rx.box(
         rx.cond(day.label != "",
-                rx.text(day.label, size="2", weight="medium", class_name="tl-day-header")),
+                rx.flex(day_select(day.day, day.cards),
+                        rx.text(day.label, size="2", weight="medium", class_name="tl-day-label"),
+                        style={"gap": "8px"}, class_name="tl-day-header")),
         rx.box(rx.foreach(day.cards, timeline_card), class_name="tl-grid"),
         class_name="tl-day",
         flex=day.flex,
