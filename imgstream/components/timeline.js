@@ -12,7 +12,7 @@
   const SEGMENT_PHOTOS = 120; // photos of a segment at most: whole rows at 4, 5, 6 or 8 columns
   const DAY_HEADER = 40; // px, as the page's TIMELINE_CSS draws a day's date
   const DAYS_MARGIN = 3; // viewport heights around the viewport whose months' days are asked for
-  const LOAD_MARGIN = 1; // viewport heights around the viewport whose segments' photos load
+  const LOAD_MARGIN = 2; // viewport heights around the viewport whose segments' photos load
   const DROP_MARGIN = 6; // viewport heights beyond which a segment's photos are dropped
   const SEGMENTS_PER_ASK = 3;
   const MONTHS_PER_ASK = 60;
@@ -22,6 +22,7 @@
   const tiles = {}; // segment key -> days drawn: [{day, label, cards, key, flex}]
   const measured = {}; // segment key -> height (px) of its photos when they were dropped
   const stale = new Set(); // segments whose photos are shown but asked for anew
+  const held = new Set(); // segments asked for anew wherever they are: they were loaded
   const askedMonths = new Set();
   const askedSegments = new Set();
   const listeners = new Set();
@@ -208,13 +209,15 @@
       const box = element.getBoundingClientRect();
       const near = box.bottom > -LOAD_MARGIN * viewport && box.top < (1 + LOAD_MARGIN) * viewport;
       const far = box.bottom < -DROP_MARGIN * viewport || box.top > (1 + DROP_MARGIN) * viewport;
-      if (near && (!(key in tiles) || stale.has(key)) && !askedSegments.has(key)) {
+      if ((near || held.has(key)) && (!(key in tiles) || stale.has(key))
+          && !askedSegments.has(key)) {
         need.push([distance(box, viewport), key]);
       }
       if (far && key in tiles) {
         measured[key] = box.height;
         delete tiles[key];
         stale.delete(key);
+        held.delete(key);
         invalidate(monthOfKey(key));
         dropped = true;
       }
@@ -244,6 +247,10 @@
 
   window.addEventListener("scroll", queueScan, { passive: true });
   window.addEventListener("resize", queueScan);
+  // What is above the timeline (the upload list) grows and shrinks without a scroll.
+  setInterval(() => {
+    if (report && !document.hidden) queueScan();
+  }, 1000);
 
   const noop = () => {};
   window.imgstreamTimeline = {
@@ -266,19 +273,23 @@
     },
     // A new page state: nothing it knows of is loaded here.
     reset() {
-      for (const held of [monthDays, segments, tiles, measured]) {
-        for (const key of Object.keys(held)) delete held[key];
+      for (const map of [monthDays, segments, tiles, measured]) {
+        for (const key of Object.keys(map)) delete map[key];
       }
       stale.clear();
+      held.clear();
       askedMonths.clear();
       askedSegments.clear();
       invalidate();
       publish();
     },
-    // Photos changed (uploads, trash, edits): ask anew for the days of the months held, and
-    // for the photos of the segments held as they are near; until then they show as they were.
+    // Photos changed (uploads, trash, edits): ask anew for the days of the months held and for
+    // the photos of the segments held; until they arrive, those show as they were.
     refresh() {
-      for (const key of Object.keys(tiles)) stale.add(key);
+      for (const key of Object.keys(tiles)) {
+        stale.add(key);
+        held.add(key);
+      }
       askedSegments.clear();
       const months = Object.keys(segments);
       for (let i = 0; i < months.length; i += MONTHS_PER_ASK) {
@@ -293,12 +304,23 @@
       for (const { month, days } of months) {
         askedMonths.delete(month);
         monthDays[month] = days;
+        const before = segments[month] || [];
         segments[month] = cut(month, days);
         const keys = new Set(segments[month].map((segment) => segment.key));
+        // A segment cut anew where a loaded one began shows that one's photos until its own
+        // arrive, and is asked for wherever it is, as that one would have been.
+        for (const segment of segments[month]) {
+          const old = before.find((s) => s.offset === segment.offset);
+          if (!old || old.key === segment.key || !(old.key in tiles)) continue;
+          tiles[segment.key] = tiles[old.key];
+          stale.add(segment.key);
+          held.add(segment.key);
+        }
         for (const key of Object.keys(tiles)) {
           if (monthOfKey(key) === month && !keys.has(key)) {
             delete tiles[key];
             stale.delete(key);
+            held.delete(key);
           }
         }
         for (const key of Object.keys(measured)) {
@@ -316,6 +338,7 @@
         const segment = (segments[month] || []).find((s) => s.key === key);
         if (!segment) continue; // cut anew meanwhile: its new segments are asked for
         stale.delete(key);
+        held.delete(key);
         tiles[key] = drawn(segment, days);
         delete measured[key];
         invalidate(month);
