@@ -22,7 +22,7 @@ from imgstream.state.upload import UploadState
 
 POLL_SECONDS = 1.0
 """How often a tab's task reads the counter: changes show within about this, plus the refresh."""
-UPLOADING_REFRESH_SECONDS = 5.0
+UPLOADING_REFRESH_SECONDS = 2.0
 """Least time between two refreshes of a tab that is uploading itself."""
 CHECK_TAKEOVER_EVERY = 10
 """Polls between checks that this task is still the tab's watcher (a newer one took over)."""
@@ -88,7 +88,7 @@ class LiveState(rx.State):
         if owner_id is None:
             return
         seen = await asyncio.to_thread(live_changes.version, owner_id)
-        polls, refreshed = 0, 0.0
+        polls, refreshed, was_uploading = 0, 0.0, False
         while _connected(token):
             await asyncio.sleep(POLL_SECONDS)
             polls += 1
@@ -103,7 +103,13 @@ class LiveState(rx.State):
             # While this tab uploads, its library follows at a slower pace: refreshing for each
             # of its files would only keep the page busy.
             if uploading and time.monotonic() - refreshed < UPLOADING_REFRESH_SECONDS:
+                was_uploading = True
                 continue
+            if was_uploading and not uploading:
+                # The batch has just ended here, and its end refreshed the page already.
+                was_uploading, seen = False, now
+                continue
+            was_uploading = uploading
             if now != seen:
                 refreshed = time.monotonic()
                 seen = now
