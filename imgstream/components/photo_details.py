@@ -48,6 +48,8 @@ def _date_editor() -> rx.Component:
                 type="datetime-local",
                 value=PhotoEditState.taken_local,
                 on_change=PhotoEditState.set_taken_local,
+                on_focus=PhotoEditState.focus("taken"),
+                on_blur=PhotoEditState.blur("taken"),
                 aria_label="Date and time taken",
                 custom_attrs={"data-testid": "photo-date-input"},
             ),
@@ -75,6 +77,7 @@ def photo_details() -> rx.Component:
         rx.input(
             value=PhotoEditState.title,
             on_change=PhotoEditState.set_title,
+            on_focus=PhotoEditState.focus("title"),
             on_blur=PhotoEditState.save_title,
             placeholder="Add a title",
             max_length=500,
@@ -85,6 +88,7 @@ def photo_details() -> rx.Component:
         rx.text_area(
             value=PhotoEditState.description,
             on_change=PhotoEditState.set_description,
+            on_focus=PhotoEditState.focus("description"),
             on_blur=PhotoEditState.save_description,
             placeholder="Add a description",
             max_length=5000,

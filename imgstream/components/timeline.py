@@ -11,6 +11,7 @@ from pathlib import Path
 import reflex as rx
 from reflex.vars.base import Var, VarData
 
+from imgstream.components.day_select import day_select
 from imgstream.components.empty_state import empty_state
 from imgstream.components.photo_grid import photo_card
 from imgstream.state.gallery import GalleryState, MonthRow, PhotoCard, TimelineDayView
@@ -84,7 +85,9 @@ def timeline_card(card: PhotoCard) -> rx.Component:
 
 def _day(day: TimelineDayView) -> rx.Component:
     return rx.box(
-        rx.text(day.label, size="2", weight="medium", class_name="tl-day-header"),
+        rx.flex(day_select(day.day, day.cards),
+                rx.text(day.label, size="2", weight="medium"),
+                style={"gap": "8px"}, class_name="tl-day-header"),
         rx.box(rx.foreach(day.cards, timeline_card), class_name="tl-grid"),
         custom_attrs={"data-testid": "timeline-day", "data-day": day.day},
         key=day.day,

@@ -58,4 +58,5 @@ def library() -> rx.Component:
     return library_content()
 
 
-refresh_on_change("/", GalleryState.refresh)
+# The viewer first: it shows one photo, the timeline may have months to read again.
+refresh_on_change("/", PhotoState.follow_changes, GalleryState.refresh)

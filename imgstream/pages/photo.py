@@ -22,5 +22,5 @@ def photo() -> rx.Component:
     return library_content()
 
 
-# The photo page is the library with the viewer open: the timeline follows changes.
-refresh_on_change("/photo/", GalleryState.refresh)
+# The photo page is the library with the viewer open: both follow changes.
+refresh_on_change("/photo/", PhotoState.follow_changes, GalleryState.refresh)

@@ -115,6 +115,12 @@ def load_detail(owner_id: uuid.UUID, raw_photo_id: str) -> PhotoDetail | None:
     )
 
 
+def _without_signatures(detail: PhotoDetail) -> PhotoDetail:
+    # Signed URLs may change at every signing while naming the same image.
+    return dataclasses.replace(detail, **{name: getattr(detail, name).split("?")[0]
+                                          for name in ("image_url", "download_url", "full_url")})
+
+
 def _move_to_trash(owner_id: uuid.UUID, raw_photo_id: str) -> bool:
     photo_id = timeline.parse_photo_id(raw_photo_id)
     if photo_id is None:
@@ -172,6 +178,28 @@ class PhotoState(rx.State):
         """Read the photo on screen again (its date or rotation changed)."""
         if self.detail is not None:
             await self._show(self.detail.id)
+
+    @rx.event
+    async def follow_changes(self):
+        """Show what changed elsewhere (another tab, the API) of the photo in the viewer.
+
+        The image keeps its address when only its signature changed, so it is not loaded again.
+        """
+        if not self.open or self.detail is None:
+            return None
+        before = self.detail
+        owner_id = await signed_in_user(self)
+        if owner_id is None:
+            return None
+        detail = await asyncio.to_thread(load_detail, owner_id, before.id)
+        if detail is None:
+            self.detail, self.not_found = None, True
+            return None
+        if _without_signatures(detail) != _without_signatures(before):
+            self.detail = detail
+        from imgstream.state.photo_edits import PhotoEditState
+
+        return PhotoEditState.follow(before.id)
 
     @rx.event
     async def open_photo(self, photo_id: str):

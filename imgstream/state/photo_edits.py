@@ -91,6 +91,11 @@ def _run(owner_id: uuid.UUID, action: str, photo_id: str, **kwargs: object) -> s
     return ""
 
 
+def _group(field: str) -> str:
+    """The field of the form a value belongs to (the date and its time zone are one)."""
+    return "taken" if field.startswith("taken_") else field
+
+
 class PhotoEditState(rx.State):
     """The editable fields of the photo on screen."""
 
@@ -103,6 +108,10 @@ class PhotoEditState(rx.State):
     taken_offset: str = "UTC+00:00"
     error: str = ""
     rotating: bool = False
+    _focused: str = ""
+    """The field the person is in ("title", "description", "taken"), or ""."""
+    _loaded: dict[str, str | bool] = {}
+    """The fields as last read or saved: a field that differs was typed and not yet saved."""
 
     @rx.var
     def offset_choices(self) -> list[str]:
@@ -128,6 +137,41 @@ class PhotoEditState(rx.State):
             return
         for name, value in fields.items():
             setattr(self, name, value)
+        self._loaded = fields
+
+    @rx.event
+    async def follow(self, raw_id: str) -> None:
+        """Show the photo's fields as changed elsewhere, except one being edited here.
+
+        A field the person is in, or has typed in without saving, keeps what they typed.
+        """
+        owner_id = await signed_in_user(self)
+        if owner_id is None or not raw_id or raw_id != self.photo_id:
+            return
+        fields = await asyncio.to_thread(_fields, owner_id, raw_id)
+        if fields is None:
+            return
+        loaded = dict(self._loaded)
+        for name, value in fields.items():
+            if _group(name) == self._focused or getattr(self, name) != loaded.get(name):
+                continue
+            setattr(self, name, value)
+            loaded[name] = value
+        self._loaded = loaded
+
+    @rx.event
+    def focus(self, field: str) -> None:
+        """The person went into a field: changes from elsewhere leave it alone."""
+        self._focused = field
+
+    @rx.event
+    def blur(self, field: str) -> None:
+        """The person left a field."""
+        if self._focused == field:
+            self._focused = ""
+
+    def _saved(self, *names: str) -> None:
+        self._loaded = {**self._loaded, **{name: getattr(self, name) for name in names}}
 
     async def _apply(self, action: str, **kwargs: object) -> bool:
         owner_id = await (await self.get_state(SessionState)).user_id()
@@ -140,6 +184,7 @@ class PhotoEditState(rx.State):
         wanted = not self.favorite
         if await self._apply("favorite", favorite=wanted):
             self.favorite = wanted
+            self._saved("favorite")
 
     @rx.event
     def set_title(self, value: str) -> None:
@@ -164,14 +209,18 @@ class PhotoEditState(rx.State):
     @rx.event
     async def save_title(self, _value: str = ""):
         """Save the title (when the field loses focus or Enter is pressed)."""
+        self.blur("title")
         if await self._apply("title", title=self.title):
+            self._saved("title")
             return rx.toast.success("Title saved.", duration=2000)
         return None
 
     @rx.event
     async def save_description(self, _value: str = ""):
         """Save the description."""
+        self.blur("description")
         if await self._apply("description", description=self.description):
+            self._saved("description")
             return rx.toast.success("Description saved.", duration=2000)
         return None
 
@@ -185,6 +234,7 @@ class PhotoEditState(rx.State):
             return None
         offset = parse_offset(self.taken_offset)
         if await self._apply("taken", local=local, offset_minutes=offset):
+            self._saved("taken_local", "taken_offset")
             return [PhotoState.reload, GalleryState.refresh,
                     rx.toast.success("Date taken saved.", duration=2000)]
         return None

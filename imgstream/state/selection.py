@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from imgstream.models import Photo
 from imgstream.runtime import db_session
-from imgstream.services import photo_archives, photo_edits, trash
+from imgstream.services import photo_archives, photo_edits, timeline, trash
 from imgstream.state.albums import AlbumState, SelectionState
 from imgstream.state.live import handlers_for
 from imgstream.state.session import signed_in_user
@@ -38,6 +38,23 @@ def pick(selected: list[str], order: list[str], photo_id: str, anchor: str,
     if photo_id in selected:
         return [i for i in selected if i != photo_id]
     return [*selected, photo_id]
+
+
+def pick_day(selected: list[str], day: list[str]) -> list[str]:
+    """The selection after clicking a day's check.
+
+    Args:
+        selected: The ids selected now.
+        day: The ids of the day's photos, in the order they are shown.
+
+    Returns:
+        The selection without the day's photos when all of them were selected, else with
+        every photo of the day added after those selected before.
+    """
+    if day and all(photo_id in selected for photo_id in day):
+        gone = set(day)
+        return [i for i in selected if i not in gone]
+    return list(dict.fromkeys([*selected, *day]))
 
 
 def _between(owner_id: uuid.UUID, first: str, last: str) -> list[str]:
@@ -127,6 +144,18 @@ class SelectionActionsState(rx.State):
         selection.selected = pick(list(selection.selected), order, photo_id, self._anchor,
                                   extend=extend)
         self._anchor = photo_id
+
+    @rx.event
+    async def pick_day(self, photo_ids: list[str]) -> None:
+        """A day's check was clicked: select every photo of the day, or unselect them all."""
+        day = [str(i) for i in (photo_ids if isinstance(photo_ids, list) else [])
+               if timeline.parse_photo_id(str(i)) is not None]
+        if not day:
+            return
+        selection = await self.get_state(SelectionState)
+        selection.selected = pick_day(list(selection.selected), day)
+        # A shift-click after it ranges from the day's last photo.
+        self._anchor = day[-1] if day[-1] in selection.selected else ""
 
     async def _refresh(self):
         return handlers_for(str(self.router.url.path))

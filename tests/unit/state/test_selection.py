@@ -1,4 +1,4 @@
-from imgstream.state.selection import pick
+from imgstream.state.selection import pick, pick_day
 
 ORDER = ["a", "b", "c", "d", "e"]
 
@@ -19,6 +19,15 @@ def test_shift_click_without_a_start_or_off_the_page_toggles():
     assert pick([], ORDER, "c", "", extend=True) == ["c"]
     assert pick([], ORDER, "c", "gone", extend=True) == ["c"]
     assert pick(["c"], ORDER, "c", "c", extend=True) == []
+
+
+def test_a_days_check_adds_the_rest_of_the_day_or_takes_it_all_away():
+    assert pick_day([], ["b", "c"]) == ["b", "c"]
+    # Partly selected: the rest is added, after what was selected before.
+    assert pick_day(["a", "c"], ["b", "c", "d"]) == ["a", "c", "b", "d"]
+    # All selected: the whole day goes, other days stay.
+    assert pick_day(["a", "b", "c", "e"], ["b", "c"]) == ["a", "e"]
+    assert pick_day(["a"], []) == ["a"]
 
 
 def test_the_typed_shift_reads_days_hours_and_minutes():
