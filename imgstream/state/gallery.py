@@ -18,7 +18,7 @@ from reflex_base.utils.format import format_queue_events
 
 from imgstream import presentation
 from imgstream.config import get_settings
-from imgstream.models import Photo, Rendition, RenditionKind
+from imgstream.models import Photo, Rendition
 from imgstream.runtime import db_session, storage
 from imgstream.services import photo_urls, renditions, timeline
 from imgstream.state.session import SessionState, signed_in_user
@@ -119,15 +119,14 @@ def month_payload(owner_id: uuid.UUID, months: list[str]) -> list[dict]:
     with db_session() as session:
         for month in months:
             photos = timeline.month_photos(session=session, owner_id=owner_id, month=month)
-            thumbs = renditions.renditions_of(session=session,
-                                              photo_ids=[photo.id for photo in photos])
+            thumbs = renditions.thumbnail_keys(session=session,
+                                               photo_ids=[photo.id for photo in photos])
             days = []
             for day in timeline.by_day(photos):
                 cards = []
                 for photo in day.photos:
-                    thumb = thumbs.get((photo.id, RenditionKind.THUMB))
-                    url = photo_urls.url_or_none(storage=store,
-                                                 key=renditions.thumbnail_of(photo, thumb))
+                    url = photo_urls.url_or_none(
+                        storage=store, key=renditions.thumbnail_key_of(photo, thumbs))
                     cards.append({"id": str(photo.id), "filename": photo.filename,
                                   "thumbnail_url": url or "", "thumbhash": photo.thumbhash or "",
                                   "favorite": photo.favorite, "width": photo.width,
