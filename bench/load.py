@@ -45,6 +45,11 @@ _END_OF_TIMELINE = re.compile(r"has_more\w*': False")
 _MONTH = re.compile(r"'month': '(\d{4}-\d{2})'")
 _STORE_CALL = re.compile(r"imgstreamTimeline\.(\w+)\((.*)\)\s*;?\s*$", re.DOTALL)
 _PUT_MONTH = re.compile(r'(?<!\\)"month":\s*"(\d{4}-\d{2})"')
+_MONTH_COUNT = re.compile(r"'month': '(\d{4}-\d{2})', 'label': '[^']*', 'count': (\d+)")
+_PUT_SEGMENT = re.compile(r'(?<!\\)"key":\s*"(\d{4}-\d{2}/\d+/\d+)"')
+SEGMENT_PHOTOS = 120
+"""Photos per segment the bench asks for, as the timeline script cuts months (at most)."""
+SEGMENTS_PER_ASK = 3
 SEARCH_WORDS = ["beach", "2019", "jpg", "photo", "june", "zzz-nothing"]
 
 
@@ -102,6 +107,8 @@ def _event_names() -> dict[str, str]:
             continue
         if hasattr(state, handler):
             names[short] = f"{state.get_full_name()}.{handler}"
+    if _asks_segments():
+        names["segments"] = "yes"
     return names
 
 
@@ -122,6 +129,8 @@ class Person:
     open_photo_id: str = ""
     months: list[str] = field(default_factory=list)
     next_month: int = 0
+    month_counts: dict[str, int] = field(default_factory=dict)
+    next_segment: int = 0
     expect: Callable[[dict], bool] | None = None
     """Which frame answers the pending event (None: the first frame that comes)."""
 
@@ -145,6 +154,7 @@ class Person:
                 self.at_end = True
             if not self.months:
                 self.months = _MONTH.findall(text)
+                self.month_counts = {m: int(c) for m, c in _MONTH_COUNT.findall(text)}
             if not isinstance(data, dict) or not self.pending or self.pending.done():
                 return
             if self.expect is None or self.expect(data):
@@ -227,6 +237,32 @@ def months_put(frame: dict) -> set[str]:
     return months
 
 
+def segments_put(frame: dict) -> set[str]:
+    """The segments ("2024-07/0/120") whose photos a frame puts into the timeline store."""
+    keys: set[str] = set()
+    for event in frame.get("events") or []:
+        if not isinstance(event, dict) or not str(event.get("name", "")).endswith("_call_script"):
+            continue
+        code = str((event.get("payload") or {}).get("javascript_code", ""))
+        if "imgstreamTimeline.putPhotos(" in code:
+            keys.update(_PUT_SEGMENT.findall(code))
+    return keys
+
+
+def segments_of(month_counts: dict[str, int]) -> list[str]:
+    """The library's segments, newest first, as keys the timeline asks for."""
+    return [f"{month}/{offset}/{min(SEGMENT_PHOTOS, count - offset)}"
+            for month, count in sorted(month_counts.items(), reverse=True)
+            for offset in range(0, count, SEGMENT_PHOTOS)]
+
+
+def _asks_segments() -> bool:
+    """Whether the timeline asks for segments of months (else for whole months)."""
+    from imgstream.state import gallery
+
+    return hasattr(gallery, "parse_segment")
+
+
 def answers_scroll(months: list[str]) -> Callable[[dict], bool]:
     """The answer to asking for `months`: a frame putting (at least one of) them."""
     wanted = set(months)
@@ -258,6 +294,17 @@ async def follow_changes(person: Person) -> None:
 async def scroll(person: Person) -> None:
     """Scroll the timeline: the photos of the next months (month timeline), or the next page
     of the grid ("load more"); at the end, back to the top."""
+    if "load_months" in person.names and person.names.get("segments"):
+        segments = segments_of(person.month_counts)
+        if not segments:
+            return
+        keys = list(dict.fromkeys(segments[(person.next_segment + i) % len(segments)]
+                                  for i in range(SEGMENTS_PER_ASK)))
+        person.next_segment += SEGMENTS_PER_ASK
+        await person.event("scroll", "load_months", "/",
+                           payload={"event": {"kind": "photos", "segments": keys}},
+                           expect=lambda frame: bool(segments_put(frame) & set(keys)))
+        return
     if "load_months" in person.names:
         if not person.months:
             return
