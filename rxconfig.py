@@ -7,11 +7,15 @@ from reflex.plugins import RadixThemesPlugin
 from reflex.plugins.sitemap import SitemapPlugin
 
 from imgstream.config import settings_or_exit
+from imgstream.models import leave_the_search_index_out_of_comparisons
 
 settings = settings_or_exit()
 settings.data_dir.mkdir(parents=True, exist_ok=True)
 # Photos and the database change while the app runs; they must not restart the dev server.
 os.environ.setdefault("REFLEX_HOT_RELOAD_EXCLUDE_PATHS", str(settings.data_dir.resolve()))
+
+# The search index is made by its own statements, not by the models: comparisons pass over it.
+leave_the_search_index_out_of_comparisons()
 
 config = rx.Config(
     app_name="imgstream",

@@ -44,6 +44,12 @@ MAX_SECONDS = 3600
 _END_OF_TIMELINE = re.compile(r"has_more\w*': False")
 _MONTH = re.compile(r"'month': '(\d{4}-\d{2})'")
 _STORE_CALL = re.compile(r"imgstreamTimeline\.(\w+)\((.*)\)\s*;?\s*$", re.DOTALL)
+_PUT_MONTH = re.compile(r'(?<!\\)"month":\s*"(\d{4}-\d{2})"')
+_MONTH_COUNT = re.compile(r"'month': '(\d{4}-\d{2})', 'label': '[^']*', 'count': (\d+)")
+_PUT_SEGMENT = re.compile(r'(?<!\\)"key":\s*"(\d{4}-\d{2}/\d+/\d+)"')
+SEGMENT_PHOTOS = 120
+"""Photos per segment the bench asks for, as the timeline script cuts months (at most)."""
+SEGMENTS_PER_ASK = 3
 SEARCH_WORDS = ["beach", "2019", "jpg", "photo", "june", "zzz-nothing"]
 
 
@@ -82,6 +88,7 @@ HANDLERS = {
     "load_edits": ("imgstream.state.photo_edits", "PhotoEditState", "load"),
     "toggle_favorite": ("imgstream.state.photo_edits", "PhotoEditState", "toggle_favorite"),
     "set_query": ("imgstream.state.search", "SearchState", "set_query"),
+    "follow_changes": ("imgstream.state.live", "LiveState", "watch"),
 }
 
 
@@ -100,6 +107,8 @@ def _event_names() -> dict[str, str]:
             continue
         if hasattr(state, handler):
             names[short] = f"{state.get_full_name()}.{handler}"
+    if _asks_segments():
+        names["segments"] = "yes"
     return names
 
 
@@ -120,6 +129,8 @@ class Person:
     open_photo_id: str = ""
     months: list[str] = field(default_factory=list)
     next_month: int = 0
+    month_counts: dict[str, int] = field(default_factory=dict)
+    next_segment: int = 0
     expect: Callable[[dict], bool] | None = None
     """Which frame answers the pending event (None: the first frame that comes)."""
 
@@ -138,11 +149,12 @@ class Person:
         @self.sio.on("event", namespace="/_event")
         async def on_event(data):  # noqa: ANN001, ANN202
             text = str(data)
-            self.last_delta_bytes = len(text)
-            if _END_OF_TIMELINE.search(text):
+            self.last_delta_bytes = max(self.last_delta_bytes, len(text))
+            if "load_months" not in self.names and _END_OF_TIMELINE.search(text):
                 self.at_end = True
             if not self.months:
                 self.months = _MONTH.findall(text)
+                self.month_counts = {m: int(c) for m, c in _MONTH_COUNT.findall(text)}
             if not isinstance(data, dict) or not self.pending or self.pending.done():
                 return
             if self.expect is None or self.expect(data):
@@ -210,10 +222,45 @@ def timeline_scripts(frame: dict) -> list[tuple[str, object]]:
 
 
 def months_put(frame: dict) -> set[str]:
-    """The months whose photos a frame puts into the browser's timeline store."""
-    return {str(month.get("month")) for function, argument in timeline_scripts(frame)
-            if function == "put" and isinstance(argument, list)
-            for month in argument if isinstance(month, dict)}
+    """The months whose photos a frame puts into the browser's timeline store.
+
+    Read from the call's text (its months' keys) rather than by decoding the whole payload:
+    the bench answers every frame on the same cores as the server it measures.
+    """
+    months: set[str] = set()
+    for event in frame.get("events") or []:
+        if not isinstance(event, dict) or not str(event.get("name", "")).endswith("_call_script"):
+            continue
+        code = str((event.get("payload") or {}).get("javascript_code", ""))
+        if "imgstreamTimeline.put(" in code:
+            months.update(_PUT_MONTH.findall(code))
+    return months
+
+
+def segments_put(frame: dict) -> set[str]:
+    """The segments ("2024-07/0/120") whose photos a frame puts into the timeline store."""
+    keys: set[str] = set()
+    for event in frame.get("events") or []:
+        if not isinstance(event, dict) or not str(event.get("name", "")).endswith("_call_script"):
+            continue
+        code = str((event.get("payload") or {}).get("javascript_code", ""))
+        if "imgstreamTimeline.putPhotos(" in code:
+            keys.update(_PUT_SEGMENT.findall(code))
+    return keys
+
+
+def segments_of(month_counts: dict[str, int]) -> list[str]:
+    """The library's segments, newest first, as keys the timeline asks for."""
+    return [f"{month}/{offset}/{min(SEGMENT_PHOTOS, count - offset)}"
+            for month, count in sorted(month_counts.items(), reverse=True)
+            for offset in range(0, count, SEGMENT_PHOTOS)]
+
+
+def _asks_segments() -> bool:
+    """Whether the timeline asks for segments of months (else for whole months)."""
+    from imgstream.state import gallery
+
+    return hasattr(gallery, "parse_segment")
 
 
 def answers_scroll(months: list[str]) -> Callable[[dict], bool]:
@@ -234,9 +281,30 @@ async def open_library(person: Person) -> None:
     await person.event("open_library", "hydrate", "/", expect=opens_library)
 
 
+async def follow_changes(person: Person) -> None:
+    """Start the tab's follower of the person's changes, as every page does when it mounts
+    (a background task: no answer until something changes)."""
+    if "follow_changes" in person.names:
+        await person.sio.emit("event", {
+            "name": person.names["follow_changes"], "payload": {},
+            "router_data": {"pathname": "/", "query": {}, "asPath": "/"},
+        }, namespace="/_event")
+
+
 async def scroll(person: Person) -> None:
     """Scroll the timeline: the photos of the next months (month timeline), or the next page
     of the grid ("load more"); at the end, back to the top."""
+    if "load_months" in person.names and person.names.get("segments"):
+        segments = segments_of(person.month_counts)
+        if not segments:
+            return
+        keys = list(dict.fromkeys(segments[(person.next_segment + i) % len(segments)]
+                                  for i in range(SEGMENTS_PER_ASK)))
+        person.next_segment += SEGMENTS_PER_ASK
+        await person.event("scroll", "load_months", "/",
+                           payload={"event": {"kind": "photos", "segments": keys}},
+                           expect=lambda frame: bool(segments_put(frame) & set(keys)))
+        return
     if "load_months" in person.names:
         if not person.months:
             return
@@ -357,6 +425,10 @@ async def upload(person: Person) -> None:
     person.photo_ids.append(done.json()["photo_id"])
 
 
+SOCKET_ACTIONS = ("open_library", "scroll", "open_photo:load_photo", "open_photo:load_edits",
+                  "search", "favourite")
+"""Timings of one socket event each (open_photo is the sum of its two handlers)."""
+
 ACTIONS: list[tuple[Callable[[Person], Awaitable[None]], int]] = [
     (scroll, 50), (open_photo, 20), (search, 15), (favourite, 10), (upload, 5),
 ]
@@ -416,7 +488,14 @@ async def _browser_loop(url: str, email: str, until: float, stats: Stats) -> Non
 
 
 class ServerWatch:
-    """Samples RSS, CPU, open files and connections of the app's process tree."""
+    """Samples RSS, CPU, open files and connections of the app's process tree.
+
+    It runs in a process of its own (`watch_server`): reading /proc for every connection of the
+    app takes tens of milliseconds, which in the people's event loop would count as latency.
+    """
+
+    CONNECTIONS_EVERY = 10
+    """Samples between two counts of the connections (the costliest reading)."""
 
     def __init__(self, pid: int):
         self.root = psutil.Process(pid)
@@ -433,22 +512,46 @@ class ServerWatch:
             self._known.setdefault(proc.pid, proc)
         return [self._known[proc.pid] for proc in current]
 
-    async def run(self, until: float) -> None:
-        procs = self._tree()
-        for proc in procs:
+    def run(self, until: float) -> list[tuple[float, float, float, int, int]]:
+        """Sample once a second until `until` (time.monotonic)."""
+        for proc in self._tree():
             with contextlib.suppress(psutil.Error):
                 proc.cpu_percent(None)
+        conns = 0
         while time.monotonic() < until:
-            await asyncio.sleep(1)
+            time.sleep(1)
+            count_connections = len(self.samples) % self.CONNECTIONS_EVERY == 0
             rss = cpu = 0.0
-            fds = conns = 0
+            fds = 0
+            counted = 0
             for proc in self._tree():
                 with contextlib.suppress(psutil.Error):
                     rss += proc.memory_info().rss
                     cpu += proc.cpu_percent(None)
                     fds += proc.num_fds()
-                    conns += len(proc.net_connections())
+                    if count_connections:
+                        counted += len(proc.net_connections())
+            conns = counted if count_connections else conns
             self.samples.append((time.monotonic(), rss / 2**20, cpu, fds, conns))
+        return self.samples
+
+
+def _watch(pid: int, until: float, pipe) -> None:  # noqa: ANN001
+    pipe.send(ServerWatch(pid).run(until))
+
+
+async def watch_server(pid: int, until: float) -> list:
+    """ServerWatch's samples, taken in a process of its own."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    mine, theirs = context.Pipe(duplex=False)
+    proc = context.Process(target=_watch, args=(pid, until, theirs), daemon=True)
+    proc.start()
+    try:
+        return await asyncio.to_thread(mine.recv)
+    finally:
+        proc.join(5)
 
 
 @contextlib.contextmanager
@@ -491,7 +594,7 @@ async def _seed(url: str, emails: list[str], photos: int, stats: Stats) -> None:
 
 async def run(url: str, pid: int | None, people: int, seconds: float, browsers: int,
               accounts: int, photos: int, think: tuple[float, float],
-              warmup: float = 0.0) -> tuple[Stats, list]:
+              warmup: float = 0.0, live: bool = False) -> tuple[Stats, list]:
     names = _event_names()
     emails = [f"load-{i}@example.com" for i in range(accounts)]
     seed_stats = Stats()
@@ -503,19 +606,23 @@ async def run(url: str, pid: int | None, people: int, seconds: float, browsers: 
         await asyncio.gather(*(p.connect() for p in crowd[batch:batch + 20]))
         await asyncio.gather(*(_known_photos(p) for p in crowd[batch:batch + 20]))
         await asyncio.gather(*(open_library(p) for p in crowd[batch:batch + 20]))
+        if live:
+            await asyncio.gather(*(follow_changes(p) for p in crowd[batch:batch + 20]))
     until = time.monotonic() + seconds
-    watch = ServerWatch(pid) if pid else None
     tasks = [_person_loop(p, until, think) for p in crowd]
     tasks += [_browser_loop(url, emails[i % accounts], until, stats) for i in range(browsers)]
-    if watch:
-        tasks.append(watch.run(until))
-    await asyncio.gather(*tasks)
+    if pid:
+        tasks.append(watch_server(pid, until))
+    me = psutil.Process()
+    cpu_before, started = sum(me.cpu_times()[:2]), time.monotonic()
+    done = await asyncio.gather(*tasks)
+    stats.client_cpu = (sum(me.cpu_times()[:2]) - cpu_before) / (time.monotonic() - started) * 100
     # Lost uploads: begun and answered as finished, but not in the library afterwards.
     for person in crowd[:accounts]:
         await _known_photos(person)
     await asyncio.gather(*(p.close() for p in crowd))
     stats.delta_bytes = max((p.last_delta_bytes for p in crowd), default=0)
-    return stats, watch.samples if watch else []
+    return stats, done[-1] if pid else []
 
 
 def report(stats: Stats, samples: list, people: int, seconds: float, warmup: float) -> None:
@@ -534,6 +641,12 @@ def report(stats: Stats, samples: list, people: int, seconds: float, warmup: flo
     print(f"largest event answer: {getattr(stats, 'delta_bytes', 0) / 1024:.0f} KB")
     events = sum(len(v) for k, v in stats.times.items() if k in ("scroll", "open_photo"))
     print(f"socket events/s: {events / seconds:.1f}")
+    answered = sum(len(v) for k, v in stats.times.items() if k in SOCKET_ACTIONS)
+    print(f"socket events answered/s (all handlers): {answered / seconds:.1f}")
+    if hasattr(stats, "client_cpu"):
+        print(f"bench client CPU % (of one core): {stats.client_cpu:.0f}")
+    load1, load5, _ = psutil.getloadavg()
+    print(f"machine load average: {load1:.1f} (1 min), {load5:.1f} (5 min)")
     if samples:
         rss = [s[1] for s in samples]
         cpu = [s[2] for s in samples]
@@ -561,6 +674,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--url", help="an app already running on loopback (no services started)")
     parser.add_argument("--pid", type=int, help="the app's server pid, with --url")
     parser.add_argument("--soak", type=float, metavar="MINUTES")
+    parser.add_argument("--live", action="store_true",
+                        help="each person's tab also follows their changes, as a browser tab"
+                             " does (with few accounts, one upload refreshes many tabs)")
     args = parser.parse_args(argv)
     crowds = [max(1, min(people, MAX_PEOPLE)) for people in args.people]
     seconds = min(args.soak * 60 if args.soak else args.seconds, MAX_SECONDS)
@@ -573,7 +689,7 @@ def main(argv: list[str] | None = None) -> None:
         for i, people in enumerate(crowds):
             stats, samples = asyncio.run(run(url, pid, people, seconds, args.browsers,
                                              args.accounts, args.photos if i == 0 else 0,
-                                             tuple(args.think), warmup))
+                                             tuple(args.think), warmup, args.live))
             report(stats, samples, people, seconds, warmup)
 
     if args.url:

@@ -15,7 +15,7 @@ from reflex.vars.base import Var, VarData
 
 from imgstream.components.day_select import day_select
 from imgstream.components.empty_state import empty_state
-from imgstream.components.photo_grid import photo_card
+from imgstream.components.photo_grid import timeline_tile
 from imgstream.state.gallery import (
     GalleryState,
     MonthRow,
@@ -23,7 +23,6 @@ from imgstream.state.gallery import (
     TimelineDayView,
     TimelineSegment,
 )
-from imgstream.state.photo import PhotoState
 
 _HERE = Path(__file__).parent
 TIMELINE_SCRIPT = (_HERE / "thumbhash.js").read_text() + (_HERE / "timeline.js").read_text()
@@ -102,7 +101,9 @@ def _placeholder_height(row: Var[MonthRow]) -> str:
 
 def timeline_card(card: PhotoCard) -> rx.Component:
     """A square tile of the timeline; a click opens the viewer over the timeline."""
-    return photo_card(card, caption=False, on_open=PhotoState.open_photo(card.id), radius="4px")
+    return timeline_tile(photo_id=card.id, filename=card.filename,
+                         thumbnail_url=card.thumbnail_url, placeholder=card.placeholder,
+                         favorite=card.favorite, key=card.id)
 
 
 def _day(day: TimelineDayView) -> rx.Component:

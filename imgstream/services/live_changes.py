@@ -46,6 +46,9 @@ class ChangeCounters(Protocol):
     def version(self, owner_id: uuid.UUID) -> int:
         """The person's counter plus the everyone-counter: it moves on any change of theirs."""
 
+    def versions(self, owner_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """`version` of each of these people, read at once."""
+
 
 class MemoryCounters:
     """Counters in this process: right for a single worker without Redis."""
@@ -62,8 +65,13 @@ class MemoryCounters:
 
     def version(self, owner_id: uuid.UUID) -> int:
         """The person's counter plus the everyone-counter."""
+        return self.versions([owner_id])[owner_id]
+
+    def versions(self, owner_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """`version` of each of these people."""
         with self._lock:
-            return self._counts.get(str(owner_id), 0) + self._counts.get(EVERYONE, 0)
+            everyone = self._counts.get(EVERYONE, 0)
+            return {owner: self._counts.get(str(owner), 0) + everyone for owner in owner_ids}
 
 
 class RedisCounters:
@@ -83,8 +91,14 @@ class RedisCounters:
 
     def version(self, owner_id: uuid.UUID) -> int:
         """The person's counter plus the everyone-counter."""
-        own, everyone = self._redis.mget(KEY_PREFIX + str(owner_id), KEY_PREFIX + EVERYONE)
-        return int(own or 0) + int(everyone or 0)
+        return self.versions([owner_id])[owner_id]
+
+    def versions(self, owner_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """`version` of each of these people (one round trip)."""
+        *own, everyone = self._redis.mget(*(KEY_PREFIX + str(owner) for owner in owner_ids),
+                                          KEY_PREFIX + EVERYONE)
+        return {owner: int(count or 0) + int(everyone or 0)
+                for owner, count in zip(owner_ids, own, strict=True)}
 
 
 @lru_cache(maxsize=1)
@@ -101,6 +115,17 @@ def version(owner_id: uuid.UUID) -> int:
     except Exception:  # noqa: BLE001 - a counter outage must not break the page
         log.warning("change counter unavailable", exc_info=True)
         return 0
+
+
+def versions(owner_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """`version` of each of these people, read at once (0 for all when they cannot be read)."""
+    if not owner_ids:
+        return {}
+    try:
+        return counters().versions(owner_ids)
+    except Exception:  # noqa: BLE001 - a counter outage must not break the page
+        log.warning("change counter unavailable", exc_info=True)
+        return dict.fromkeys(owner_ids, 0)
 
 
 def changed(owners: Iterable[uuid.UUID | str]) -> None:

@@ -68,13 +68,33 @@ def rendition_rows(
 
 
 def renditions_of(
-    *, session: Session, photo_ids: list[uuid.UUID]
+    *, session: Session, photo_ids: list[uuid.UUID], kinds: tuple[str, ...] = ()
 ) -> dict[tuple[uuid.UUID, str], Rendition]:
-    """The recorded renditions of some photos, by (photo id, kind)."""
+    """The recorded renditions of some photos, by (photo id, kind); only `kinds` when given."""
     if not photo_ids:
         return {}
-    rows = session.exec(select(Rendition).where(Rendition.photo_id.in_(photo_ids)))
-    return {(row.photo_id, row.kind): row for row in rows}
+    query = select(Rendition).where(Rendition.photo_id.in_(photo_ids))
+    if kinds:
+        query = query.where(Rendition.kind.in_(kinds))
+    return {(row.photo_id, row.kind): row for row in session.exec(query)}
+
+
+def thumbnail_keys(*, session: Session, photo_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The recorded thumbnail keys of some photos, by photo id.
+
+    One column of one kind: grids show thumbnails only, and read them for every card.
+    """
+    if not photo_ids:
+        return {}
+    rows = session.execute(
+        sa.select(Rendition.photo_id, Rendition.key)
+        .where(Rendition.photo_id.in_(photo_ids), Rendition.kind == RenditionKind.THUMB))
+    return {photo_id: key for photo_id, key in rows}
+
+
+def thumbnail_key_of(photo: Photo, keys: dict[uuid.UUID, str]) -> str:
+    """Key of the image the grid shows for a photo, from `thumbnail_keys`."""
+    return keys.get(photo.id) or thumbnail_key(photo.owner_id, photo.id, photo.revision)
 
 
 def thumbnail_of(photo: Photo, rendition: Rendition | None) -> str:

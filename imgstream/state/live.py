@@ -1,17 +1,20 @@
 """Live tabs: what another tab or device of the same person changed shows here without reload.
 
-Each open tab runs one background task that reads the person's change counter
-(services.live_changes) every POLL_SECONDS; when it moved, the task runs the refresh handlers
-the current page registered with `refresh_on_change`, which reload just that page's data. The
-counter is in Redis when workers share state through it, so a change handled by one worker
-reaches tabs connected to another.
+Each open tab runs one background task that follows the person's change counter
+(services.live_changes); when it moved, the task runs the refresh handlers the current page
+registered with `refresh_on_change`, which reload just that page's data. The counters are in
+Redis when workers share state through it, so a change handled by one worker reaches tabs
+connected to another. One reader per worker process (`ChangeFeed`) reads the counters of every
+person with a tab open there, at once, every POLL_SECONDS: an idle tab costs no read of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
+from collections import Counter
 
 import reflex as rx
 from reflex.event import EventHandler
@@ -22,10 +25,8 @@ from imgstream.state.upload import UploadState
 
 POLL_SECONDS = 1.0
 """How often a tab's task reads the counter: changes show within about this, plus the refresh."""
-UPLOADING_REFRESH_SECONDS = 5.0
+UPLOADING_REFRESH_SECONDS = 2.0
 """Least time between two refreshes of a tab that is uploading itself."""
-CHECK_TAKEOVER_EVERY = 10
-"""Polls between checks that this task is still the tab's watcher (a newer one took over)."""
 
 _REFRESH: dict[str, list[EventHandler]] = {}
 
@@ -71,6 +72,62 @@ def _connected(token: str) -> bool:
     return namespace is None or token in namespace.token_to_sid
 
 
+class ChangeFeed:
+    """The change counters of the people with a tab open in this process, read at once.
+
+    One task per event loop reads them every POLL_SECONDS while anyone follows, and wakes the
+    tabs' tasks with what it read.
+    """
+
+    def __init__(self) -> None:
+        self._following: Counter[uuid.UUID] = Counter()
+        self._read: asyncio.Future | None = None
+        self._task: asyncio.Task | None = None
+
+    @contextlib.contextmanager
+    def following(self, owner_id: uuid.UUID):  # noqa: ANN201
+        """Count the person's counter in the reads while the block runs (one open tab)."""
+        self._following[owner_id] += 1
+        try:
+            yield self
+        finally:
+            self._following[owner_id] -= 1
+            if self._following[owner_id] <= 0:
+                del self._following[owner_id]
+
+    async def next_read(self, owner_id: uuid.UUID) -> int:
+        """Wait for the next read of the counters; the person's counter in it."""
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            self._read = None
+            self._task = loop.create_task(self._run())
+        if self._read is None or self._read.done():
+            self._read = loop.create_future()
+        # Shielded: one tab's task ending must not cancel the read the others wait for.
+        versions = await asyncio.shield(self._read)
+        if owner_id not in versions:  # began following after the read was made
+            return (await asyncio.to_thread(live_changes.versions, [owner_id]))[owner_id]
+        return versions[owner_id]
+
+    async def _run(self) -> None:
+        try:
+            while self._following:
+                await asyncio.sleep(POLL_SECONDS)
+                versions = await asyncio.to_thread(live_changes.versions, list(self._following))
+                read, self._read = self._read, None
+                if read is not None and not read.done():
+                    read.set_result(versions)
+        finally:
+            # Whoever still waits reads their own counter rather than wait forever.
+            if self._read is not None and not self._read.done():
+                self._read.set_result({})
+
+
+_feed = ChangeFeed()
+_newest: dict[str, str] = {}
+"""The newest watcher task of each tab connected to this process, by client token."""
+
+
 class LiveState(rx.State):
     """The tab's watcher of the person's change counter."""
 
@@ -88,24 +145,35 @@ class LiveState(rx.State):
         if owner_id is None:
             return
         seen = await asyncio.to_thread(live_changes.version, owner_id)
-        polls, refreshed = 0, 0.0
-        while _connected(token):
-            await asyncio.sleep(POLL_SECONDS)
-            polls += 1
-            now = await asyncio.to_thread(live_changes.version, owner_id)
-            if now == seen and polls % CHECK_TAKEOVER_EVERY:
-                continue
-            async with self:
-                if self._watcher != mine:
-                    return
-                path = self.router.url.path
-                uploading = (await self.get_state(UploadState)).uploading
-            # While this tab uploads, its library follows at a slower pace: refreshing for each
-            # of its files would only keep the page busy.
-            if uploading and time.monotonic() - refreshed < UPLOADING_REFRESH_SECONDS:
-                continue
-            if now != seen:
-                refreshed = time.monotonic()
-                seen = now
-                for handler in handlers_for(str(path)):
-                    yield handler
+        refreshed, was_uploading = 0.0, False
+        _newest[token] = mine
+        try:
+            with _feed.following(owner_id):
+                # A newer task of the same tab in this process takes over without a read of
+                # the tab's state; one on another worker is found in that state on a change.
+                while _connected(token) and _newest.get(token) == mine:
+                    now = await _feed.next_read(owner_id)
+                    if now == seen:
+                        continue
+                    async with self:
+                        if self._watcher != mine:
+                            return  # a newer task follows this tab
+                        path = self.router.url.path
+                        uploading = (await self.get_state(UploadState)).uploading
+                    # While this tab uploads, its library follows at a slower pace: refreshing
+                    # for each of its files would only keep the page busy.
+                    if uploading and time.monotonic() - refreshed < UPLOADING_REFRESH_SECONDS:
+                        was_uploading = True
+                        continue
+                    if was_uploading and not uploading:
+                        # The batch has just ended here, and its end refreshed the page already.
+                        was_uploading, seen = False, now
+                        continue
+                    was_uploading = uploading
+                    refreshed = time.monotonic()
+                    seen = now
+                    for handler in handlers_for(str(path)):
+                        yield handler
+        finally:
+            if _newest.get(token) == mine:
+                del _newest[token]

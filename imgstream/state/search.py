@@ -72,7 +72,8 @@ def run_search(owner_id: uuid.UUID, query: str, filters: SearchFilters, cursor: 
             page = search.search_photos(session=session, owner_id=owner_id, query=query,
                                         filters=filters, limit=RESULTS_PAGE, after=after)
             thumbs = renditions.renditions_of(session=session,
-                                              photo_ids=[p.id for p in page.photos])
+                                              photo_ids=[p.id for p in page.photos],
+                                              kinds=(RenditionKind.THUMB,))
             cameras = search.camera_choices(session=session, owner_id=owner_id) \
                 if with_choices else []
             formats = search.format_choices(session=session, owner_id=owner_id) \

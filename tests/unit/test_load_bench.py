@@ -69,3 +69,19 @@ def test_a_scroll_is_answered_by_the_frame_putting_its_months():
     assert load.opens_library(_frame(gallery._store_call("reset")))
     assert load.opens_library({"delta": {"g": {"months_rx_state_": [{"month": "2026-11"}]}}})
     assert not load.opens_library({"delta": {"g": {"is_hydrated_rx_state_": False}}})
+
+
+def test_a_scroll_by_segments_asks_the_librarys_segments_and_knows_their_answer():
+    from imgstream.state import gallery
+
+    assert load.segments_of({"2026-11": 250, "2026-10": 3}) == [
+        "2026-11/0/120", "2026-11/120/120", "2026-11/240/10", "2026-10/0/3"]
+    # A filename that looks like a key is no key: it is escaped inside the call's JSON.
+    segment = {"key": "2026-11/0/120", "days": [{"day": "2026-11-02", "label": "Mon 2 Nov",
+                                                 "cards": [{"id": "a",
+                                                            "filename": '"key":"2026-10/0/3"'}]}]}
+    put = _frame(gallery._store_call("putPhotos", [segment]))
+    assert load.segments_put(put) == {"2026-11/0/120"}
+    assert load.segments_put(_frame(gallery._store_call("put", [segment]))) == set()
+    months = "{'months': [{'month': '2026-11', 'label': 'November 2026', 'count': 250, 'days': 3}]}"
+    assert load._MONTH_COUNT.findall(months) == [("2026-11", "250")]
