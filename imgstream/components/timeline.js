@@ -188,7 +188,10 @@
     scanQueued = false;
     keepPinned();
     if (!report) return;
-    if (measureGrid()) publish();
+    if (measureGrid()) {
+      publish();
+      return;
+    }
     const viewport = window.innerHeight;
     const months = [];
     for (const section of document.querySelectorAll("[data-timeline-month]")) {
@@ -229,9 +232,7 @@
     }
     if (need.length) {
       need.sort((a, b) => a[0] - b[0]);
-      // One on screen goes alone: its photos are drawn before those around it are asked for.
-      const count = need[0][0] === 0 ? 1 : SEGMENTS_PER_ASK;
-      const asked = need.slice(0, count).map(([, key]) => key);
+      const asked = need.slice(0, SEGMENTS_PER_ASK).map(([, key]) => key);
       for (const key of asked) askedSegments.add(key);
       report({ kind: "photos", segments: asked });
     }
