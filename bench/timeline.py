@@ -316,15 +316,24 @@ def _redis_url() -> str | None:
 
 
 def _state_bytes(redis_url: str | None, token: str) -> tuple[int, int]:
-    """Bytes and count of the pickled states Reflex's Redis state manager holds for a token."""
+    """Bytes and count of the pickled states Reflex's Redis state manager holds for a tab.
+
+    The app keys a tab's states by who is signed in and the tab's token ("{user}-{token}_…",
+    "anon-{token}_…" before sign-in); the signed-in one is the state the library page uses.
+    """
     if not redis_url or not token:
         return 0, 0
     import redis
 
     client = redis.Redis.from_url(redis_url)
-    keys = [key for key in client.scan_iter(match=f"{token}_*", count=1000)
-            if not key.endswith(b"_lock")]
-    return sum(client.strlen(key) for key in keys), len(keys)
+    groups: dict[bytes, list[int]] = {}
+    for key in client.scan_iter(match=f"*{token}_*", count=1000):
+        if key.endswith(b"_lock"):
+            continue
+        groups.setdefault(key.split(b"_", 1)[0], []).append(client.strlen(key))
+    signed_in = [sizes for prefix, sizes in groups.items() if not prefix.startswith(b"anon-")]
+    sizes = max(signed_in or list(groups.values()) or [[]], key=sum)
+    return sum(sizes), len(sizes)
 
 
 def browser_section(bench: Bench) -> None:

@@ -188,10 +188,7 @@
     scanQueued = false;
     keepPinned();
     if (!report) return;
-    if (measureGrid()) {
-      publish();
-      return;
-    }
+    if (measureGrid()) publish();
     const viewport = window.innerHeight;
     const months = [];
     for (const section of document.querySelectorAll("[data-timeline-month]")) {
@@ -232,7 +229,9 @@
     }
     if (need.length) {
       need.sort((a, b) => a[0] - b[0]);
-      const asked = need.slice(0, SEGMENTS_PER_ASK).map(([, key]) => key);
+      // One on screen goes alone: its photos are drawn before those around it are asked for.
+      const count = need[0][0] === 0 ? 1 : SEGMENTS_PER_ASK;
+      const asked = need.slice(0, count).map(([, key]) => key);
       for (const key of asked) askedSegments.add(key);
       report({ kind: "photos", segments: asked });
     }

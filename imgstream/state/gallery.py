@@ -27,6 +27,7 @@ from imgstream.state.session import SessionState, signed_in_user
 MAX_MONTHS_PER_EVENT = 60
 MAX_SEGMENTS_PER_EVENT = 4
 MAX_SEGMENT_PHOTOS = 200
+FIRST_MONTHS = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,7 +219,12 @@ class GalleryState(rx.State):
             return None
         first = not self.loaded
         await self._read_months(owner_id)
-        return _store_call("reset" if first else "refresh")
+        if not first:
+            return _store_call("refresh")
+        # The days of the newest months come with the months: the first screen needs them.
+        newest = [row.month for row in self.months[:FIRST_MONTHS]]
+        days = await asyncio.to_thread(days_payload, owner_id, newest) if newest else []
+        return [_store_call("reset"), *([_store_call("putDays", days)] if days else [])]
 
     @rx.event
     async def refresh(self):
