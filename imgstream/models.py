@@ -106,10 +106,11 @@ class Photo(SQLModel, table=True):
         sa.Index("ix_photo_owner_timeline", "owner_id", "taken_at", "id"),
         sa.Index("ix_photo_owner_filename", "owner_id", "filename"),
         sa.Index("ix_photo_owner_favorite", "owner_id", "favorite", "taken_at"),
-        # The timeline's months and days: every month's counts come from the index alone, and
-        # one month's photos in display order (deleted_at IS NULL is an equality on it).
-        sa.Index("ix_photo_owner_timeline_days", "owner_id", "deleted_at", "taken_month",
-                 "taken_day", "taken_at", "id"),
+        # The timeline's months and days: one month's tiles in display order from the index
+        # alone (deleted_at IS NULL is an equality on it; TIMELINE_TILE_COLUMNS follow the key).
+        sa.Index("ix_photo_owner_timeline_tiles", "owner_id", "deleted_at", "taken_month",
+                 "taken_day", "taken_at", "id", "revision", "width", "height", "favorite",
+                 "filename", "thumbhash"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -179,6 +180,132 @@ def _keep_local_day(_mapper, _connection, photo: Photo) -> None:
         return
     photo.taken_day = local_day(photo.taken_at, photo.taken_at_offset_minutes)
     photo.taken_month = photo.taken_day[:7]
+
+
+class TimelineDayCount(SQLModel, table=True):
+    """How many photos of someone's timeline (not in the trash) were taken on one day.
+
+    Kept exact by the database itself (`TIMELINE_COUNT_DDL`), in the transaction that changes a
+    photo, whatever changes it; a day without photos has no row.
+    """
+
+    __tablename__ = "timeline_day_count"
+    __table_args__ = (sa.Index("ix_timeline_day_count_month", "owner_id", "taken_month",
+                               "taken_day", "photos"),)
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    taken_day: str = Field(max_length=10, primary_key=True)
+    taken_month: str = Field(max_length=7, nullable=False)
+    photos: int = Field(nullable=False)
+
+
+class TimelineMonthCount(SQLModel, table=True):
+    """How many photos of someone's timeline were taken in one month, and on how many days.
+
+    Kept exact like `TimelineDayCount`; a month without photos has no row.
+    """
+
+    __tablename__ = "timeline_month_count"
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    taken_month: str = Field(max_length=7, primary_key=True)
+    photos: int = Field(nullable=False)
+    days: int = Field(nullable=False)
+
+
+def _count_in(row: str) -> str:
+    return (
+        "INSERT INTO timeline_day_count (owner_id, taken_day, taken_month, photos)"
+        f" VALUES ({row}.owner_id, {row}.taken_day, {row}.taken_month, 1)"
+        " ON CONFLICT (owner_id, taken_day)"
+        " DO UPDATE SET photos = timeline_day_count.photos + 1;"
+        " INSERT INTO timeline_month_count (owner_id, taken_month, photos, days)"
+        f" VALUES ({row}.owner_id, {row}.taken_month, 1, {_days_of(row)})"
+        " ON CONFLICT (owner_id, taken_month) DO UPDATE"
+        " SET photos = timeline_month_count.photos + 1, days = excluded.days;"
+    )
+
+
+def _days_of(row: str) -> str:
+    return (f"(SELECT count(*) FROM timeline_day_count AS d WHERE d.owner_id = {row}.owner_id"
+            f" AND d.taken_month = {row}.taken_month)")
+
+
+def _count_out(row: str) -> str:
+    return (
+        "UPDATE timeline_day_count SET photos = photos - 1"
+        f" WHERE owner_id = {row}.owner_id AND taken_day = {row}.taken_day;"
+        " DELETE FROM timeline_day_count"
+        f" WHERE owner_id = {row}.owner_id AND taken_day = {row}.taken_day AND photos <= 0;"
+        f" UPDATE timeline_month_count SET photos = photos - 1, days = {_days_of(row)}"
+        f" WHERE owner_id = {row}.owner_id AND taken_month = {row}.taken_month;"
+        " DELETE FROM timeline_month_count"
+        f" WHERE owner_id = {row}.owner_id AND taken_month = {row}.taken_month"
+        " AND photos <= 0;"
+    )
+
+
+_TIMELINE_COLUMNS = "owner_id, deleted_at, taken_day, taken_month"
+_MOVED = ("(NEW.owner_id IS NOT OLD.owner_id OR NEW.taken_day IS NOT OLD.taken_day"
+          " OR NEW.taken_month IS NOT OLD.taken_month)")
+
+
+def _sqlite_timeline_count_ddl() -> list[str]:
+    return [
+        "CREATE TRIGGER timeline_count_insert AFTER INSERT ON photo"
+        f" WHEN NEW.deleted_at IS NULL BEGIN {_count_in('NEW')} END",
+        "CREATE TRIGGER timeline_count_delete AFTER DELETE ON photo"
+        f" WHEN OLD.deleted_at IS NULL BEGIN {_count_out('OLD')} END",
+        f"CREATE TRIGGER timeline_count_leave AFTER UPDATE OF {_TIMELINE_COLUMNS} ON photo"
+        f" WHEN OLD.deleted_at IS NULL AND (NEW.deleted_at IS NOT NULL OR {_MOVED})"
+        f" BEGIN {_count_out('OLD')} END",
+        f"CREATE TRIGGER timeline_count_enter AFTER UPDATE OF {_TIMELINE_COLUMNS} ON photo"
+        f" WHEN NEW.deleted_at IS NULL AND (OLD.deleted_at IS NOT NULL OR {_MOVED})"
+        f" BEGIN {_count_in('NEW')} END",
+    ]
+
+
+def _postgresql_timeline_count_ddl() -> list[str]:
+    return [
+        "CREATE OR REPLACE FUNCTION timeline_count() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN"
+        " IF TG_OP = 'UPDATE' THEN"
+        "  IF NOT (OLD.deleted_at IS NULL AND (NEW.deleted_at IS NOT NULL OR"
+        f"  {_MOVED.replace('IS NOT', 'IS DISTINCT FROM')}))"
+        "   AND NOT (NEW.deleted_at IS NULL AND (OLD.deleted_at IS NOT NULL OR"
+        f"  {_MOVED.replace('IS NOT', 'IS DISTINCT FROM')})) THEN RETURN NULL; END IF;"
+        " END IF;"
+        " IF TG_OP IN ('UPDATE', 'DELETE') THEN IF OLD.deleted_at IS NULL THEN"
+        f" {_count_out('OLD')} END IF; END IF;"
+        " IF TG_OP IN ('UPDATE', 'INSERT') THEN IF NEW.deleted_at IS NULL THEN"
+        f" {_count_in('NEW')} END IF; END IF;"
+        " RETURN NULL;"
+        " END $$",
+        "CREATE TRIGGER timeline_count AFTER INSERT OR DELETE OR UPDATE OF"
+        f" {_TIMELINE_COLUMNS} ON photo FOR EACH ROW EXECUTE FUNCTION timeline_count()",
+    ]
+
+
+TIMELINE_COUNT_DDL: dict[str, list[str]] = {
+    "sqlite": _sqlite_timeline_count_ddl(),
+    "postgresql": _postgresql_timeline_count_ddl(),
+}
+"""Statements that keep `timeline_day_count` and `timeline_month_count` in step with `photo`,
+by database dialect: triggers that count a photo in when it enters the timeline (inserted,
+restored, moved to another day) and out when it leaves it (trashed, deleted, moved), so every
+path that changes photos, including bulk statements and cascades, keeps the counts exact.
+The migration that introduced the counts holds a copy of these statements. On SQLite, a
+migration that rebuilds the `photo` table (Alembic batch mode) drops the triggers: it must
+create them again and count anew (`services.timeline.recount`).
+"""
+
+
+def _create_timeline_counts(target: sa.Table, connection: sa.Connection, **_kw: object) -> None:
+    for statement in TIMELINE_COUNT_DDL.get(connection.dialect.name, []):
+        connection.exec_driver_sql(statement)
+
+
+sa.event.listen(Photo.__table__, "after_create", _create_timeline_counts)
 
 
 class RenditionKind(StrEnum):

@@ -17,9 +17,13 @@ def _js(expr: str, var_type: type, *uses: Var) -> Var:
 def day_select(day_iso: Var[str], cards: Var[list]) -> rx.Component:
     """A check that is on when every photo of the day is selected (mixed when some are).
 
+    Pressing it selects every photo of the day, also those of a long day that continue in a
+    part of the timeline not loaded yet (the server reads them); pressed with all of them
+    selected, it unselects them.
+
     Args:
         day_iso: The day ("2023-07-14").
-        cards: The day's photo cards, as the timeline shows them (each with an `id`).
+        cards: The day's photo cards this part of the timeline shows (each with an `id`).
     """
     ids = _js(f"(({cards._js_expr}) ?? []).map((card) => card.id)", list[str], cards)
     selected = SelectionState.selected
@@ -33,7 +37,7 @@ def day_select(day_iso: Var[str], cards: Var[list]) -> rx.Component:
                     str, day_iso).to(str)
     return rx.checkbox(
         checked=checked,
-        on_click=SelectionActionsState.pick_day(ids),
+        on_click=SelectionActionsState.pick_day(day_iso, ids),
         size="2",
         aria_label="Select " + long_date,
         title="Select every photo of this day",

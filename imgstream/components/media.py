@@ -38,11 +38,14 @@ def square_thumbnail(url: Var[str], filename: Var[str], placeholder: Var[str],
         "width": "100%",
         "overflow": "hidden",
         "border_radius": "8px",
-        # The thumbhash placeholder shows through until the thumbnail has loaded.
-        "background_image": "url(" + placeholder + ")",
         "background_size": "cover",
         "background_color": rx.color("gray", 4),
     }
+    # The thumbhash placeholder shows through until the thumbnail has loaded. It is an inline
+    # style: as a style rule, every new photo on the page would add a rule (and its data URL)
+    # to the page's style sheet, and make the browser restyle the whole page.
+    attrs = {**props.pop("custom_attrs", {}),
+             "style": {"backgroundImage": "url(" + placeholder.to(str) + ")"}}
     return rx.box(
         rx.cond(
             url != "",
@@ -52,4 +55,5 @@ def square_thumbnail(url: Var[str], filename: Var[str], placeholder: Var[str],
                    custom_attrs={"data-testid": "thumbnail-unavailable"}),
         ),
         **{**style, **props},
+        custom_attrs=attrs,
     )

@@ -9,6 +9,7 @@ import reflex as rx
 from imgstream.components.media import square_thumbnail
 from imgstream.state.albums import SelectionState
 from imgstream.state.gallery import PhotoCard
+from imgstream.state.photo import PhotoState
 from imgstream.state.photo_edits import CardFavoriteState
 from imgstream.state.selection import SelectionActionsState
 
@@ -99,6 +100,24 @@ def photo_card(
         outline=rx.cond(selected, "3px solid var(--accent-9)", "none") if selectable else "none",
         border_radius=radius,
         key=card.id,
+    )
+
+
+@rx.memo
+def timeline_tile(photo_id: rx.Var[str], filename: rx.Var[str], thumbnail_url: rx.Var[str],
+                  placeholder: rx.Var[str], favorite: rx.Var[bool], rest: rx.RestProp
+                  ) -> rx.Component:
+    """A square tile of the timeline; a click opens the viewer over the timeline.
+
+    Its own component, given plain values: when the timeline takes its months again (after an
+    upload, an edit elsewhere), only the tiles whose photo changed render again.
+    """
+    card = rx.Var.create({"id": photo_id, "filename": filename, "thumbnail_url": thumbnail_url,
+                          "placeholder": placeholder, "favorite": favorite}).to(PhotoCard)
+    return rx.el.div(
+        photo_card(card, caption=False, on_open=PhotoState.open_photo(photo_id), radius="4px"),
+        rest,
+        style={"display": "contents"},
     )
 
 

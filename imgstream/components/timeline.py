@@ -1,7 +1,9 @@
 """The library's timeline: months of days of square tiles, and a scrubber to jump to a month.
 
-A month's photos come from the browser's timeline store (timeline.js), filled as the month
-nears the viewport; until then its section is a placeholder of the height its photos will take.
+A month's days and photos come from the browser's timeline store (timeline.js), filled as the
+month nears the viewport: first its days with their counts, which cut it into segments, then
+the photos of the segments near the viewport. Until then a month or a segment is a placeholder
+of the height its photos will take. Days with few photos share a row, each under its own date.
 """
 
 from __future__ import annotations
@@ -13,9 +15,14 @@ from reflex.vars.base import Var, VarData
 
 from imgstream.components.day_select import day_select
 from imgstream.components.empty_state import empty_state
-from imgstream.components.photo_grid import photo_card
-from imgstream.state.gallery import GalleryState, MonthRow, PhotoCard, TimelineDayView
-from imgstream.state.photo import PhotoState
+from imgstream.components.photo_grid import timeline_tile
+from imgstream.state.gallery import (
+    GalleryState,
+    MonthRow,
+    PhotoCard,
+    TimelineDayView,
+    TimelineSegment,
+)
 
 _HERE = Path(__file__).parent
 TIMELINE_SCRIPT = (_HERE / "thumbhash.js").read_text() + (_HERE / "timeline.js").read_text()
@@ -26,18 +33,29 @@ TIMELINE_CSS = f"""
 .tl-root {{ container-type: inline-size; --tl-gap: 4px; }}
 .tl-month {{
   --tl-cols: 4;
-  --tl-row: calc((100cqw - (var(--tl-cols) - 1) * var(--tl-gap)) / var(--tl-cols)
-                 + var(--tl-gap));
+  --tl-tile: calc((100cqw - (var(--tl-cols) - 1) * var(--tl-gap)) / var(--tl-cols));
+  --tl-row: calc(var(--tl-tile) + var(--tl-gap));
 }}
 @container (min-width: 560px) {{ .tl-month {{ --tl-cols: 5; }} }}
 @container (min-width: 760px) {{ .tl-month {{ --tl-cols: 6; }} }}
 @container (min-width: 1000px) {{ .tl-month {{ --tl-cols: 7; }} }}
 @container (min-width: 1200px) {{ .tl-month {{ --tl-cols: 8; }} }}
+.tl-root .tl-days {{ display: flex; flex-wrap: wrap; column-gap: var(--tl-gap); }}
+.tl-root .tl-day {{ min-width: 0; }}
 .tl-root .tl-grid {{
-  display: grid; grid-template-columns: repeat(var(--tl-cols), minmax(0, 1fr));
-  gap: var(--tl-gap);
+  display: grid; gap: var(--tl-gap); padding-bottom: var(--tl-gap);
+  grid-template-columns: repeat(auto-fill, minmax(calc(var(--tl-tile) - 0.5px), 1fr));
 }}
-.tl-root .tl-day-header {{ height: {DAY_HEADER_PX}px; display: flex; align-items: center; }}
+.tl-root .tl-day-header {{
+  height: {DAY_HEADER_PX}px; display: flex; align-items: center; padding-right: 6px;
+}}
+.tl-root .tl-day-label {{
+  min-width: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+}}
+@container (max-width: 559px) {{
+  .tl-root .tl-day-header {{ gap: 4px !important; }}
+  .tl-root .tl-day-label {{ font-size: 12px; }}
+}}
 .tl-scrubber-month:hover {{ background: var(--accent-a5); }}
 /* Dialogs and menus open over the viewer. */
 .rt-BaseDialogOverlay, [data-radix-popper-content-wrapper] {{ z-index: 60 !important; }}
@@ -65,37 +83,65 @@ def _from_store(expr: str, var_type: type, *uses: Var) -> Var:
     )
 
 
-def _days_of(row: Var[MonthRow]) -> Var:
-    return _from_store(f"({_STORE}?.days?.[{row.month}] ?? null)", list[TimelineDayView] | None,
-                       row.month)
+def _segments_of(row: Var[MonthRow]) -> Var:
+    return _from_store(f"({_STORE}?.layouts?.[{row.month}] ?? null)",
+                       list[TimelineSegment] | None, row.month)
 
 
-def _placeholder_height(row: Var[MonthRow]) -> Var:
-    estimate = (f"`calc((${{{row.count}}} / var(--tl-cols) + ${{{row.days}}} * 0.5)"
-                f" * var(--tl-row) + ${{{row.days}}} * {DAY_HEADER_PX}px)`")
-    return _from_store(
-        f"({_STORE}?.heights?.[{row.month}] ? ({_STORE}.heights[{row.month}] + 'px')"
-        f" : {estimate})", str, row.month, row.count, row.days)
+def _days_of(segment: Var[TimelineSegment]) -> Var:
+    return _from_store(f"({_STORE}?.tiles?.[{segment.key}] ?? null)",
+                       list[TimelineDayView] | None, segment.key)
+
+
+def _placeholder_height(row: Var[MonthRow]) -> str:
+    # Before its days are known: as if every day filled rows of its own.
+    return (f"calc(({row.count} / var(--tl-cols) + {row.days} * 0.5) * var(--tl-row)"
+            f" + {row.days} * {DAY_HEADER_PX}px)")
 
 
 def timeline_card(card: PhotoCard) -> rx.Component:
     """A square tile of the timeline; a click opens the viewer over the timeline."""
-    return photo_card(card, caption=False, on_open=PhotoState.open_photo(card.id), radius="4px")
+    return timeline_tile(photo_id=card.id, filename=card.filename,
+                         thumbnail_url=card.thumbnail_url, placeholder=card.placeholder,
+                         favorite=card.favorite, key=card.id)
 
 
 def _day(day: TimelineDayView) -> rx.Component:
     return rx.box(
-        rx.flex(day_select(day.day, day.cards),
-                rx.text(day.label, size="2", weight="medium"),
-                style={"gap": "8px"}, class_name="tl-day-header"),
+        rx.cond(day.label != "",
+                rx.flex(day_select(day.day, day.cards),
+                        rx.text(day.label, size="2", weight="medium", class_name="tl-day-label"),
+                        style={"gap": "8px"}, class_name="tl-day-header")),
         rx.box(rx.foreach(day.cards, timeline_card), class_name="tl-grid"),
+        class_name="tl-day",
+        flex=day.flex,
         custom_attrs={"data-testid": "timeline-day", "data-day": day.day},
-        key=day.day,
+        key=day.key,
+    )
+
+
+def _placeholder(height: Var | str) -> rx.Component:
+    return rx.box(height=height, border_radius="4px", overflow_anchor="none",
+                  background_color=rx.color("gray", 2),
+                  custom_attrs={"data-testid": "timeline-placeholder"})
+
+
+def _segment(segment: TimelineSegment) -> rx.Component:
+    days = _days_of(segment)
+    return rx.box(
+        rx.cond(
+            days,
+            rx.box(rx.foreach(days.to(list[TimelineDayView]), _day), class_name="tl-days",
+                   custom_attrs={"data-loaded": "true"}),
+            _placeholder(segment.height),
+        ),
+        custom_attrs={"data-timeline-segment": segment.key},
+        key=segment.key,
     )
 
 
 def _month(row: MonthRow) -> rx.Component:
-    days = _days_of(row)
+    segments = _segments_of(row)
     return rx.box(
         rx.hstack(
             rx.heading(row.label, size="5"),
@@ -106,12 +152,9 @@ def _month(row: MonthRow) -> rx.Component:
             padding_bottom="0.25em",
         ),
         rx.cond(
-            days,
-            rx.box(rx.foreach(days.to(list[TimelineDayView]), _day),
-                   custom_attrs={"data-loaded": "true"}),
-            rx.box(height=_placeholder_height(row), border_radius="4px", overflow_anchor="none",
-                   background_color=rx.color("gray", 2),
-                   custom_attrs={"data-testid": "timeline-placeholder"}),
+            segments,
+            rx.box(rx.foreach(segments.to(list[TimelineSegment]), _segment)),
+            _placeholder(_placeholder_height(row)),
         ),
         class_name="tl-month",
         id="month-" + row.month,

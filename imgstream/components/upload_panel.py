@@ -62,25 +62,34 @@ def _drop_zone() -> rx.Component:
     )
 
 
-def _status_icon(row: UploadRow) -> rx.Component:
+def _status_icon(status: rx.Var[str]) -> rx.Component:
     return rx.match(
-        row.status,
+        status,
         *[(status.value, rx.icon(icon, color=rx.color(_STATUS_COLOR[status], 10), size=18))
           for status, icon in _FINAL_ICONS.items()],
         rx.spinner(size="2"),
     )
 
 
-def _row(row: UploadRow) -> rx.Component:
-    active = rx.Var.create(sorted(s.value for s in ACTIVE_UPLOAD_STATUSES)).contains(row.status)
+@rx.memo
+def upload_row(row_key: rx.Var[str], filename: rx.Var[str], received_label: rx.Var[str],
+               status: rx.Var[str], message: rx.Var[str], photo_id: rx.Var[str],
+               progress: rx.Var[int], in_trash: rx.Var[bool], rest: rx.RestProp
+               ) -> rx.Component:
+    """One file of the queue.
+
+    Its own component, given plain values: while files are on their way, only the rows whose
+    values changed render again, not every row of the batch.
+    """
+    active = rx.Var.create(sorted(s.value for s in ACTIVE_UPLOAD_STATUSES)).contains(status)
     # On a narrow screen what happened wraps under the file's name instead of squeezing it.
     return rx.vstack(
         rx.flex(
             rx.hstack(
-                _status_icon(row),
-                rx.text(row.filename, weight="medium", trim="both", class_name="truncate",
+                _status_icon(status),
+                rx.text(filename, weight="medium", trim="both", class_name="truncate",
                         min_width="0"),
-                rx.text(row.received_label, size="1", color_scheme="gray", white_space="nowrap"),
+                rx.text(received_label, size="1", color_scheme="gray", white_space="nowrap"),
                 align="center",
                 min_width="0",
                 max_width="100%",
@@ -88,40 +97,40 @@ def _row(row: UploadRow) -> rx.Component:
             ),
             rx.hstack(
                 rx.text(
-                    row.message,
+                    message,
                     size="2",
                     color=rx.match(
-                        row.status,
+                        status,
                         *[(k.value, rx.color(v, 11)) for k, v in _STATUS_COLOR.items()],
                         rx.color("gray", 11),
                     ),
                     custom_attrs={"data-testid": "upload-message"},
                 ),
                 rx.cond(
-                    row.status == S.DUPLICATE.value,
+                    status == S.DUPLICATE.value,
                     rx.cond(
-                        row.in_trash,
+                        in_trash,
                         rx.button("Restore it", size="1", variant="soft",
-                                  on_click=UploadState.restore_duplicate(row.key),
+                                  on_click=UploadState.restore_duplicate(row_key),
                                   custom_attrs={"data-testid": "restore-duplicate"}),
-                        rx.link("open it", href="/photo/" + row.photo_id, size="2",
+                        rx.link("open it", href="/photo/" + photo_id, size="2",
                                 custom_attrs={"data-testid": "open-duplicate"}),
                     ),
                 ),
                 rx.cond(
-                    row.status == S.FAILED.value,
+                    status == S.FAILED.value,
                     rx.button("Retry", size="1", variant="soft",
-                              on_click=UploadState.retry_file(row.key),
+                              on_click=UploadState.retry_file(row_key),
                               custom_attrs={"data-testid": "upload-retry"}),
                 ),
                 rx.cond(
-                    row.status == S.PAUSED.value,
+                    status == S.PAUSED.value,
                     rx.hstack(
                         rx.button("Resume", size="1", variant="soft", type="button",
                                   on_click=rx.call_script("window.imgstreamUploads.pick()"),
                                   custom_attrs={"data-testid": "upload-resume"}),
                         rx.button("Discard", size="1", variant="soft", color_scheme="red",
-                                  type="button", on_click=UploadState.discard_file(row.key),
+                                  type="button", on_click=UploadState.discard_file(row_key),
                                   custom_attrs={"data-testid": "upload-discard"}),
                         spacing="2",
                     ),
@@ -130,7 +139,7 @@ def _row(row: UploadRow) -> rx.Component:
                     active,
                     rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost",
                                    color_scheme="gray", aria_label="Cancel this file",
-                                   on_click=UploadState.cancel_file(row.key),
+                                   on_click=UploadState.cancel_file(row_key),
                                    custom_attrs={"data-testid": "upload-cancel"}),
                 ),
                 align="center",
@@ -144,16 +153,22 @@ def _row(row: UploadRow) -> rx.Component:
             width="100%",
         ),
         rx.cond(
-            (row.status == S.UPLOADING.value) | (row.status == S.PAUSED.value),
-            rx.progress(value=row.progress, size="1", width="100%"),
+            (status == S.UPLOADING.value) | (status == S.PAUSED.value),
+            rx.progress(value=progress, size="1", width="100%"),
         ),
-        key=row.key,
+        rest,
         width="100%",
         spacing="1",
         padding_y="0.35em",
         border_bottom="1px solid var(--gray-a3)",
-        custom_attrs={"data-testid": "upload-item", "data-status": row.status},
+        custom_attrs={"data-testid": "upload-item", "data-status": status},
     )
+
+
+def _row(row: UploadRow) -> rx.Component:
+    return upload_row(row_key=row.key, filename=row.filename, received_label=row.received_label,
+                      status=row.status, message=row.message, photo_id=row.photo_id,
+                      progress=row.progress, in_trash=row.in_trash, key=row.key)
 
 
 def _side(title: str, image: rx.Component, *lines: rx.Component) -> rx.Component:

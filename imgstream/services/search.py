@@ -26,8 +26,8 @@ from imgstream.services.timeline import PageCursor, keyset_page
 MAX_QUERY_LENGTH = 200
 MAX_WORDS = 8
 RARE_MATCHES = 1000
-"""PostgreSQL: below this many matches, a search reads its matches through the search indexes
-and sorts them; above, it walks the timeline in date order."""
+"""Below this many matches (of any owner, on SQLite), a search reads its matches through the
+search indexes and sorts them; above, it walks the timeline in date order."""
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -167,7 +167,17 @@ def _matches(session: Session, owner_id: uuid.UUID, words: list[str],
         return Photo.id.in_(found) if len(found) < RARE_MATCHES else condition
     match = " AND ".join(f'"{word}"*' for word in words)
     hits = sa.text("SELECT rowid FROM photo_search WHERE photo_search MATCH :match")
-    return sa.literal_column("photo.rowid").in_(hits.bindparams(match=match))
+    # As on PostgreSQL: a rare word is best found through the index and its matches sorted; a
+    # common one without filters by walking the timeline in date order until a page is full
+    # ("+" keeps SQLite from reading every match and sorting them all).
+    found = session.execute(
+        sa.text("SELECT count(*) FROM (SELECT rowid FROM photo_search"
+                " WHERE photo_search MATCH :match LIMIT :limit)"),
+        {"match": match, "limit": RARE_MATCHES},
+    ).scalar_one()
+    # With filters, the matches are narrowed first: the page comes from the few left.
+    rowid = "+photo.rowid" if found >= RARE_MATCHES and not narrowing else "photo.rowid"
+    return sa.literal_column(rowid).in_(hits.bindparams(match=match))
 
 
 def _filter_conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:

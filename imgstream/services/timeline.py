@@ -2,8 +2,9 @@
 
 Photos are grouped by the month and day they were taken, as the clock showed where they were
 taken (`Photo.taken_month`, `Photo.taken_day`). A client first asks for the months with their
-counts (one index-only query), then for the photos of the months it shows. Lists that page
-(the trash, albums) use keyset pages.
+counts (`TimelineMonthCount`, kept exact by the database), then for the day counts of the months
+it nears, then for the tiles of the stretches of a month on screen (an index-only query). Lists
+that page (the trash, albums) use keyset pages.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from imgstream.models import Photo, as_utc
+from imgstream.models import (
+    Photo,
+    Rendition,
+    RenditionKind,
+    TimelineDayCount,
+    TimelineMonthCount,
+    as_utc,
+)
+from imgstream.services.object_keys import thumbnail_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +82,13 @@ def _timeline_order() -> tuple:
             Photo.id.desc())
 
 
+def month_buckets_query(owner_id: uuid.UUID) -> sa.Select:
+    """The statement behind `month_buckets` (benchmarks time it as it runs)."""
+    count = TimelineMonthCount
+    return (sa.select(count.taken_month, count.photos, count.days)
+            .where(count.owner_id == owner_id).order_by(count.taken_month.desc()))
+
+
 def month_buckets(*, session: Session, owner_id: uuid.UUID) -> list[MonthBucket]:
     """Every month of the owner's timeline with its photo and day counts, newest first.
 
@@ -83,13 +99,113 @@ def month_buckets(*, session: Session, owner_id: uuid.UUID) -> list[MonthBucket]
     Returns:
         One bucket per month that has photos.
     """
-    query = (
-        sa.select(Photo.taken_month, sa.func.count(), sa.func.count(sa.distinct(Photo.taken_day)))
-        .where(_in_timeline(owner_id))
-        .group_by(Photo.taken_month)
-        .order_by(Photo.taken_month.desc())
+    rows = session.execute(month_buckets_query(owner_id))
+    return [MonthBucket(month, count, days) for month, count, days in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    """How many photos one day of the timeline holds."""
+
+    day: str
+    count: int
+
+
+def month_days(*, session: Session, owner_id: uuid.UUID, month: str) -> list[DayCount]:
+    """The days of one month of the owner's timeline with their photo counts, newest first.
+
+    Args:
+        session: Database session.
+        owner_id: Whose library.
+        month: "YYYY-MM".
+
+    Returns:
+        One count per day that has photos (none for a malformed month).
+    """
+    count = TimelineDayCount
+    rows = session.execute(
+        sa.select(count.taken_day, count.photos)
+        .where(count.owner_id == owner_id, count.taken_month == month)
+        .order_by(count.taken_day.desc())
     )
-    return [MonthBucket(month, count, days) for month, count, days in session.execute(query)]
+    return [DayCount(day, photos) for day, photos in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineTile:
+    """What the timeline's grid needs of one photo."""
+
+    id: uuid.UUID
+    day: str
+    filename: str
+    width: int
+    height: int
+    favorite: bool
+    thumbhash: str | None
+    thumbnail_key: str
+
+
+def month_tiles_query(owner_id: uuid.UUID, month: str, offset: int = 0,
+                      limit: int | None = None) -> sa.Select:
+    """The statement behind `month_tiles`: photo columns all in the timeline's index."""
+    thumb = Rendition
+    query = (
+        sa.select(Photo.id, Photo.taken_day, Photo.filename, Photo.width, Photo.height,
+                  Photo.favorite, Photo.thumbhash, Photo.revision, thumb.key)
+        .select_from(Photo)
+        .outerjoin(thumb, sa.and_(thumb.photo_id == Photo.id,
+                                  thumb.kind == RenditionKind.THUMB))
+        .where(_in_timeline(owner_id), Photo.taken_month == month)
+        .order_by(*_timeline_order())
+    )
+    if offset:
+        query = query.offset(offset)
+    return query if limit is None else query.limit(limit)
+
+
+def month_tiles(*, session: Session, owner_id: uuid.UUID, month: str, offset: int = 0,
+                limit: int | None = None) -> list[TimelineTile]:
+    """Tiles of one month in timeline order, from `offset`, at most `limit` of them.
+
+    Args:
+        session: Database session.
+        owner_id: Whose library.
+        month: "YYYY-MM".
+        offset: How many of the month's photos (in timeline order) come before the first.
+        limit: How many at most; None for the rest of the month.
+
+    Returns:
+        The tiles (none for a month without photos or a malformed month).
+    """
+    rows = session.execute(month_tiles_query(owner_id, month, offset, limit))
+    return [
+        TimelineTile(photo_id, day, filename, width, height, favorite, thumbhash,
+                     key or thumbnail_key(owner_id, photo_id, revision))
+        for photo_id, day, filename, width, height, favorite, thumbhash, revision, key in rows
+    ]
+
+
+def recount(*, session: Session) -> None:
+    """Count every timeline's months and days anew from the photos.
+
+    Needed only after something bypassed the counting triggers, such as a migration that
+    rebuilt the photo table on SQLite.
+    """
+    day, month = TimelineDayCount.__table__, TimelineMonthCount.__table__
+    session.execute(sa.delete(month))
+    session.execute(sa.delete(day))
+    session.execute(day.insert().from_select(
+        ["owner_id", "taken_day", "taken_month", "photos"],
+        sa.select(Photo.owner_id, Photo.taken_day, Photo.taken_month, sa.func.count())
+        .where(Photo.deleted_at.is_(None))
+        .group_by(Photo.owner_id, Photo.taken_day, Photo.taken_month),
+    ))
+    session.execute(month.insert().from_select(
+        ["owner_id", "taken_month", "photos", "days"],
+        sa.select(day.c.owner_id, day.c.taken_month, sa.func.sum(day.c.photos), sa.func.count())
+        .group_by(day.c.owner_id, day.c.taken_month),
+    ))
+    session.commit()
 
 
 def month_photos(*, session: Session, owner_id: uuid.UUID, month: str) -> list[Photo]:

@@ -1,8 +1,9 @@
-"""The timeline on the library page: its months, and the photos of the months on screen.
+"""The timeline on the library page: its months, and the photos of the stretches on screen.
 
-The months (with their counts) are page state. The photos of a month go to the browser's
-timeline store (components/timeline.js) as the answer to the event that asked for them, so an
-answer carries that month only; this state remembers which months the browser holds.
+The months (with their counts) are page state. The days of a month (with their counts) and the
+photos of a segment of a month go to the browser's timeline store (components/timeline.js) as
+the answer to the event that asked for them, so an answer carries only what was asked; the
+store knows what it holds and asks again after a change.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ from imgstream import presentation
 from imgstream.config import get_settings
 from imgstream.models import Photo, Rendition
 from imgstream.runtime import db_session, storage
-from imgstream.services import photo_urls, renditions, timeline
+from imgstream.services import photo_urls, timeline
 from imgstream.state.session import SessionState, signed_in_user
 
-MAX_MONTHS_PER_EVENT = 6
+MAX_MONTHS_PER_EVENT = 60
+MAX_SEGMENTS_PER_EVENT = 4
+MAX_SEGMENT_PHOTOS = 200
+FIRST_MONTHS = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,11 +48,25 @@ class PhotoCard:
 
 @dataclasses.dataclass(frozen=True)
 class TimelineDayView:
-    """A day of a loaded month, as the browser's timeline store holds it."""
+    """A day (or the rest of a long day) of a loaded segment, as the browser's store holds it."""
 
     day: str
     label: str
+    """Empty where a long day goes on from the segment before."""
     cards: list[PhotoCard]
+    key: str
+    flex: str
+    """Its width in its row of days: as many tiles as it has photos, or the whole row."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TimelineSegment:
+    """A stretch of a month's days, drawn once its photos are near the viewport."""
+
+    key: str
+    """"2024-07/120/120": the month, how many of its photos come before, how many it holds."""
+    height: str
+    """The height its photos will take (CSS), while they are not loaded."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,30 +127,55 @@ def _day_label(day: str) -> str:
         return day
 
 
-def month_payload(owner_id: uuid.UUID, months: list[str]) -> list[dict]:
-    """The photos of some months, by day, as the browser's timeline store takes them.
+def days_payload(owner_id: uuid.UUID, months: list[str]) -> list[dict]:
+    """The days of some months with their photo counts, as the browser's timeline store takes them.
+
+    The store cuts each month into segments from these counts.
+    """
+    with db_session() as session:
+        return [
+            {"month": month, "days": [
+                {"day": day.day, "label": _day_label(day.day), "count": day.count}
+                for day in timeline.month_days(session=session, owner_id=owner_id, month=month)
+            ]}
+            for month in months
+        ]
+
+
+def parse_segment(key: object) -> tuple[str, int, int] | None:
+    """(month, offset, limit) of a segment key "2024-07/120/120"; None for anything else."""
+    try:
+        month, offset, limit = str(key).split("/")
+        first, size = int(offset), int(limit)
+    except ValueError:
+        return None
+    if len(month) != 7 or first < 0 or not 0 < size <= MAX_SEGMENT_PHOTOS:
+        return None
+    return month, first, size
+
+
+def segment_payload(owner_id: uuid.UUID, keys: list[str]) -> list[dict]:
+    """The photos of some segments of months, by day, as the browser's timeline store takes them.
 
     Each card carries the raw thumbhash: the browser draws the placeholder from it.
     """
     store = storage()
     payload = []
     with db_session() as session:
-        for month in months:
-            photos = timeline.month_photos(session=session, owner_id=owner_id, month=month)
-            thumbs = renditions.thumbnail_keys(session=session,
-                                               photo_ids=[photo.id for photo in photos])
-            days = []
-            for day in timeline.by_day(photos):
-                cards = []
-                for photo in day.photos:
-                    url = photo_urls.url_or_none(
-                        storage=store, key=renditions.thumbnail_key_of(photo, thumbs))
-                    cards.append({"id": str(photo.id), "filename": photo.filename,
-                                  "thumbnail_url": url or "", "thumbhash": photo.thumbhash or "",
-                                  "favorite": photo.favorite, "width": photo.width,
-                                  "height": photo.height})
-                days.append({"day": day.day, "label": _day_label(day.day), "cards": cards})
-            payload.append({"month": month, "days": days})
+        for key in keys:
+            month, offset, limit = parse_segment(key) or ("", 0, 0)
+            tiles = timeline.month_tiles(session=session, owner_id=owner_id, month=month,
+                                         offset=offset, limit=limit) if limit else []
+            days: list[dict] = []
+            for tile in tiles:
+                if not days or days[-1]["day"] != tile.day:
+                    days.append({"day": tile.day, "label": _day_label(tile.day), "cards": []})
+                url = photo_urls.url_or_none(storage=store, key=tile.thumbnail_key)
+                days[-1]["cards"].append({
+                    "id": str(tile.id), "filename": tile.filename, "thumbnail_url": url or "",
+                    "thumbhash": tile.thumbhash or "", "favorite": tile.favorite,
+                    "width": tile.width, "height": tile.height})
+            payload.append({"key": key, "days": days})
     return payload
 
 
@@ -147,13 +190,11 @@ def _store_call(function: str, *args: object) -> rx.event.EventSpec:
 
 
 class GalleryState(rx.State):
-    """The months of the signed-in user's timeline, and which the browser holds."""
+    """The months of the signed-in user's timeline."""
 
     months: list[MonthRow] = []
     total: int = 0
     loaded: bool = False
-    _held: list[str] = []
-    """Months whose photos this browser tab holds."""
 
     @rx.var
     def total_label(self) -> str:
@@ -166,7 +207,7 @@ class GalleryState(rx.State):
 
     @rx.event
     def connect(self):
-        """Let the page's timeline script ask this state for months (timeline mount)."""
+        """Let the page's timeline script ask this state for days and photos (timeline mount)."""
         report = format_queue_events(GalleryState.report, args_spec=lambda event: [event])
         return rx.call_script(f"window.imgstreamTimeline.connect({report._js_expr})")
 
@@ -176,50 +217,48 @@ class GalleryState(rx.State):
         owner_id = await signed_in_user(self)
         if owner_id is None:
             return None
-        if not self.loaded:
-            self._held = []
-            self.months = await asyncio.to_thread(month_rows, owner_id)
-            self.total = sum(row.count for row in self.months)
-            self.loaded = True
-            return _store_call("reset")
-        return await self._refresh(owner_id)
+        first = not self.loaded
+        await self._read_months(owner_id)
+        if not first:
+            return _store_call("refresh")
+        # The days of the newest months come with the months: the first screen needs them.
+        newest = [row.month for row in self.months[:FIRST_MONTHS]]
+        days = await asyncio.to_thread(days_payload, owner_id, newest) if newest else []
+        return [_store_call("reset"), *([_store_call("putDays", days)] if days else [])]
 
     @rx.event
     async def refresh(self):
-        """Read the months again and send the held months anew (after uploads, trash, edits)."""
+        """Read the months again (after uploads, trash, edits).
+
+        The browser then asks anew for the days and photos it holds.
+        """
         owner_id = await signed_in_user(self)
         if owner_id is None:
             return None
-        return await self._refresh(owner_id)
+        await self._read_months(owner_id)
+        return _store_call("refresh")
 
-    async def _refresh(self, owner_id: uuid.UUID) -> list[rx.event.EventSpec]:
-        rows = await asyncio.to_thread(month_rows, owner_id)
-        present = {row.month for row in rows}
-        gone = [month for month in self._held if month not in present]
-        held = [month for month in self._held if month in present]
-        self.months, self.total, self.loaded = rows, sum(row.count for row in rows), True
-        self._held = held
-        events = []
-        if gone:
-            events.append(_store_call("forget", gone))
-        if held:
-            events.append(_store_call("put", await asyncio.to_thread(month_payload, owner_id,
-                                                                     held)))
-        return events
+    async def _read_months(self, owner_id: uuid.UUID) -> None:
+        self.months = await asyncio.to_thread(month_rows, owner_id)
+        self.total = sum(row.count for row in self.months)
+        self.loaded = True
 
     @rx.event
     async def report(self, event: dict):
-        """Take what the timeline script asks: months to load, months it dropped."""
-        kind = event.get("kind")
-        known = {row.month for row in self.months}
-        months = [str(m) for m in event.get("months") or [] if str(m) in known]
-        if kind == "dropped":
-            self._held = [month for month in self._held if month not in months]
-            return None
-        if kind != "need" or not months:
-            return None
-        months = months[:MAX_MONTHS_PER_EVENT]
+        """Take what the timeline script asks: the days of months, the photos of segments."""
+        kind = event.get("kind") if isinstance(event, dict) else None
         owner_id = await (await self.get_state(SessionState)).user_id()
-        payload = await asyncio.to_thread(month_payload, owner_id, months)
-        self._held = [*[m for m in self._held if m not in months], *months]
-        return _store_call("put", payload)
+        if owner_id is None:
+            return None
+        if kind == "days":
+            known = {row.month for row in self.months}
+            months = [str(m) for m in event.get("months") or [] if str(m) in known]
+            months = months[:MAX_MONTHS_PER_EVENT]
+            return _store_call("putDays", await asyncio.to_thread(days_payload, owner_id,
+                                                                  months)) if months else None
+        if kind == "photos":
+            keys = [str(key) for key in event.get("segments") or [] if parse_segment(key)]
+            keys = keys[:MAX_SEGMENTS_PER_EVENT]
+            return _store_call("putPhotos", await asyncio.to_thread(
+                segment_payload, owner_id, keys)) if keys else None
+        return None

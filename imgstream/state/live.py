@@ -25,7 +25,7 @@ from imgstream.state.upload import UploadState
 
 POLL_SECONDS = 1.0
 """How often a tab's task reads the counter: changes show within about this, plus the refresh."""
-UPLOADING_REFRESH_SECONDS = 5.0
+UPLOADING_REFRESH_SECONDS = 2.0
 """Least time between two refreshes of a tab that is uploading itself."""
 
 _REFRESH: dict[str, list[EventHandler]] = {}
@@ -145,7 +145,7 @@ class LiveState(rx.State):
         if owner_id is None:
             return
         seen = await asyncio.to_thread(live_changes.version, owner_id)
-        refreshed = 0.0
+        refreshed, was_uploading = 0.0, False
         _newest[token] = mine
         try:
             with _feed.following(owner_id):
@@ -163,7 +163,13 @@ class LiveState(rx.State):
                     # While this tab uploads, its library follows at a slower pace: refreshing
                     # for each of its files would only keep the page busy.
                     if uploading and time.monotonic() - refreshed < UPLOADING_REFRESH_SECONDS:
+                        was_uploading = True
                         continue
+                    if was_uploading and not uploading:
+                        # The batch has just ended here, and its end refreshed the page already.
+                        was_uploading, seen = False, now
+                        continue
+                    was_uploading = uploading
                     refreshed = time.monotonic()
                     seen = now
                     for handler in handlers_for(str(path)):

@@ -57,6 +57,17 @@ def pick_day(selected: list[str], day: list[str]) -> list[str]:
     return list(dict.fromkeys([*selected, *day]))
 
 
+def _day_photos(owner_id: uuid.UUID, day: str) -> list[str]:
+    # Every photo of the day in timeline order, also those of a long day not loaded here yet.
+    with db_session() as session:
+        rows = session.exec(
+            select(Photo.id).where(Photo.owner_id == owner_id, col(Photo.deleted_at).is_(None),
+                                   Photo.taken_day == day)
+            .order_by(col(Photo.taken_at).desc(), col(Photo.id).desc())
+        ).all()
+    return [str(i) for i in rows]
+
+
 def _between(owner_id: uuid.UUID, first: str, last: str) -> list[str]:
     # The timeline's photos from one to the other, newest first as the timeline shows them.
     ids = photo_archives.parse_ids([first, last])
@@ -146,10 +157,20 @@ class SelectionActionsState(rx.State):
         self._anchor = photo_id
 
     @rx.event
-    async def pick_day(self, photo_ids: list[str]) -> None:
-        """A day's check was clicked: select every photo of the day, or unselect them all."""
-        day = [str(i) for i in (photo_ids if isinstance(photo_ids, list) else [])
-               if timeline.parse_photo_id(str(i)) is not None]
+    async def pick_day(self, day: str, photo_ids: list[str]) -> None:
+        """A day's check was clicked: select every photo of the day, or unselect them all.
+
+        Args:
+            day: The day ("2023-07-14"): all of its photos, those of a long day that this
+                page has not loaded yet too.
+            photo_ids: The day's photos the page shows (when the day cannot be read).
+        """
+        owner_id = await signed_in_user(self)
+        if owner_id is None:
+            return
+        shown = [str(i) for i in (photo_ids if isinstance(photo_ids, list) else [])
+                 if timeline.parse_photo_id(str(i)) is not None]
+        day = await asyncio.to_thread(_day_photos, owner_id, str(day)) or shown
         if not day:
             return
         selection = await self.get_state(SelectionState)

@@ -17,16 +17,13 @@ import uuid
 import reflex as rx
 from reflex_base.utils.format import format_queue_events
 
-from imgstream import models, presentation
 from imgstream.config import get_settings
-from imgstream.models import CollisionChoice, Photo, RenditionKind
+from imgstream.models import CollisionChoice
 from imgstream.presentation import format_bytes
-from imgstream.runtime import NoSuchUser, db_session, owner_session, storage
-from imgstream.services import renditions, timeline, trash, upload_progress, upload_receiving
 from imgstream.services import upload_decisions as decisions
 from imgstream.services.imaging import ACCEPTED_NAMES
-from imgstream.services.photo_urls import url_or_none
 from imgstream.services.upload_progress import UploadProgress
+from imgstream.state import upload_records as records
 from imgstream.state.gallery import GalleryState
 from imgstream.state.session import signed_in_user
 from imgstream.state.upload_rows import (
@@ -42,113 +39,6 @@ from imgstream.state.upload_rows import (
     row_view,
     summarise,
 )
-
-
-def _existing_side(key: str, new_name: str, size: int, preview: str,
-                   photo: Photo, thumb_key: str) -> CollisionItem:
-    return CollisionItem(
-        key=key,
-        new_name=new_name,
-        new_size_label=format_bytes(size),
-        new_preview=preview,
-        existing_id=str(photo.id),
-        existing_name=photo.filename,
-        existing_thumbnail_url=url_or_none(storage=storage(), key=thumb_key) or "",
-        existing_taken_label=presentation.taken_at_local(photo).strftime("%-d %b %Y, %H:%M"),
-        existing_uploaded_label=models.as_utc(photo.uploaded_at).strftime("%-d %b %Y"),
-        existing_size_label=format_bytes(photo.size_bytes),
-    )
-
-
-def _items(session, owner_id: uuid.UUID,
-           taken: list[tuple[str, str, int, str, Photo]]) -> dict[str, CollisionItem]:
-    """Dialog items (key, name, size, preview, photo with the name) with their thumbnails."""
-    thumbs = renditions.renditions_of(session=session,
-                                      photo_ids=[photo.id for *_, photo in taken])
-    return {key: _existing_side(key, name, size, preview, photo, renditions.thumbnail_of(
-                photo, thumbs.get((photo.id, RenditionKind.THUMB))))
-            for key, name, size, preview, photo in taken}
-
-
-def _accept(owner_id: uuid.UUID, files: list[decisions.PickedFile], previews: dict[str, str],
-            resumable: frozenset[uuid.UUID]
-            ) -> tuple[list[decisions.AcceptedFile], dict[str, CollisionItem]] | None:
-    """Begin the batch's uploads; the dialog items of those waiting for a decision, by key."""
-    try:
-        with owner_session(owner_id) as (session, owner):
-            accepted = decisions.accept_batch(session=session, owner=owner, files=files,
-                                              max_bytes=get_settings().max_upload_bytes,
-                                              resumable=resumable)
-            asking = [(str(a.upload.id), a.filename, a.size, previews.get(a.key, ""),
-                       a.taken_by)
-                      for a in accepted if a.upload and a.taken_by is not None
-                      and a.upload.status is S.NEEDS_DECISION]
-            return accepted, _items(session, owner_id, asking) if asking else {}
-    except NoSuchUser:
-        return None
-
-
-def _collision_with(owner_id: uuid.UUID, upload: UploadProgress,
-                    preview: str) -> CollisionItem | None:
-    """The dialog item for an upload whose name was taken while it was being sent."""
-    if upload.photo_id is None:
-        return None
-    with db_session() as session:
-        photo = timeline.get_photo(session=session, owner_id=owner_id, photo_id=upload.photo_id)
-        if photo is None:
-            return None
-        key = str(upload.id)
-        return _items(session, owner_id, [(key, upload.filename, upload.size, preview,
-                                           photo)])[key]
-
-
-def _uploads(owner_id: uuid.UUID, keys: list[str]) -> dict[str, UploadProgress]:
-    ids = [uuid.UUID(key) for key in keys if _is_upload_id(key)]
-    with db_session() as session:
-        found = decisions.uploads_of(session=session, owner_id=owner_id, upload_ids=ids)
-    return {str(upload_id): upload for upload_id, upload in found.items()}
-
-
-def _unfinished(owner_id: uuid.UUID) -> list[UploadProgress]:
-    with db_session() as session:
-        return decisions.unfinished_uploads(session=session, owner_id=owner_id)
-
-
-def _decide(owner_id: uuid.UUID, keys: list[str], choice: CollisionChoice
-            ) -> dict[str, UploadProgress]:
-    decided = {}
-    with db_session() as session:
-        for key in keys:
-            try:
-                decided[key] = decisions.decide(session=session, storage=storage(),
-                                                owner_id=owner_id, upload_id=uuid.UUID(key),
-                                                choice=choice)
-            except upload_progress.UploadNotFound:
-                continue
-    return decided
-
-
-def _discard(owner_id: uuid.UUID, keys: list[str]) -> None:
-    with db_session() as session:
-        for key in keys:
-            if _is_upload_id(key):
-                upload_receiving.cancel_upload(session=session, storage=storage(),
-                                              owner_id=owner_id, upload_id=uuid.UUID(key))
-
-
-def _restore(owner_id: uuid.UUID, photo_id: str) -> str | None:
-    with db_session() as session:
-        photo = trash.restore_photo(session=session, owner_id=owner_id,
-                                     photo_id=uuid.UUID(photo_id))
-        return photo.filename if photo else None
-
-
-def _is_upload_id(key: str) -> bool:
-    try:
-        uuid.UUID(key)
-    except ValueError:
-        return False
-    return True
 
 
 def _connect_script() -> str:
@@ -297,7 +187,7 @@ class UploadState(rx.State):
             # Refused by the server: nothing of it is kept.
             owner_id = await signed_in_user(self)
             if owner_id is not None:
-                await asyncio.to_thread(_discard, owner_id, [key])
+                await asyncio.to_thread(records.discard, owner_id, [key])
             self._update(key, status=status.value, message=f"rejected: {reason}")
         return await self._after_change()
 
@@ -312,9 +202,10 @@ class UploadState(rx.State):
             return _call("forget", [p.key for p in picked])
         previews = {str(f.get("id")): str(f.get("preview") or "") for f in files}
         resumable = frozenset(uuid.UUID(row.key) for row in self.rows
-                              if row.status in (S.PAUSED, S.FAILED) and _is_upload_id(row.key)
+                              if row.status in (S.PAUSED, S.FAILED)
+                              and records.is_upload_id(row.key)
                               and row.key not in self._sending)
-        found = await asyncio.to_thread(_accept, owner_id, picked, previews, resumable)
+        found = await asyncio.to_thread(records.accept, owner_id, picked, previews, resumable)
         if found is None:
             return _call("forget", [p.key for p in picked])
         accepted, items = found
@@ -333,8 +224,8 @@ class UploadState(rx.State):
             if file.upload.status is S.NEEDS_DECISION:
                 item = items.get(key)
                 if item is None and file.resumed:
-                    item = await asyncio.to_thread(_collision_with, owner_id, file.upload,
-                                                   self._previews[key])
+                    item = await asyncio.to_thread(records.collision_with, owner_id,
+                                                   file.upload, self._previews[key])
                 if item is not None and all(c.key != key for c in self.collisions):
                     self.collisions = [*self.collisions, item]
             elif (file.upload.status is S.UPLOADING
@@ -358,10 +249,11 @@ class UploadState(rx.State):
         owner_id = await signed_in_user(self)
         if owner_id is None:
             return None
-        unfinished = {str(u.id): u for u in await asyncio.to_thread(_unfinished, owner_id)}
+        unfinished = {str(u.id): u
+                      for u in await asyncio.to_thread(records.unfinished, owner_id)}
         lost = [row.key for row in self.rows if is_active(row.status) and row.key not in held]
         finished = {key: upload for key, upload in
-                    (await asyncio.to_thread(_uploads, owner_id, lost)).items()
+                    (await asyncio.to_thread(records.uploads, owner_id, lost)).items()
                     if not upload.status.unfinished}
         self._sending = [key for key in self._sending if key in held]
         for upload in finished.values():
@@ -386,14 +278,14 @@ class UploadState(rx.State):
     async def _finished(self, key: str):
         owner_id = await signed_in_user(self)
         self._sending = [k for k in self._sending if k != key]
-        upload = (await asyncio.to_thread(_uploads, owner_id, [key])).get(key) \
+        upload = (await asyncio.to_thread(records.uploads, owner_id, [key])).get(key) \
             if owner_id else None
         if upload is None:
             self._update(key, status=S.FAILED.value,
                          message="upload stopped: the upload is no longer on the server")
             return await self._after_change()
         if upload.status is S.NEEDS_DECISION:
-            item = await asyncio.to_thread(_collision_with, owner_id, upload,
+            item = await asyncio.to_thread(records.collision_with, owner_id, upload,
                                            self._previews.get(key, ""))
             if item is not None:
                 self._show(upload)
@@ -425,7 +317,7 @@ class UploadState(rx.State):
             return None
         targets = [item.key for item in
                    (self.collisions if self.apply_to_all else self.collisions[:1])]
-        decided = await asyncio.to_thread(_decide, owner_id, targets, chosen)
+        decided = await asyncio.to_thread(records.decide, owner_id, targets, chosen)
         self.collisions = [item for item in self.collisions if item.key not in targets]
         if not self.collisions:
             self.apply_to_all = False
@@ -459,7 +351,7 @@ class UploadState(rx.State):
     async def _stop(self, keys: list[str]) -> None:
         owner_id = await signed_in_user(self)
         if owner_id is not None and keys:
-            await asyncio.to_thread(_discard, owner_id, keys)
+            await asyncio.to_thread(records.discard, owner_id, keys)
         self.collisions = [item for item in self.collisions if item.key not in keys]
         self._sending = [key for key in self._sending if key not in keys]
 
@@ -509,7 +401,7 @@ class UploadState(rx.State):
         owner_id = await signed_in_user(self)
         if row is None or not row.in_trash or owner_id is None:
             return None
-        name = await asyncio.to_thread(_restore, owner_id, row.photo_id)
+        name = await asyncio.to_thread(records.restore, owner_id, row.photo_id)
         if name is None:
             return rx.toast.error("That photo is no longer in your trash.")
         self._update(key, in_trash=False, message=f"restored {name} from your trash")

@@ -361,16 +361,33 @@ def test_uploads_show_from_any_page_ask_before_leaving_and_drop_anywhere(browser
         context.close()
 
 
+MAX_TASK_MS = 200
 LONG_TASKS = """() => {
   window.imgstreamLongTasks = [];
+  window.imgstreamLongFrames = [];
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
-      window.imgstreamLongTasks.push(
-        {duration: entry.duration, name: entry.name,
-         attribution: (entry.attribution || []).map(a => a.containerSrc || a.name)});
+      window.imgstreamLongTasks.push({start: entry.startTime, duration: entry.duration});
     }
   }).observe({type: 'longtask', buffered: false});
+  if ((PerformanceObserver.supportedEntryTypes || []).includes('long-animation-frame')) {
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        window.imgstreamLongFrames.push({
+          start: entry.startTime, duration: entry.duration, blocking: entry.blockingDuration,
+          render: entry.renderStart ? entry.startTime + entry.duration - entry.renderStart : 0,
+          scripts: (entry.scripts || []).map(s => ({
+            duration: s.duration, invoker: s.invoker, source: s.sourceURL,
+            fn: s.sourceFunctionName, layout: s.forcedStyleAndLayoutDuration}))});
+      }
+    }).observe({type: 'long-animation-frame', buffered: false});
+  }
 }"""
+
+
+def overloaded(load_before: float) -> bool:
+    """Whether the machine ran more than twice as many processes as cores, before or after."""
+    return min(load_before, os.getloadavg()[0]) > 2 * (os.cpu_count() or 1)
 
 
 def test_the_page_stays_responsive_during_a_60_file_upload(browser, app, tmp_path):
@@ -380,23 +397,36 @@ def test_the_page_stays_responsive_during_a_60_file_upload(browser, app, tmp_pat
         files = photos(tmp_path, 60, "busy")
         page.wait_for_timeout(1000)
         page.evaluate(LONG_TASKS)
+        load_before = os.getloadavg()[0]
         start = time.monotonic()
         upload(page, files)
         wait_added(page, 60)
         elapsed = time.monotonic() - start
         page.wait_for_timeout(500)
         tasks = page.evaluate("() => window.imgstreamLongTasks")
-        busy = sum(t["duration"] for t in tasks)
-        longest = max((t["duration"] for t in tasks), default=0)
+        frames = page.evaluate("() => window.imgstreamLongFrames")
+        durations = sorted(t["duration"] for t in tasks)
+        busy = sum(durations)
+        longest = durations[-1] if durations else 0
+        over = [round(d) for d in durations if d > MAX_TASK_MS]
         print(f"60-file upload: {elapsed:.1f}s, {len(tasks)} long tasks, "
-              f"busy {busy / 1000:.1f}s, longest {longest:.0f}ms")
+              f"busy {busy / 1000:.1f}s, longest {longest:.0f}ms, "
+              f"median {durations[len(durations) // 2] if durations else 0:.0f}ms, "
+              f"over {MAX_TASK_MS}ms: {len(over)}")
         (SHOTS.parent / "imgstream-longtasks.json").write_text(json.dumps(
             {"elapsed_s": elapsed, "count": len(tasks), "busy_ms": busy, "longest_ms": longest,
-             "tasks": tasks}))
-        # Measured on a loaded two-core machine: with the paged grid about a fifth to a third of
-        # the upload's time busy, longest task 300-450 ms; with the month timeline about 45%,
-        # longest about 1 s. A guard against regressions, not the goal (no task over 100 ms).
-        assert busy < 0.6 * elapsed * 1000, f"busy {busy / 1000:.1f}s of {elapsed:.1f}s"
-        assert longest < 2000, f"a long task of {longest:.0f}ms"
+             "tasks": tasks, "frames": frames}))
+        # The goal is no task over 100 ms; the margin is for a noisy two-core machine. On one
+        # running more than twice as many processes as it has cores (other test runs), every
+        # task stretches with the load: the figures then measure the neighbours, and only the
+        # guard against gross regressions holds.
+        if overloaded(load_before):
+            print(f"the machine was overloaded (load {load_before:.1f} → "
+                  f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores): "
+                  f"tasks over {MAX_TASK_MS}ms not held against the page")
+            assert busy < 0.6 * elapsed * 1000, f"busy {busy / 1000:.1f}s of {elapsed:.1f}s"
+            assert longest < 1500, f"a long task of {longest:.0f}ms"
+        else:
+            assert not over, f"long tasks over {MAX_TASK_MS}ms: {over}"
     finally:
         context.close()

@@ -146,3 +146,24 @@ def test_any_search_text_is_results_or_a_reason(session, owner, query):
                              filters=SearchFilters())
     except SearchError as error:
         assert str(error).startswith("A search can")
+
+
+def test_a_common_word_pages_in_date_order_like_a_rare_one(session, owner, monkeypatch):
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    for i in range(search.RARE_MATCHES + 300):
+        session.add(search.Photo(
+            owner_id=owner.id, filename=f"beach-{i:05d}.jpg" if i % 10 else f"city-{i}.jpg",
+            sha256=f"{i:064x}", format="JPEG", mime="image/jpeg", size_bytes=1, width=4,
+            height=3, taken_at=start + timedelta(hours=(i * 7919) % 10_000),
+            taken_at_source="exif_original"))
+    session.commit()
+    walked = search.search_photos(session=session, owner_id=owner.id, query="beach", limit=50)
+    monkeypatch.setattr(search, "RARE_MATCHES", 10**9)
+    sorted_matches = search.search_photos(session=session, owner_id=owner.id, query="beach",
+                                          limit=50)
+    assert len(walked.photos) == 50
+    assert [p.id for p in walked.photos] == [p.id for p in sorted_matches.photos]
+    assert all(p.filename.startswith("beach") for p in walked.photos)
+    later = search.search_photos(session=session, owner_id=owner.id, query="beach", limit=50,
+                                 after=walked.next_cursor)
+    assert not {p.id for p in later.photos} & {p.id for p in walked.photos}

@@ -8,8 +8,32 @@ from tests.unit.state.signing import LOG_LINE, add_photos, log_lines, use_runtim
 
 def _cards(owner_id) -> list[dict]:
     months = [row.month for row in gallery.month_rows(owner_id)]
-    return [card for month in gallery.month_payload(owner_id, months)
-            for day in month["days"] for card in day["cards"]]
+    keys = [f"{month['month']}/0/{sum(day['count'] for day in month['days'])}"
+            for month in gallery.days_payload(owner_id, months)]
+    return [card for segment in gallery.segment_payload(owner_id, keys)
+            for day in segment["days"] for card in day["cards"]]
+
+
+def test_segment_keys_are_checked():
+    assert gallery.parse_segment("2024-07/120/120") == ("2024-07", 120, 120)
+    for bad in ("2024-07/-1/10", "2024-07/0/0", "2024-07/0/100000", "2024-07/x/1", "nope", None,
+                "2024-7/0/10"):
+        assert gallery.parse_segment(bad) is None, bad
+
+
+def test_segments_hold_the_photos_of_their_stretch_of_a_month(monkeypatch, engine, session,
+                                                              storage, owner, tmp_path):
+    add_photos(session, storage, owner, tmp_path, 5)
+    use_runtime(monkeypatch, gallery, engine, storage)
+    (month,) = [row.month for row in gallery.month_rows(owner.id)]
+    (days,) = gallery.days_payload(owner.id, [month])
+    assert sum(day["count"] for day in days["days"]) == 5
+    whole, first, rest = gallery.segment_payload(
+        owner.id, [f"{month}/0/5", f"{month}/0/2", f"{month}/2/3"])
+    ids = [card["id"] for day in whole["days"] for card in day["cards"]]
+    assert [card["id"] for day in first["days"] for card in day["cards"]] == ids[:2]
+    assert [card["id"] for day in rest["days"] for card in day["cards"]] == ids[2:]
+    assert rest["key"] == f"{month}/2/3"
 
 
 def test_cards_load_with_signed_thumbnails(monkeypatch, engine, session, storage, owner,
