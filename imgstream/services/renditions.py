@@ -79,24 +79,6 @@ def renditions_of(
     return {(row.photo_id, row.kind): row for row in session.exec(query)}
 
 
-def thumbnail_keys(*, session: Session, photo_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The recorded thumbnail keys of some photos, by photo id.
-
-    One column of one kind: grids show thumbnails only, and read them for every card.
-    """
-    if not photo_ids:
-        return {}
-    rows = session.execute(
-        sa.select(Rendition.photo_id, Rendition.key)
-        .where(Rendition.photo_id.in_(photo_ids), Rendition.kind == RenditionKind.THUMB))
-    return {photo_id: key for photo_id, key in rows}
-
-
-def thumbnail_key_of(photo: Photo, keys: dict[uuid.UUID, str]) -> str:
-    """Key of the image the grid shows for a photo, from `thumbnail_keys`."""
-    return keys.get(photo.id) or thumbnail_key(photo.owner_id, photo.id, photo.revision)
-
-
 def thumbnail_of(photo: Photo, rendition: Rendition | None) -> str:
     """Key of the image the grid shows for a photo."""
     return rendition.key if rendition else thumbnail_key(photo.owner_id, photo.id, photo.revision)

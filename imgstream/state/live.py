@@ -25,7 +25,7 @@ from imgstream.state.upload import UploadState
 
 POLL_SECONDS = 1.0
 """How often a tab's task reads the counter: changes show within about this, plus the refresh."""
-UPLOADING_REFRESH_SECONDS = 2.0
+UPLOADING_REFRESH_SECONDS = 5.0
 """Least time between two refreshes of a tab that is uploading itself."""
 
 _REFRESH: dict[str, list[EventHandler]] = {}

@@ -1,4 +1,4 @@
-"""Grids read one column of one kind of rendition: the thumbnails' keys."""
+"""Grids read one kind of rendition: the thumbnails."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _rendition(photo: Photo, kind: str) -> Rendition:
                      height=1, format="WEBP", size_bytes=1)
 
 
-def test_thumbnail_keys_are_the_recorded_thumbnails_else_the_made_up_key(engine):
+def test_renditions_of_reads_only_the_kinds_asked_for(engine):
     with Session(engine, expire_on_commit=False) as session:
         ada = identity.provision_user(session=session, email="ada@example.com")
         recorded, older = _photo(ada.id, 1), _photo(ada.id, 2)
@@ -30,14 +30,12 @@ def test_thumbnail_keys_are_the_recorded_thumbnails_else_the_made_up_key(engine)
                          _rendition(recorded, RenditionKind.PREVIEW),
                          _rendition(older, RenditionKind.PREVIEW)])
         session.commit()
-        keys = renditions.thumbnail_keys(session=session, photo_ids=[recorded.id, older.id])
-        assert keys == {recorded.id: f"{RenditionKind.THUMB}/{recorded.id}.webp"}
-        assert renditions.thumbnail_key_of(recorded, keys) == keys[recorded.id]
+        ids = [recorded.id, older.id]
+        thumbs = renditions.renditions_of(session=session, photo_ids=ids,
+                                          kinds=(RenditionKind.THUMB,))
+        assert set(thumbs) == {(recorded.id, RenditionKind.THUMB)}
+        assert len(renditions.renditions_of(session=session, photo_ids=ids)) == 3
         # Stored before renditions were recorded: the key the thumbnail was stored under.
-        assert renditions.thumbnail_key_of(older, keys) == thumbnail_key(ada.id, older.id,
-                                                                          older.revision)
-        # The same as the grid read from whole rows, kind by kind.
-        rows = renditions.renditions_of(session=session, photo_ids=[recorded.id, older.id],
-                                        kinds=(RenditionKind.THUMB,))
-        assert {photo_id: row.key for (photo_id, _), row in rows.items()} == keys
-        assert renditions.thumbnail_keys(session=session, photo_ids=[]) == {}
+        assert renditions.thumbnail_of(older, thumbs.get((older.id, RenditionKind.THUMB))) == \
+            thumbnail_key(ada.id, older.id, older.revision)
+        assert renditions.renditions_of(session=session, photo_ids=[]) == {}
