@@ -7,7 +7,7 @@ from reflex.plugins import RadixThemesPlugin
 from reflex.plugins.sitemap import SitemapPlugin
 
 from imgstream.config import settings_or_exit
-from imgstream.models import leave_the_search_index_out_of_comparisons
+from imgstream.indexes import leave_the_search_index_out_of_comparisons
 
 settings = settings_or_exit()
 settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ down_revision: Union[str, Sequence[str], None] = '373495447429'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-# A copy of imgstream.models.SEARCH_INDEX_DDL as it was when search came in.
+# A copy of imgstream.indexes.SEARCH_INDEX_DDL as it was when search came in.
 SQLITE_SEARCH = [
     "CREATE VIRTUAL TABLE photo_search USING fts5(filename, title, description, camera_make, camera_model, lens, content='photo', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')",
     'CREATE TRIGGER photo_search_insert AFTER INSERT ON photo BEGIN INSERT INTO photo_search(rowid, filename, title, description, camera_make, camera_model, lens) VALUES (new.rowid, new.filename, new.title, new.description, new.camera_make, new.camera_model, new.lens); END',

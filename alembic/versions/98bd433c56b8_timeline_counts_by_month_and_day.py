@@ -16,7 +16,7 @@ down_revision: Union[str, Sequence[str], None] = '5d2e8b1c4a07'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-# A copy of imgstream.models.TIMELINE_COUNT_DDL as this revision made the counts.
+# A copy of imgstream.indexes.TIMELINE_COUNT_DDL as this revision made the counts.
 _SQLITE_TRIGGERS = [
     'CREATE TRIGGER timeline_count_insert AFTER INSERT ON photo WHEN NEW.deleted_at IS NULL BEGIN INSERT INTO timeline_day_count (owner_id, taken_day, taken_month, photos) VALUES (NEW.owner_id, NEW.taken_day, NEW.taken_month, 1) ON CONFLICT (owner_id, taken_day) DO UPDATE SET photos = timeline_day_count.photos + 1; INSERT INTO timeline_month_count (owner_id, taken_month, photos, days) VALUES (NEW.owner_id, NEW.taken_month, 1, (SELECT count(*) FROM timeline_day_count AS d WHERE d.owner_id = NEW.owner_id AND d.taken_month = NEW.taken_month)) ON CONFLICT (owner_id, taken_month) DO UPDATE SET photos = timeline_month_count.photos + 1, days = excluded.days; END',
     'CREATE TRIGGER timeline_count_delete AFTER DELETE ON photo WHEN OLD.deleted_at IS NULL BEGIN UPDATE timeline_day_count SET photos = photos - 1 WHERE owner_id = OLD.owner_id AND taken_day = OLD.taken_day; DELETE FROM timeline_day_count WHERE owner_id = OLD.owner_id AND taken_day = OLD.taken_day AND photos <= 0; UPDATE timeline_month_count SET photos = photos - 1, days = (SELECT count(*) FROM timeline_day_count AS d WHERE d.owner_id = OLD.owner_id AND d.taken_month = OLD.taken_month) WHERE owner_id = OLD.owner_id AND taken_month = OLD.taken_month; DELETE FROM timeline_month_count WHERE owner_id = OLD.owner_id AND taken_month = OLD.taken_month AND photos <= 0; END',

@@ -17,7 +17,7 @@ down_revision: Union[str, Sequence[str], None] = '5c2e8a7d91f0'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-# A copy of imgstream.models.SEARCH_INDEX_DDL["postgresql"] as of this revision.
+# A copy of imgstream.indexes.SEARCH_INDEX_DDL["postgresql"] as of this revision.
 POSTGRESQL_SEARCH = [
     "DROP INDEX IF EXISTS ix_photo_search_words",
     "DROP INDEX IF EXISTS ix_photo_search_trigrams",

@@ -4,7 +4,7 @@ The words are the filename, title, description, camera make and model, and lens.
 the query must start a word of the photo (`bea` finds `beach.jpg`); on PostgreSQL a word of
 three or more letters also matches inside words (`1234` finds `IMG1234.JPG`). SQLite answers
 from an FTS5 index and PostgreSQL from a full-text and a trigram index (see
-`imgstream.models.SEARCH_INDEX_DDL`), both kept in step with the photos by the database
+`imgstream.indexes.SEARCH_INDEX_DDL`), both kept in step with the photos by the database
 itself, so every ingest, edit and deletion is searchable at once.
 """
 

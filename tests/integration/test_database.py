@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
 import imgstream.models  # noqa: F401 - the tables compared below
-from imgstream import models
+from imgstream import indexes, models
 from imgstream.models import Photo, Rendition, User
 from imgstream.services import (
     collisions,
@@ -33,7 +33,7 @@ from tests.integration.conftest import migrate
 def test_migrations_build_the_schema_the_models_describe(migrated_engine, database_url, tmp_path):
     with migrated_engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"include_object": models.outside_the_search_index})
+            connection, opts={"include_object": indexes.outside_the_search_index})
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
     # Applying again is a no-op.
@@ -44,7 +44,7 @@ def test_migrations_build_the_schema_the_models_describe(migrated_engine, databa
 
 def test_comparisons_without_a_filter_pass_over_the_search_index(migrated_engine):
     """What `reflex run` and `reflex db migrate` compare: no change proposed for the index."""
-    models.leave_the_search_index_out_of_comparisons()
+    indexes.leave_the_search_index_out_of_comparisons()
     inspector = sa.inspect(migrated_engine)
     search_objects = ({"photo_search"} & set(inspector.get_table_names())
                       or {"search_words"} & {c["name"] for c in inspector.get_columns("photo")})

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
-from imgstream import models
+from imgstream import indexes
 from imgstream.models import Photo, TimelineDayCount, TimelineMonthCount
 from imgstream.services import identity, photo_edits, timeline, trash
 from imgstream.services.storage import LocalStorage
@@ -111,4 +111,4 @@ def test_recount_rebuilds_what_the_triggers_keep(db):
     assert counted(db) != recounted(db)
     timeline.recount(session=db)
     assert_exact(db)
-    assert models.TIMELINE_COUNT_DDL[db.get_bind().dialect.name]
+    assert indexes.TIMELINE_COUNT_DDL[db.get_bind().dialect.name]

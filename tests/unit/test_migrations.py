@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 
 import imgstream.models  # noqa: F401 - registers the tables
 from alembic import command
-from imgstream import models
+from imgstream import indexes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,7 +51,7 @@ def test_upgrade_keeps_photos_and_matches_the_models(tmp_path):
         assert conn.execute(sa.text("SELECT count(*) FROM rendition")).scalar() == 0
         # The search index (FTS5 table and its shadow tables) lives beside the metadata.
         context = MigrationContext.configure(
-            conn, opts={"include_object": models.outside_the_search_index})
+            conn, opts={"include_object": indexes.outside_the_search_index})
         diff = compare_metadata(context, SQLModel.metadata)
         assert diff == [], "the migrations and the models disagree"
         uniques = sa.inspect(conn).get_unique_constraints("rendition")
