@@ -11,6 +11,7 @@ from imgstream.api.identity import request_identity
 from imgstream.components.selection_bar import ESCAPE_CLEARS_SCRIPT
 from imgstream.components.timeline import TIMELINE_CSS, TIMELINE_SCRIPT
 from imgstream.components.upload_panel import UPLOAD_QUEUE_SCRIPT
+from imgstream.components.viewer import VIEWER_SCRIPT
 from imgstream.config import SignIn, get_settings
 from imgstream.pages import (  # noqa: F401 - registers the pages
     albums,
@@ -67,7 +68,8 @@ app = rx.App(
     api_transformer=[http_api(), logs.remember_user, request_identity, security_headers,
                      logs.observe_requests, tracing.request_tracing(get_settings())],
     head_components=[rx.script(UPLOAD_QUEUE_SCRIPT), rx.script(TIMELINE_SCRIPT),
-                     rx.script(ESCAPE_CLEARS_SCRIPT), rx.el.style(PAGE_CSS + TIMELINE_CSS),
+                     rx.script(VIEWER_SCRIPT), rx.script(ESCAPE_CLEARS_SCRIPT),
+                     rx.el.style(PAGE_CSS + TIMELINE_CSS),
                      *HOME_SCREEN],
 )
 

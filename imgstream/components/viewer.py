@@ -1,16 +1,21 @@
 """The viewer: one photo over the whole window, previous and next, zoom, and its details.
 
-Keys, swipe, zoom and the history entry are handled by the page's timeline script
-(timeline.js), which presses the viewer's buttons.
+Keys, swipe, zoom and the history entry are handled by the page's viewer script (viewer.js),
+which presses the viewer's buttons.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import reflex as rx
 
 from imgstream.components.media import backend_src
 from imgstream.state.albums import SelectionState
 from imgstream.state.photo import PhotoState
+
+# The viewer's keys, swipe, zoom and history entry, loaded once in the page head.
+VIEWER_SCRIPT = (Path(__file__).parent / "viewer.js").read_text()
 
 _ON_DARK = "rgba(255, 255, 255, 0.92)"
 
