@@ -28,6 +28,8 @@ _HERE = Path(__file__).parent
 TIMELINE_SCRIPT = (_HERE / "thumbhash.js").read_text() + (_HERE / "timeline.js").read_text()
 
 DAY_HEADER_PX = 40
+SCRUBBER_ROOM = ["24px", "40px"]
+"""Room the page keeps free along its right edge for the scrubber (phone, wider)."""
 # Selectors under .tl-root: Radix's own `.rt-Box { display: block }` comes later in the page.
 TIMELINE_CSS = f"""
 .tl-root {{ container-type: inline-size; --tl-gap: 4px; }}
@@ -198,7 +200,7 @@ def scrubber() -> rx.Component:
         direction="column",
         position="fixed",
         right="0",
-        top="72px",
+        top=["96px", "72px"],  # below the header (on a phone, search has its own row)
         bottom="12px",
         width=["28px", "44px"],
         z_index="4",
@@ -231,7 +233,6 @@ def timeline() -> rx.Component:
                 scrubber(),
                 class_name="tl-root",
                 width="100%",
-                padding_right=["24px", "40px"],
                 custom_attrs={"data-testid": "timeline"},
             ),
             _empty_library(),

@@ -17,7 +17,7 @@ from imgstream.components.selection_bar import (
 )
 from imgstream.components.share_dialog import share_button, share_dialog
 from imgstream.components.similar_photos import similar_photos
-from imgstream.components.timeline import timeline
+from imgstream.components.timeline import SCRUBBER_ROOM, timeline
 from imgstream.components.upload_panel import upload_panel
 from imgstream.components.viewer import viewer
 from imgstream.state.albums import SelectionState
@@ -42,6 +42,8 @@ def library_content() -> rx.Component:
             share_dialog(),
             spacing="5",
             width="100%",
+            # Room for the timeline's scrubber along the right edge, beside everything above it.
+            padding_right=SCRUBBER_ROOM,
             # Files dropped anywhere on the page are uploaded, not only on the drop zone.
             custom_attrs={"data-drop-anywhere": "", "data-testid": "library-drop-target"},
         ),
