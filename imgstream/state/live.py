@@ -145,7 +145,7 @@ class LiveState(rx.State):
         if owner_id is None:
             return
         seen = await asyncio.to_thread(live_changes.version, owner_id)
-        refreshed, was_uploading = 0.0, False
+        refreshed = 0.0
         _newest[token] = mine
         try:
             with _feed.following(owner_id):
@@ -162,14 +162,10 @@ class LiveState(rx.State):
                         uploading = (await self.get_state(UploadState)).uploading
                     # While this tab uploads, its library follows at a slower pace: refreshing
                     # for each of its files would only keep the page busy.
+                    # A change left waiting is shown at the next read after that pace, or once the
+                    # upload has ended: `seen` stays behind until then.
                     if uploading and time.monotonic() - refreshed < UPLOADING_REFRESH_SECONDS:
-                        was_uploading = True
                         continue
-                    if was_uploading and not uploading:
-                        # The batch has just ended here, and its end refreshed the page already.
-                        was_uploading, seen = False, now
-                        continue
-                    was_uploading = uploading
                     refreshed = time.monotonic()
                     seen = now
                     for handler in handlers_for(str(path)):
