@@ -373,12 +373,15 @@ class _Tab:
         """The photo ids the library sends for a month when the timeline asks for it."""
         from bench.load import timeline_scripts
 
-        frame = await self.ask(self.report, {"event": {"kind": "need", "months": [month]}},
-                               lambda f: any(fn == "put" for fn, _ in timeline_scripts(f)))
+        # The month's first segment (at most 120 photos: all of this library's).
+        segment = f"{month}/0/120"
+        frame = await self.ask(self.report, {"event": {"kind": "photos", "segments": [segment]}},
+                               lambda f: any(fn == "putPhotos" for fn, _ in timeline_scripts(f)))
         if frame is None:
             return None
-        return {card["id"] for function, months in timeline_scripts(frame) if function == "put"
-                for sent in months for day in sent["days"] for card in day["cards"]}
+        return {card["id"] for function, segments in timeline_scripts(frame)
+                if function == "putPhotos" for sent in segments for day in sent["days"]
+                for card in day["cards"]}
 
 
 # Another photo than PHOTO (a JPEG comment segment), so it is not a duplicate of it.

@@ -9,6 +9,7 @@ import pytest
 
 from imgstream.services import live_changes
 from imgstream.state import live
+from tests import aio
 
 
 class CountedReads(live_changes.MemoryCounters):
@@ -49,7 +50,7 @@ def test_many_tabs_share_one_read_per_poll_and_see_only_their_persons_changes(co
         await asyncio.gather(*tabs)
         return adas, eves
 
-    adas, eves = asyncio.run(scene())
+    adas, eves = aio.run(scene())
     assert all(seen[0] == 0 and seen[-1] == 1 for seen in adas), adas[0]
     assert all(set(seen) == {0} for seen in eves), eves[0]
     # Six polls for fifty tabs: a handful of reads, not one per tab and poll (300).
@@ -70,4 +71,4 @@ def test_a_counter_outage_wakes_the_tabs_with_zero(monkeypatch):
         with feed.following(owner):
             return await asyncio.wait_for(feed.next_read(owner), 2)
 
-    assert asyncio.run(one_read()) == 0
+    assert aio.run(one_read()) == 0
