@@ -367,6 +367,7 @@ COVERAGE: dict[str, list[str]] = {
         f"{_I}/test_slow_uploads.py::test_l03_fifty_trickling_uploads_leave_health_the_timeline_and_uploads_answering",
         f"{_F}/test_faults.py::test_slow_client_trickling_a_chunk",
         f"{_I}/test_short_transactions.py::test_l03_no_connection_idles_in_a_transaction_while_a_24_mp_photo_is_ingested",
+        f"{_E}/test_big_uploads.py::test_l03_a_chunk_answered_408_is_sent_again",
     ],
     "S-01": ["tests/deploy/test_terraform.py::test_the_pipeline_deploys_with_workload_identity_and_no_keys"],
     "S-02": ["tests/image/test_container.py::test_the_image_serves_health_and_the_built_frontend_as_a_user_other_than_root"],
