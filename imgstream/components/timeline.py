@@ -63,16 +63,23 @@ TIMELINE_CSS = f"""
 .rt-BaseDialogOverlay, [data-radix-popper-content-wrapper] {{ z-index: 60 !important; }}
 """
 
-# The store's snapshot, read with React's useSyncExternalStore where the timeline renders.
+# The store's snapshot where the timeline renders. A new snapshot renders as a transition: React
+# renders it in slices between other work, so a big change (a month's photos arriving, the
+# library going from empty to full) never holds the page for one long task. (React's
+# useSyncExternalStore would render every change at once.)
 _STORE = "imgstreamTimelineData"
 _STORE_DATA = VarData(
-    imports={"react": [rx.ImportVar(tag="useSyncExternalStore")]},
+    imports={"react": [rx.ImportVar(tag="useState"), rx.ImportVar(tag="useEffect"),
+                       rx.ImportVar(tag="startTransition")]},
     hooks={
-        f"const {_STORE} = useSyncExternalStore("
-        "(listener) => (typeof window !== 'undefined' && window.imgstreamTimeline"
-        " ? window.imgstreamTimeline.subscribe(listener) : () => {}),"
-        " () => (typeof window !== 'undefined' && window.imgstreamTimeline"
-        " ? window.imgstreamTimeline.snapshot() : null), () => null);": None
+        f"const [{_STORE}, set_{_STORE}] = useState(() => (typeof window !== 'undefined'"
+        " && window.imgstreamTimeline ? window.imgstreamTimeline.snapshot() : null));": None,
+        "useEffect(() => {"
+        " if (typeof window === 'undefined' || !window.imgstreamTimeline) return undefined;"
+        " const store = window.imgstreamTimeline;"
+        f" set_{_STORE}(store.snapshot());"
+        f" return store.subscribe(() => startTransition(() => set_{_STORE}(store.snapshot())));"
+        " }, []);": None,
     },
 )
 

@@ -66,9 +66,18 @@
     return zone ? zone.getAttribute("data-upload-endpoint") : defaultEndpoint();
   };
 
-  const select = (fileList, endpoint) => {
+  // Reading a picked file's size and date can wait on the browser for a few ms each: hundreds
+  // of files are taken in slices, giving the page back between them.
+  const SLICE_MS = 40;
+  const select = async (fileList, endpoint) => {
+    const list = Array.from(fileList); // a dropped list empties once its event is over
     const picked = [];
-    for (const file of fileList) {
+    let sliceStart = performance.now();
+    for (const file of list) {
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        sliceStart = performance.now();
+      }
       const id = newId();
       const browserShows = /^image\/(jpeg|png|webp|gif|avif)$/.test(file.type);
       const preview = browserShows ? URL.createObjectURL(file) : "";

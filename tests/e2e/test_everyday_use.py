@@ -362,9 +362,10 @@ def test_uploads_show_from_any_page_ask_before_leaving_and_drop_anywhere(browser
         context.close()
 
 
-# The goal is no task over 100 ms. On a quiet two-core machine the longest is 140-300 ms today
-# (the timeline's first render and refreshes): this holds the line against regressions.
-MAX_TASK_MS = 400
+# The goal is no task over 100 ms. On a quiet two-core machine the longest is 70-150 ms today,
+# and what is over 100 ms is the browser taking the picked files in (the page's own scripts in
+# it take under 50 ms): this holds the line against regressions.
+MAX_TASK_MS = 300
 LONG_TASKS = """() => {
   window.imgstreamLongTasks = [];
   window.imgstreamLongFrames = [];
@@ -419,8 +420,7 @@ def test_the_page_stays_responsive_during_a_60_file_upload(browser, app, tmp_pat
         (SHOTS.parent / "imgstream-longtasks.json").write_text(json.dumps(
             {"elapsed_s": elapsed, "count": len(tasks), "busy_ms": busy, "longest_ms": longest,
              "tasks": tasks, "frames": frames}))
-        # The goal is no task over 100 ms; the margin is for a noisy two-core machine (on a quiet
-        # one the longest task was 140-270 ms: the timeline's first render and its refreshes).
+        # The goal is no task over 100 ms; the margin is for a noisy two-core machine.
         # On one running more than twice as many processes as it has cores (other tests), every
         # task stretches with the load: the figures then measure the neighbours, and only the
         # guard against gross regressions holds.
