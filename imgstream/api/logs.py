@@ -2,7 +2,8 @@
 
 Every request gets a context (request id, trace, hashed user id) that log lines written while
 it runs carry, ingest threads included (they run in a copy of the request's context). The line
-names the user only by a hash of their id: never an email, a cookie or a token.
+names the user only by a hash of their id, and a share link's token only by a hash of it: never
+an email, a cookie or a token.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ SPAN_FIELD = "logging.googleapis.com/spanId"
 SAMPLED_FIELD = "logging.googleapis.com/trace_sampled"
 QUIET_PATHS = frozenset({"/health", "/ping", "/_health", "/metrics"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_SHARE_PATH = re.compile(r"^/s/([^/]+)")
 _CLOUD_TRACE = re.compile(r"^([0-9a-f]{32})(?:/(\d+))?(?:;o=([01]))?$")
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 _SEVERITY = {"WARNING": "WARNING", "CRITICAL": "CRITICAL", "ERROR": "ERROR", "INFO": "INFO",
@@ -59,9 +61,28 @@ def current_request() -> RequestContext | None:
     return _current.get()
 
 
+def note_upload_format(filename: str) -> None:
+    """Remember the format an upload's file name announces, for the request's figures."""
+    context = current_request()
+    if context is not None:
+        context.fields["upload_format"] = metrics.announced_format(filename)
+
+
 def hashed_user(user_id: uuid.UUID | str) -> str:
     """A stable pseudonym for a user id: the same person's lines group, nobody is named."""
     return hashlib.sha256(str(user_id).encode()).hexdigest()[:16]
+
+
+def loggable_path(path: str) -> str:
+    """A request path fit for logs and traces: a share link's token becomes a hash of it.
+
+    The token opens the link to anyone holding it, so it is kept only as the first 12 hex digits
+    of its SHA-256, the start of the link's `token_hash` (the lines of one link still group,
+    and an operator can find the link).
+    """
+    return _SHARE_PATH.sub(
+        lambda found: f"/s/sha256:{hashlib.sha256(found.group(1).encode()).hexdigest()[:12]}",
+        path, count=1)
 
 
 def trace_of(headers: dict[str, str]) -> tuple[str | None, str | None, bool]:
@@ -190,13 +211,16 @@ def observe_requests(app: Callable) -> Callable:
                 metrics.OPEN_SOCKETS.dec()
             seconds = time.perf_counter() - started
             metrics.observe_request(method=method, route=route, status=answer["status"],
-                                    seconds=seconds)
-            level = logging.DEBUG if path in QUIET_PATHS and answer["status"] < 400 \
-                else logging.INFO
+                                    seconds=seconds,
+                                    upload_format=context.fields.get("upload_format"))
+            # A 5xx line is an error, so Cloud Logging's error views and alerts find it.
+            level = (logging.ERROR if answer["status"] >= 500
+                     else logging.DEBUG if path in QUIET_PATHS and answer["status"] < 400
+                     else logging.INFO)
             log.log(level, "%s %s %s", method, route, answer["status"], extra={"json_fields": {
                 "httpRequest": {
                     "requestMethod": method,
-                    "requestUrl": path,
+                    "requestUrl": loggable_path(path),
                     "status": answer["status"],
                     "responseSize": str(answer["bytes"]),
                     "latency": f"{seconds:.3f}s",

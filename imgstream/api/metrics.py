@@ -35,6 +35,7 @@ from starlette.routing import Route
 from imgstream.config import get_settings
 from imgstream.models import Photo
 from imgstream.runtime import db_session
+from imgstream.services.imaging.formats import ACCEPTED_FORMATS
 from imgstream.services.ingest import IngestResult, IngestStatus
 
 log = logging.getLogger("imgstream.ingest")
@@ -42,6 +43,9 @@ log = logging.getLogger("imgstream.ingest")
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)
 _INGEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64)
 _STORED = frozenset({IngestStatus.ADDED, IngestStatus.REPLACED, IngestStatus.KEPT_BOTH})
+# Label values of an announced format: the ones ingests report (Photo.format, lower case).
+_FORMAT_BY_EXTENSION = {**{fmt.extension: fmt.name.lower() for fmt in ACCEPTED_FORMATS},
+                        "jpeg": "jpeg", "jpe": "jpeg"}
 
 REQUESTS = Counter("imgstream_http_requests_total", "HTTP requests and sockets answered.",
                    ["method", "route", "status"])
@@ -49,8 +53,8 @@ REQUEST_SECONDS = Histogram("imgstream_http_request_duration_seconds",
                             "Time from a request's arrival to the end of its answer.",
                             ["method", "route"], buckets=_LATENCY_BUCKETS)
 UPLOADS = Counter("imgstream_uploads_total",
-                  "Chunked uploads begun, by outcome (begun, too_large, refused, failed).",
-                  ["outcome"])
+                  "Chunked uploads begun, by the announced file's format and outcome (begun, "
+                  "too_large, refused, failed).", ["format", "outcome"])
 INGESTS = Counter("imgstream_ingests_total", "Uploads turned into photos, by format and outcome.",
                   ["format", "outcome"])
 INGEST_SECONDS = Histogram("imgstream_ingest_duration_seconds",
@@ -91,14 +95,29 @@ def route_of(path: str) -> str:
     return "other"
 
 
-def observe_request(*, method: str, route: str, status: int, seconds: float) -> None:
-    """Count one answered request and how long it took."""
+def announced_format(filename: str) -> str:
+    """The format an upload's file name announces, from a fixed set ("other" for the rest)."""
+    extension = filename.rpartition(".")[2].lower() if "." in filename else ""
+    return _FORMAT_BY_EXTENSION.get(extension, "other")
+
+
+def observe_request(*, method: str, route: str, status: int, seconds: float,
+                    upload_format: str | None = None) -> None:
+    """Count one answered request and how long it took.
+
+    Args:
+        method: HTTP method (WEBSOCKET for a socket).
+        route: The route name (`route_of`).
+        status: The status answered.
+        seconds: Time from arrival to the end of the answer.
+        upload_format: For an upload begun, the format its file name announced, when read.
+    """
     REQUESTS.labels(method, route, str(status)).inc()
     REQUEST_SECONDS.labels(method, route).observe(seconds)
     if route == "/api/v1/uploads" and method == "POST":
         outcome = ("begun" if status < 300 else "too_large" if status == 413
                    else "refused" if status < 500 else "failed")
-        UPLOADS.labels(outcome).inc()
+        UPLOADS.labels(upload_format or "unknown", outcome).inc()
 
 
 _Result = TypeVar("_Result", bound=IngestResult | None)

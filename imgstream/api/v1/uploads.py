@@ -26,7 +26,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 
 from imgstream import models
-from imgstream.api import metrics
+from imgstream.api import logs, metrics
 from imgstream.api.v1 import rate_limits
 from imgstream.api.v1.callers import Uploader
 from imgstream.api.v1.problems import NO_STORE, ProblemError, problems
@@ -194,6 +194,7 @@ async def begin(request: Request, caller: Uploader) -> Response:
     filename, size = body.get("filename"), body.get("size")
     if not isinstance(filename, str) or isinstance(size, bool) or not isinstance(size, int):
         raise ProblemError(400, "filename (a string) and size (bytes, an integer) are required")
+    logs.note_upload_format(filename)
     settings = get_settings()
 
     def start() -> UploadProgress:

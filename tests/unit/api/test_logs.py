@@ -1,3 +1,4 @@
+import hashlib
 import io
 import json
 import logging
@@ -22,7 +23,15 @@ def backend():
         logging.getLogger("imgstream.test").info("inside the request")
         return PlainTextResponse("hello", status_code=201)
 
-    return Starlette(routes=[Route("/api/v1/uploads", hello, methods=["POST"])])
+    async def share(request):
+        return PlainTextResponse(request.path_params["token"])
+
+    async def broken(request):
+        return PlainTextResponse("down", status_code=503)
+
+    return Starlette(routes=[Route("/api/v1/uploads", hello, methods=["POST"]),
+                             Route("/s/{token}/p/{photo}", share),
+                             Route("/health", broken)])
 
 
 def signed_in(app):
@@ -81,6 +90,23 @@ def test_a_given_request_id_is_kept_and_a_malformed_one_replaced(json_lines):
     lines = [line for line in json_lines() if "httpRequest" in line]
     assert lines[0]["request_id"] == "abc-123-def"
     assert len(lines[1]["request_id"]) == 32
+
+
+def test_a_share_link_is_logged_by_a_hash_of_its_token_never_the_token(json_lines):
+    token = "Secr3tShareToken_abcdefghij"
+    answer = TestClient(logs.observe_requests(backend())).get(f"/s/{token}/p/42?x=1")
+    assert answer.text == token
+    (line,) = json_lines()
+    assert token not in json.dumps(line)
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    assert line["httpRequest"]["requestUrl"] == f"/s/sha256:{digest[:12]}/p/42"
+    assert line["route"] == "/s/{token}"
+
+
+def test_a_server_error_is_logged_as_an_error_even_on_a_quiet_path(json_lines):
+    assert TestClient(logs.observe_requests(backend())).get("/health").status_code == 503
+    (line,) = json_lines()
+    assert line["severity"] == "ERROR" and line["httpRequest"]["status"] == 503
 
 
 @pytest.mark.parametrize(("headers", "expected"), [

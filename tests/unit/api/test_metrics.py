@@ -80,9 +80,18 @@ def test_paths_become_a_bounded_set_of_routes(path, route):
 
 
 def test_upload_begins_are_counted_by_outcome():
-    before = value("imgstream_uploads_total", outcome="too_large")
+    before = value("imgstream_uploads_total", format="unknown", outcome="too_large")
     metrics.observe_request(method="POST", route="/api/v1/uploads", status=413, seconds=0.01)
-    assert value("imgstream_uploads_total", outcome="too_large") == before + 1
+    assert value("imgstream_uploads_total", format="unknown", outcome="too_large") == before + 1
+
+
+@pytest.mark.parametrize(("filename", "announced"), [
+    ("IMG_0001.JPG", "jpeg"), ("a.jpeg", "jpeg"), ("b.heic", "heic"), ("c.HEIF", "heif"),
+    ("d.avif", "avif"), ("e.png", "png"), ("f.webp", "webp"), ("g.gif", "gif"),
+    ("notes.txt", "other"), ("no-extension", "other"), ("../evil.<script>", "other"),
+])
+def test_an_announced_format_is_one_of_a_fixed_set(filename, announced):
+    assert metrics.announced_format(filename) == announced
 
 
 def test_an_ingest_is_counted_timed_and_logged(caplog):

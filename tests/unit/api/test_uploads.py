@@ -3,11 +3,12 @@ import os
 import uuid
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
 from imgstream import config, models, runtime
-from imgstream.api import http_api
+from imgstream.api import http_api, logs
 from imgstream.models import Photo, Upload, User
 from imgstream.services import identity, ingest
 from imgstream.services.storage import StorageUnavailable
@@ -350,3 +351,20 @@ def test_a_form_post_cannot_begin_an_upload(client):
     response = client.post("/api/v1/uploads", content=b'{"filename": "a.jpg", "size": 10}',
                            headers={"Content-Type": "text/plain"})
     assert response.status_code == 415
+
+
+def test_upload_begins_are_counted_by_the_announced_format_and_outcome(owner):
+    client = TestClient(logs.observe_requests(as_user(http_api(), owner.id)))
+
+    def count(announced, outcome):
+        return REGISTRY.get_sample_value(
+            "imgstream_uploads_total", {"format": announced, "outcome": outcome}) or 0.0
+
+    before = [count("heic", "begun"), count("jpeg", "too_large"), count("unknown", "refused")]
+    assert client.post("/api/v1/uploads",
+                       json={"filename": "IMG_1.HEIC", "size": 10}).status_code == 201
+    assert client.post("/api/v1/uploads",
+                       json={"filename": "big.jpeg", "size": MAX + 1}).status_code == 413
+    assert client.post("/api/v1/uploads", json={"size": 10}).status_code == 400
+    after = [count("heic", "begun"), count("jpeg", "too_large"), count("unknown", "refused")]
+    assert after == [n + 1 for n in before]
