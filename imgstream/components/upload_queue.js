@@ -110,14 +110,14 @@
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  // Runs one step with automatic retries: network errors and 5xx answers are retried with
-  // backoff; 4xx answers are final.
+  // Runs one step with automatic retries: network errors, 408 (the body arrived too slowly)
+  // and 5xx answers are retried with backoff; other 4xx answers are final.
   const withRetries = async (id, item, step) => {
     for (let attempt = 0; ; attempt++) {
       if (item.cancelled) throw new Error("stopped");
       try {
         const answer = await step();
-        if (answer.status >= 500 || answer.status === 0) {
+        if (answer.status >= 500 || answer.status === 0 || answer.status === 408) {
           throw new Error(answer.data.error || `the server answered ${answer.status}`);
         }
         return answer;

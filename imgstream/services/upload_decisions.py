@@ -71,6 +71,7 @@ def accept_batch(
     owner: User,
     files: list[PickedFile],
     max_bytes: int,
+    max_open: int = upload_receiving.MAX_OPEN_UPLOADS,
     resumable: frozenset[uuid.UUID] = frozenset(),
     now: datetime | None = None,
 ) -> list[AcceptedFile]:
@@ -87,6 +88,7 @@ def accept_batch(
         owner: The signed-in user.
         files: The batch, in the order picked.
         max_bytes: The largest file accepted.
+        max_open: How many unfinished uploads the owner may have (files past it are refused).
         resumable: Unfinished uploads the page offers to resume.
         now: The moment the batch is shown to the person (for tests).
 
@@ -113,7 +115,8 @@ def accept_batch(
         try:
             upload = upload_receiving.begin_upload(
                 session=session, owner=owner, filename=name, size=picked.size,
-                max_bytes=max_bytes, file_modified_ms=picked.file_modified_ms)
+                max_bytes=max_bytes, max_open=max_open,
+                file_modified_ms=picked.file_modified_ms)
         except UploadRefused as refused:
             accepted.append(AcceptedFile(picked.key, name, picked.size,
                                          refused=f"rejected: {refused.message}"))

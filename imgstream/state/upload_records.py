@@ -52,8 +52,10 @@ def accept(owner_id: uuid.UUID, files: list[decisions.PickedFile], previews: dic
     """Begin the batch's uploads; the dialog items of those waiting for a decision, by key."""
     try:
         with owner_session(owner_id) as (session, owner):
+            settings = get_settings()
             accepted = decisions.accept_batch(session=session, owner=owner, files=files,
-                                              max_bytes=get_settings().max_upload_bytes,
+                                              max_bytes=settings.max_upload_bytes,
+                                              max_open=settings.max_open_uploads,
                                               resumable=resumable)
             asking = [(str(a.upload.id), a.filename, a.size, previews.get(a.key, ""),
                        a.taken_by)

@@ -262,3 +262,30 @@ def test_at_most_three_files_upload_at_once(page, app, tmp_path):
     page.get_by_test_id("upload-input").set_input_files([str(f) for f in files])
     expect(page.get_by_test_id("upload-summary")).to_contain_text("Added (6)", timeout=TIMEOUT)
     assert most[0] == 3
+
+
+def test_l03_a_chunk_answered_408_is_sent_again(page, app, tmp_path):
+    """The server gives up on a chunk whose body arrives too slowly; the page sends it again."""
+    photo = tmp_path / "slowlink.png"
+    data = big_png(photo, 12)
+    attempts: list[str] = []
+
+    def too_slow_once(route):
+        offset = route.request.url.rsplit("offset=", 1)[-1]
+        attempts.append(offset)
+        if offset == "8388608" and attempts.count(offset) == 1:
+            route.fulfill(status=408, content_type="application/problem+json",
+                          headers={"Connection": "close"},
+                          body='{"type":"about:blank","title":"Request Timeout","status":408,'
+                               '"detail":"the request body arrived too slowly; send it again",'
+                               '"error":"the request body arrived too slowly; send it again"}')
+        else:
+            route.continue_()
+
+    page.route("**/chunks*", too_slow_once)
+    open_library(page)
+    page.get_by_test_id("upload-input").set_input_files(str(photo))
+    row = page.get_by_test_id("upload-item").filter(has_text="slowlink.png")
+    expect(row).to_have_attribute("data-status", "added", timeout=TIMEOUT)
+    assert attempts == ["0", "8388608", "8388608"], attempts
+    assert stored_original(app, "slowlink.png") == data

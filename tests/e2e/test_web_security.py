@@ -61,7 +61,7 @@ def handshake(app_url: str, origin: str | None) -> int:
 
 @pytest.mark.parametrize("path", ["/", "/signin", "/health", "/api/v1/uploads",
                                   "/media/photos/x.jpg?exp=1&sig=0"])
-def test_a28_pages_api_media_and_probes_carry_security_headers(app, path):
+def test_a23_pages_api_media_and_probes_carry_security_headers(app, path):
     method = "POST" if path == "/api/v1/uploads" else "GET"
     _, headers = answer(app.url + path, method=method, body=b"{}" if method == "POST" else None,
                         headers={"origin": app.url})
@@ -103,7 +103,7 @@ def test_a23_sign_in_and_out_from_another_site_are_refused(app):
     assert "set-cookie" not in headers
 
 
-def test_a28_the_app_works_under_its_policy(browser, app, tmp_path):
+def test_a23_the_app_works_under_its_policy(browser, app, tmp_path):
     """Sign in, upload, see thumbnails and the photo, sign out: no CSP violation on the way."""
     context = browser.new_context(base_url=app.url)
     context.add_init_script(CSP_WATCH)
@@ -134,7 +134,7 @@ def test_a28_the_app_works_under_its_policy(browser, app, tmp_path):
         context.close()
 
 
-def test_a30_the_sign_in_page_lists_only_this_browsers_addresses(browser, app):
+def test_a24_the_sign_in_page_lists_only_this_browsers_addresses(browser, app):
     mine = browser.new_context(base_url=app.url)
     stranger = browser.new_context(base_url=app.url)
     try:

@@ -166,7 +166,7 @@ def test_the_app_refuses_to_start(tmp_path, env, message):
     assert message in result.stderr + result.stdout
 
 
-def test_a28_production_answers_carry_the_security_headers(app, key):
+def test_a23_production_answers_carry_the_security_headers(app, key):
     for path, headers in (("/", {IAP: key.token()}), ("/health", {}), ("/ping", {}),
                           ("/", {})):
         request = urllib.request.Request(f"{app.url}{path}", headers=headers)

@@ -64,7 +64,7 @@ def watched_engine(tmp_path):
         drop()
 
 
-def test_f13_no_connection_idles_in_a_transaction_while_a_24_mp_photo_is_ingested(
+def test_l03_no_connection_idles_in_a_transaction_while_a_24_mp_photo_is_ingested(
     watched_engine, tmp_path
 ):
     storage = LocalStorage(tmp_path / "library", secret=b"s", url_ttl_seconds=1800)

@@ -3,7 +3,7 @@
 from imgstream.services import upload_sweep
 
 
-def test_the_app_sweeps_expired_uploads_while_it_runs(tmp_path, monkeypatch):
+def test_u26_the_app_sweeps_expired_uploads_while_it_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("IMGSTREAM_DATA_DIR", str(tmp_path))
     from imgstream.imgstream import app
 

@@ -28,7 +28,7 @@ def client(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("path", ["/", "/missing"])
-def test_a28_every_answer_carries_the_security_headers(client, path):
+def test_a23_every_answer_carries_the_security_headers(client, path):
     response = client.get(path)
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["x-content-type-options"] == "nosniff"
@@ -38,7 +38,7 @@ def test_a28_every_answer_carries_the_security_headers(client, path):
     assert "object-src 'none'" in policy
 
 
-def test_a28_a_route_keeps_its_own_policy(client):
+def test_a23_a_route_keeps_its_own_policy(client):
     response = client.get("/own")
     assert response.headers["content-security-policy"] == "sandbox"
     assert response.headers["x-frame-options"] == "DENY"
@@ -48,7 +48,7 @@ def directives(policy: str) -> dict[str, list[str]]:
     return {name: sources for name, *sources in (part.split() for part in policy.split("; "))}
 
 
-def test_a28_policy_allows_the_backend_socket_and_photo_sources(monkeypatch):
+def test_a23_policy_allows_the_backend_socket_and_photo_sources(monkeypatch):
     monkeypatch.setenv("REFLEX_FRONTEND_PORT", "3000")
     monkeypatch.setenv("REFLEX_BACKEND_PORT", "8000")
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", "http://127.0.0.1:4443")
@@ -62,7 +62,7 @@ def test_a28_policy_allows_the_backend_socket_and_photo_sources(monkeypatch):
     assert "*" not in " ".join(source for sources in policy.values() for source in sources)
 
 
-def test_a28_production_policy_names_only_the_public_origin(monkeypatch):
+def test_a23_production_policy_names_only_the_public_origin(monkeypatch):
     monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
     policy = directives(content_security_policy(Settings(
         _env_file=None, env="production", secret="s" * 64, gcs_bucket="b",

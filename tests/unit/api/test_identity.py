@@ -235,7 +235,7 @@ def test_a23_sign_out_is_a_post_from_the_app_only(sign_in_client):
     assert bare.headers["location"] == f"{FRONTEND}/signin"
 
 
-def test_a30_sign_in_remembers_the_addresses_of_this_browser_only(sign_in_client):
+def test_a24_sign_in_remembers_the_addresses_of_this_browser_only(sign_in_client):
     client = sign_in_client
     for email in ("ada@example.com", "bob@example.com"):
         client.post("/auth/dev-sign-in", data={"email": email}, headers={"origin": FRONTEND},
@@ -252,7 +252,7 @@ def test_a30_sign_in_remembers_the_addresses_of_this_browser_only(sign_in_client
     ) == ["eve@example.com"]
 
 
-def test_a29_expired_development_cookie_signs_nobody_in(development):
+def test_a24_expired_development_cookie_signs_nobody_in(development):
     settings = config.get_settings()
     user_id = uuid.uuid4()
     old = identity.sign_development_user(

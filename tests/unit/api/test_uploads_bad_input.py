@@ -1,5 +1,5 @@
 # ruff: noqa: F811 - the fixtures of the upload API tests are imported by name
-"""Malformed offsets and bodies get a 400 answer, never a 500 (U-08 style input fuzzing, Q-02)."""
+"""Malformed offsets and bodies get a 400 answer, never a 500; random inputs too (Q-02)."""
 
 import json
 
@@ -19,7 +19,7 @@ FUZZ = settings(max_examples=150, deadline=None,
 
 @pytest.mark.parametrize("offset", ["²", "①", "0²", "٣", "３", " 0", "0 ", "+0", "-0", "0x0", "",
                                     "1" * 40])
-def test_offsets_other_than_ascii_digits_are_refused(client, offset):
+def test_q02_offsets_other_than_ascii_digits_are_refused(client, offset):
     upload = begin(client, 100)
     response = put(client, upload["id"], offset, b"a")
     assert response.status_code == 400
@@ -29,7 +29,7 @@ def test_offsets_other_than_ascii_digits_are_refused(client, offset):
 
 @FUZZ
 @given(offset=st.text(max_size=24))
-def test_any_offset_is_a_clear_answer(client, offset):
+def test_q02_any_offset_is_a_clear_answer(client, offset):
     upload = begin(client, 100)
     response = put(client, upload["id"], offset, b"a")
     if offset.isascii() and offset.isdigit() and len(offset) <= 18:
@@ -42,7 +42,7 @@ def test_any_offset_is_a_clear_answer(client, offset):
 
 @pytest.mark.parametrize("body", [b"[" * 5000, b"{\"a\":" * 5000, b"[" * 100_000,
                                   b"\xff\xfe{}", b"{\"size\": 1e999999}", b"NaN", b"\x00"])
-def test_malformed_json_bodies_are_400(client, body):
+def test_q02_malformed_json_bodies_are_400(client, body):
     response = client.post("/api/v1/uploads", content=body,
                            headers={"content-type": "application/json"})
     assert response.status_code in (400, 413)
@@ -58,7 +58,7 @@ def test_malformed_json_bodies_are_400(client, body):
                  max_leaves=20).map(lambda value: json.dumps(value).encode()),
     st.integers(min_value=1, max_value=6000).map(lambda depth: b"[" * depth + b"]" * depth),
 ))
-def test_any_body_is_a_clear_answer(client, body):
+def test_q02_any_body_is_a_clear_answer(client, body):
     upload = begin(client, 100)
     for method, path in [("POST", "/api/v1/uploads"),
                          ("POST", f"/api/v1/uploads/{upload['id']}/complete")]:
@@ -72,12 +72,12 @@ def test_any_body_is_a_clear_answer(client, body):
 
 
 @pytest.mark.parametrize("expires", ["٣", "²", " 1", "1_0", "+1", "1" * 40])
-def test_media_urls_accept_only_the_expiry_the_app_signs(expires):
+def test_q02_media_urls_accept_only_the_expiry_the_app_signs(expires):
     with pytest.raises(media_urls.InvalidSignature, match="malformed expiry"):
         media_urls.verify(secret=b"k", key="photos/x", expires=expires, signature="s")
 
 
-def test_a_media_url_with_a_strange_expiry_is_403(app_env, owner):
+def test_q02_a_media_url_with_a_strange_expiry_is_403(app_env, owner):
     served = TestClient(as_user(http_api(), owner.id))
     key = f"thumbnails/{owner.id}/{owner.id}_thumb.webp"
     for expires in ("²", "٣", "1" * 40):

@@ -220,7 +220,7 @@ def test_development_cookie_round_trip():
                                             max_age_seconds=DAY) is None
 
 
-def test_a29_development_cookie_expires_after_its_maximum_age():
+def test_a24_development_cookie_expires_after_its_maximum_age():
     user_id = uuid.uuid4()
     issued = 1_800_000_000
     cookie = identity.sign_development_user(secret=b"s", user_id=user_id, issued_at=issued)
@@ -243,7 +243,7 @@ def test_a29_development_cookie_expires_after_its_maximum_age():
     lambda u: "{" + str(u) + "}",
     lambda u: "urn:uuid:" + str(u),
 ])
-def test_a29_development_cookie_accepts_only_the_canonical_user_id(spelling):
+def test_a24_development_cookie_accepts_only_the_canonical_user_id(spelling):
     user_id = uuid.uuid4()
     issued = int(time.time())
     secret = b"s"
@@ -259,7 +259,7 @@ def test_a29_development_cookie_accepts_only_the_canonical_user_id(spelling):
 
 
 @pytest.mark.parametrize("issued", ["0017", "+17", "١٧", "17 "])
-def test_a29_development_cookie_accepts_only_canonical_time(issued):
+def test_a24_development_cookie_accepts_only_canonical_time(issued):
     user_id = uuid.uuid4()
     value = f"{user_id}.{issued}"
     mac = identity._mac(b"s", "dev-sign-in", value)
@@ -267,7 +267,7 @@ def test_a29_development_cookie_accepts_only_canonical_time(issued):
                                             max_age_seconds=10**12, now=20) is None
 
 
-def test_a30_known_emails_cookie_round_trip_and_forgery():
+def test_a24_known_emails_cookie_round_trip_and_forgery():
     cookie = identity.sign_known_emails(secret=b"s", emails=["b@x.com", "a@x.com"])
     assert identity.verify_known_emails(secret=b"s", cookie=cookie) == ["b@x.com", "a@x.com"]
     assert identity.verify_known_emails(secret=b"t", cookie=cookie) == []
@@ -278,7 +278,7 @@ def test_a30_known_emails_cookie_round_trip_and_forgery():
     assert identity.verify_known_emails(secret=b"s", cookie="!!!.xyz") == []
 
 
-def test_a30_remembered_emails_are_most_recent_first_and_bounded():
+def test_a24_remembered_emails_are_most_recent_first_and_bounded():
     emails: list[str] = []
     for n in range(identity.MAX_KNOWN_EMAILS + 5):
         emails = identity.remember_email(emails, f"p{n}@x.com")

@@ -74,7 +74,7 @@ def test_a_full_quota_can_still_finish_what_it_reserved(session, storage, owner,
     assert complete(session, storage, owner, upload.id, tmp_path).status.value == "added"
 
 
-def test_open_uploads_are_capped_per_person(session, storage, owner):
+def test_u26_open_uploads_are_capped_per_person(session, storage, owner):
     uploads = [upload_receiving.begin_upload(session=session, owner=owner, filename=f"{i}.jpg",
                                             size=10, max_bytes=100, max_open=3)
                for i in range(3)]
@@ -90,7 +90,7 @@ def test_open_uploads_are_capped_per_person(session, storage, owner):
                                  max_bytes=100, max_open=3)
 
 
-def test_expired_uploads_give_their_reservation_back(session, storage, owner, tmp_path):
+def test_u26_expired_uploads_give_their_reservation_back(session, storage, owner, tmp_path):
     stale = begin(session, owner, 3000)
     fresh = begin(session, owner, 4000)
     session.execute(sa.update(Upload).where(Upload.id == stale.id)
@@ -102,7 +102,7 @@ def test_expired_uploads_give_their_reservation_back(session, storage, owner, tm
     assert session.get(Upload, fresh.id) is not None
 
 
-def test_the_app_sweeps_on_a_schedule(session, storage, owner, caplog):
+def test_u26_the_app_sweeps_on_a_schedule(session, storage, owner, caplog):
     stale = begin(session, owner, 3000)
     session.execute(sa.update(Upload).where(Upload.id == stale.id)
                     .values(updated_at=utcnow() - timedelta(hours=2)))
