@@ -322,8 +322,8 @@ def _shared_file(shared: _Shared, photo: Photo) -> _SharedFile:
     if shared.share.show_location:
         return _SharedFile(original, photo.filename, False)
     if not shared_originals.can_rewrite(photo.format):
-        # HEIC and AVIF keep metadata in boxes that cannot be dropped without re-encoding:
-        # the visitor gets the preview, which carries no metadata.
+        # A format whose metadata cannot be rewritten in place: the visitor gets the preview,
+        # which carries no metadata.
         preview = shared.previews[photo.id]
         stem = photo.filename.rsplit(".", 1)[0]
         return _SharedFile(preview, f"{stem}.{preview.rsplit('.', 1)[-1]}", False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import reflex as rx
 
@@ -124,15 +124,22 @@ def timeline_tile(photo_id: rx.Var[str], filename: rx.Var[str], thumbnail_url: r
 def photo_cards(
     cards: rx.Var[list[PhotoCard]], *, has_more: rx.Var[bool], on_more: rx.EventHandler,
     empty: rx.Component, loaded: rx.Var[bool] | bool = True, selectable: bool = True,
+    on_open: Callable[[PhotoCard], rx.event.EventSpec] | None = None,
 ) -> rx.Component:
-    """Cards in a responsive grid with a "Load more" button, or what to show when empty."""
+    """Cards in a responsive grid with a "Load more" button, or what to show when empty.
+
+    on_open gives what a plain click on a card does instead of following its link (an album
+    opens the viewer over itself).
+    """
     return rx.cond(
         loaded,
         rx.cond(
             cards.length() > 0,
             rx.vstack(
                 rx.grid(
-                    rx.foreach(cards, lambda card: photo_card(card, selectable=selectable)),
+                    rx.foreach(cards, lambda card: photo_card(
+                        card, selectable=selectable,
+                        on_open=on_open(card) if on_open is not None else None)),
                     # 3-4 columns on a phone, as many 170 px columns as fit elsewhere.
                     columns="repeat(auto-fill, minmax(min(170px, calc(25vw - 12px)), 1fr))",
                     gap=["4px", "8px", "12px"],

@@ -343,6 +343,27 @@
       }
       publish();
     },
+    // The days of the newest months and their first photos, sent with the months on opening
+    // so the top of the timeline draws without asking: each month's first photos fill its
+    // first segment, if they hold all of it.
+    putOpening(months, served) {
+      this.putDays(months);
+      const fitted = [];
+      for (const { key, days } of served) {
+        const segment = (segments[monthOfKey(key)] || [])[0];
+        if (!segment || (segment.key in tiles && !stale.has(segment.key))) continue;
+        let left = segment.count;
+        const first = [];
+        for (const day of days) {
+          if (left <= 0) break;
+          const cards = day.cards.slice(0, left);
+          left -= cards.length;
+          first.push({ ...day, cards });
+        }
+        if (left === 0) fitted.push({ key: segment.key, days: first });
+      }
+      if (fitted.length) this.putPhotos(fitted);
+    },
     // One photo changed (a favourite): its card, wherever it is loaded.
     patch(id, changes) {
       for (const key of Object.keys(tiles)) {

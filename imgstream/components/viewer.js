@@ -45,9 +45,9 @@
   };
 
   window.imgstreamViewer = {
-    // The viewer opened over the timeline: Back closes it.
-    opened(id) {
-      const url = `/photo/${id}`;
+    // The viewer opened over the timeline or an album (url: the photo's address there): Back
+    // closes it.
+    opened(url) {
       if (viewer.pushed) {
         history.replaceState(history.state, "", url);
       } else {
@@ -57,8 +57,8 @@
       this.reset();
     },
     // The photo changed (previous, next): start unzoomed.
-    shown(id) {
-      if (viewer.pushed) history.replaceState(history.state, "", `/photo/${id}`);
+    shown(url) {
+      if (viewer.pushed) history.replaceState(history.state, "", url);
       this.reset();
     },
     // Closing from the page: take the history entry back (popstate then does nothing more).
@@ -69,6 +69,8 @@
         history.back();
       } else if (location.pathname.startsWith("/photo/")) {
         history.replaceState(history.state, "", "/");
+      } else if (location.pathname.startsWith("/albums/") && location.search) {
+        history.replaceState(history.state, "", location.pathname);
       }
     },
     reset() {

@@ -5,13 +5,17 @@ from __future__ import annotations
 import reflex as rx
 
 from imgstream.components.album_grid import album_grid, create_album_dialog
+from imgstream.components.album_picker import album_picker
 from imgstream.components.empty_state import empty_state
 from imgstream.components.layout import page_frame
+from imgstream.components.photo_details import photo_details
 from imgstream.components.photo_grid import photo_cards
 from imgstream.components.selection_bar import selection_bar
 from imgstream.components.share_dialog import share_button, share_dialog
+from imgstream.components.viewer import viewer
 from imgstream.state.albums import AlbumsState, AlbumState
 from imgstream.state.live import refresh_on_change
+from imgstream.state.photo import PhotoState
 from imgstream.state.session import SessionState
 from imgstream.state.sharing import SharingState
 
@@ -129,6 +133,8 @@ def _album() -> rx.Component:
         ),
         photo_cards(
             AlbumState.cards, has_more=AlbumState.has_more, on_more=AlbumState.load_more,
+            # The viewer opens over the album: previous and next walk the album's photos.
+            on_open=lambda card: PhotoState.open_in_album(card.id, album.id),
             empty=empty_state("book-image", "This album is empty",
                               "Select photos in your ", rx.link("library", href="/"),
                               " and choose Add to album.", testid="album-empty"),
@@ -136,15 +142,17 @@ def _album() -> rx.Component:
         _edit_dialog(),
         _delete_dialog(),
         share_dialog(),
+        album_picker(),
         spacing="4",
         width="100%",
     )
 
 
 @rx.page(route="/albums/[album_id]", title="Album · ImgStream",
-         on_load=[SessionState.require_sign_in, AlbumState.load_album])
+         on_load=[SessionState.require_sign_in, AlbumState.load_album,
+                  PhotoState.load_album_photo])
 def album_page() -> rx.Component:
-    """One album."""
+    """One album, and the viewer over it while one of its photos is open (?photo=)."""
     return page_frame(
         rx.vstack(
             rx.link(rx.hstack(rx.icon("arrow-left", size=16), rx.text("Albums")),
@@ -158,9 +166,11 @@ def album_page() -> rx.Component:
             ),
             spacing="4",
             width="100%",
-        )
+        ),
+        viewer(info=(photo_details(),)),
     )
 
 
 refresh_on_change("/albums", AlbumsState.load_albums)
-refresh_on_change("/albums/", AlbumState.load_album)
+# The viewer first: it shows one photo, the album may have a page to read again.
+refresh_on_change("/albums/", PhotoState.follow_changes, AlbumState.refresh)

@@ -286,6 +286,27 @@ def album_page(
     return AlbumPage(*keyset_page(session, query, Photo.taken_at, limit, after))
 
 
+def neighbours(
+    *, session: Session, owner_id: uuid.UUID, album_id: uuid.UUID, photo: Photo
+) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The photos before and after one in the album as its page shows it: (newer, older).
+
+    The album page is ordered newest date taken first, like `album_page`; None at either end.
+    """
+    base = (
+        sa.select(Photo.id).join(AlbumPhoto, AlbumPhoto.photo_id == Photo.id)
+        .where(AlbumPhoto.album_id == album_id, Photo.owner_id == owner_id,
+               Photo.deleted_at.is_(None))
+    )
+    key = sa.tuple_(Photo.taken_at, Photo.id)
+    here = sa.tuple_(sa.literal(photo.taken_at, Photo.taken_at.type), sa.literal(photo.id))
+    older = session.execute(
+        base.where(key < here).order_by(Photo.taken_at.desc(), Photo.id.desc()).limit(1))
+    newer = session.execute(
+        base.where(key > here).order_by(Photo.taken_at, Photo.id).limit(1))
+    return newer.scalar(), older.scalar()
+
+
 def album_photos(*, session: Session, album: Album) -> list[Photo]:
     """Every photo of an album that is not in the trash, by date taken, oldest first."""
     return list(session.exec(

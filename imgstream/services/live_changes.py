@@ -170,14 +170,19 @@ def _owner_in(where: sa.ColumnElement | None) -> str | None:
     return None
 
 
-def _do_orm_execute(state: ORMExecuteState) -> None:
+def _do_orm_execute(state: ORMExecuteState) -> sa.Result | None:
     if not (state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
     if table is None or table.name not in {m.__tablename__ for m in WATCHED}:
         return
     owner = _owner_in(state.statement.whereclause)
-    _pending(state.session).add(owner or EVERYONE)
+    result = state.invoke_statement()
+    # A statement that matched no row changed nothing (a sweep with nothing to sweep): no tab
+    # need refresh. An unknown count (-1) counts as a change.
+    if getattr(result, "rowcount", -1) != 0:
+        _pending(state.session).add(owner or EVERYONE)
+    return result
 
 
 def _after_commit(session: Session) -> None:

@@ -188,6 +188,23 @@ class AlbumState(rx.State):
         self.album, self.cards, self._next_cursor = loaded
         self.has_more, self.not_found = bool(self._next_cursor), False
 
+    @rx.event
+    async def refresh(self) -> None:
+        """Read the album on screen again (it changed elsewhere), keeping the selection."""
+        if self.album is None:
+            return
+        owner_id = await signed_in_user(self)
+        if owner_id is None:
+            return
+        limit = await (await self.get_state(GalleryState)).page_size()
+        loaded = await asyncio.to_thread(load_album, owner_id, self.album.id,
+                                         max(limit, len(self.cards)))
+        if loaded is None:
+            self.album, self.cards, self.not_found = None, [], True
+            return
+        self.album, self.cards, self._next_cursor = loaded
+        self.has_more = bool(self._next_cursor)
+
     @rx.event(supersedes=True)
     async def load_more(self) -> None:
         """Append the next page of the album's photos."""

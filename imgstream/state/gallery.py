@@ -27,6 +27,9 @@ from imgstream.state.session import SessionState, signed_in_user
 MAX_MONTHS_PER_EVENT = 60
 MAX_SEGMENTS_PER_EVENT = 4
 MAX_SEGMENT_PHOTOS = 200
+OPENING_PHOTOS = 120
+"""Photos sent with the months on opening: as many as the script's first segment holds at most."""
+OPENING_MONTHS = 6
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,6 +181,28 @@ def segment_payload(owner_id: uuid.UUID, keys: list[str]) -> list[dict]:
     return payload
 
 
+def opening_segments(months: list[MonthRow]) -> list[str]:
+    """Segment keys from the start of the newest months, OPENING_PHOTOS photos in all at most."""
+    keys, photos = [], 0
+    for row in months[:OPENING_MONTHS]:
+        take = min(row.count, OPENING_PHOTOS)
+        if keys and photos + take > OPENING_PHOTOS:
+            break
+        keys.append(f"{row.month}/0/{take}")
+        photos += take
+    return keys
+
+
+def opening_payload(owner_id: uuid.UUID, months: list[MonthRow]) -> tuple[list[dict], list[dict]]:
+    """What the top of the timeline shows, sent with the months so it draws without asking.
+
+    The days of the newest months, and the first photos of the newest of them (as segment
+    payloads from the start of their month): the script fits each to its month's first segment.
+    """
+    return (days_payload(owner_id, [row.month for row in months[:OPENING_MONTHS]]),
+            segment_payload(owner_id, opening_segments(months)))
+
+
 def card_changed(photo_id: str, **changes: object) -> rx.event.EventSpec:
     """Show a change of one photo on its timeline card (favourite), without reloading months."""
     return _store_call("patch", photo_id, changes)
@@ -186,6 +211,12 @@ def card_changed(photo_id: str, **changes: object) -> rx.event.EventSpec:
 def _store_call(function: str, *args: object) -> rx.event.EventSpec:
     text = ", ".join(json.dumps(arg, separators=(",", ":")) for arg in args)
     return rx.call_script(f"window.imgstreamTimeline.{function}({text})")
+
+
+def _connect_call() -> rx.event.EventSpec:
+    """Let the page's timeline script ask GalleryState for days and photos."""
+    report = format_queue_events(GalleryState.report, args_spec=lambda event: [event])
+    return rx.call_script(f"window.imgstreamTimeline.connect({report._js_expr})")
 
 
 class GalleryState(rx.State):
@@ -207,8 +238,7 @@ class GalleryState(rx.State):
     @rx.event
     def connect(self):
         """Let the page's timeline script ask this state for days and photos (timeline mount)."""
-        report = format_queue_events(GalleryState.report, args_spec=lambda event: [event])
-        return rx.call_script(f"window.imgstreamTimeline.connect({report._js_expr})")
+        return _connect_call()
 
     @rx.event
     async def open_timeline(self):
@@ -218,7 +248,11 @@ class GalleryState(rx.State):
             return None
         first = not self.loaded
         await self._read_months(owner_id)
-        return _store_call("reset" if first else "refresh")
+        days, photos = await asyncio.to_thread(opening_payload, owner_id, self.months)
+        calls = [_store_call("reset" if first else "refresh")]
+        if days:
+            calls.append(_store_call("putOpening", days, photos))
+        return [*calls, _connect_call()]
 
     @rx.event
     async def refresh(self):

@@ -17,7 +17,7 @@ import uuid
 from collections import Counter
 
 import reflex as rx
-from reflex.event import EventHandler
+from reflex.event import Event, EventHandler
 
 from imgstream.services import live_changes
 from imgstream.state.session import signed_in_user
@@ -159,6 +159,10 @@ class LiveState(rx.State):
                         if self._watcher != mine:
                             return  # a newer task follows this tab
                         path = self.router.url.path
+                        # The page the tab shows now: the refresh runs with its address and
+                        # parameters, not those of the page this task was started from (an
+                        # album's id read by its refresh would else be another page's).
+                        router_data = dict(self.router_data)
                         uploading = (await self.get_state(UploadState)).uploading
                     # While this tab uploads, its library follows at a slower pace: refreshing
                     # for each of its files would only keep the page busy.
@@ -168,8 +172,9 @@ class LiveState(rx.State):
                         continue
                     refreshed = time.monotonic()
                     seen = now
-                    for handler in handlers_for(str(path)):
-                        yield handler
+                    for event in Event.from_event_type(handlers_for(str(path)),
+                                                       router_data=router_data):
+                        yield event
         finally:
             if _newest.get(token) == mine:
                 del _newest[token]

@@ -13,8 +13,9 @@ from imgstream import presentation
 from imgstream.config import get_settings
 from imgstream.models import RenditionKind
 from imgstream.runtime import db_session, storage
-from imgstream.services import photo_urls, renditions, timeline, trash
+from imgstream.services import albums, photo_urls, renditions, timeline, trash
 from imgstream.state import trash as trash_state
+from imgstream.state.albums import AlbumState
 from imgstream.state.gallery import GalleryState
 from imgstream.state.session import SessionState, signed_in_user
 from imgstream.state.similar_photos import SimilarPhotosState
@@ -72,11 +73,21 @@ _DATE_SOURCES = {
 }
 
 
-def load_detail(owner_id: uuid.UUID, raw_photo_id: str) -> PhotoDetail | None:
-    """The owner's photo for the detail view; None when it is missing or not theirs."""
+def load_detail(
+    owner_id: uuid.UUID, raw_photo_id: str, album_id: str = ""
+) -> PhotoDetail | None:
+    """The owner's photo for the detail view; None when it is missing or not theirs.
+
+    Args:
+        owner_id: The signed-in user.
+        raw_photo_id: The photo's id.
+        album_id: The album the viewer walks through (previous and next are its photos), or ""
+            for the timeline.
+    """
     photo_id = timeline.parse_photo_id(raw_photo_id)
     if photo_id is None:
         return None
+    album = timeline.parse_photo_id(album_id) if album_id else None
     with db_session() as session:
         photo = timeline.get_photo(session=session, owner_id=owner_id, photo_id=photo_id)
         if photo is None:
@@ -84,7 +95,11 @@ def load_detail(owner_id: uuid.UUID, raw_photo_id: str) -> PhotoDetail | None:
         preview = renditions.renditions_of(session=session, photo_ids=[photo.id]).get(
             (photo.id, RenditionKind.PREVIEW)
         )
-        newer, older = timeline.neighbours(session=session, owner_id=owner_id, photo=photo)
+        if album is not None:
+            newer, older = albums.neighbours(session=session, owner_id=owner_id,
+                                             album_id=album, photo=photo)
+        else:
+            newer, older = timeline.neighbours(session=session, owner_id=owner_id, photo=photo)
     store = storage()
     image = photo_urls.preview(storage=store, photo=photo, rendition=preview)
     taken = presentation.taken_at_local(photo)
@@ -134,8 +149,11 @@ def _photo_id_in(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1] if "/photo/" in path else ""
 
 
-def _viewer(function: str, photo_id: str = "") -> rx.event.EventSpec:
-    return rx.call_script(f"window.imgstreamViewer.{function}({json.dumps(photo_id)})")
+def _viewer(function: str, photo_id: str = "", album_id: str = "") -> rx.event.EventSpec:
+    # The address a photo open in the viewer gets: its own, or the album's with the photo.
+    url = f"/albums/{album_id}?photo={photo_id}" if album_id and photo_id else (
+        f"/photo/{photo_id}" if photo_id else "")
+    return rx.call_script(f"window.imgstreamViewer.{function}({json.dumps(url)})")
 
 
 def _follow(photo_id: str) -> list[rx.event.EventSpec]:
@@ -152,6 +170,8 @@ class PhotoState(rx.State):
     not_found: bool = False
     open: bool = False
     show_info: bool = False
+    album_id: str = ""
+    """The album the viewer was opened from (previous and next walk it); "" for the timeline."""
 
     @rx.var
     def trash_days(self) -> int:
@@ -162,16 +182,28 @@ class PhotoState(rx.State):
         owner_id = await signed_in_user(self)
         if owner_id is None:
             return False
-        detail = await asyncio.to_thread(load_detail, owner_id, raw_id)
+        detail = await asyncio.to_thread(load_detail, owner_id, raw_id, self.album_id)
         self.detail, self.not_found, self.open = detail, detail is None, True
         return detail is not None
 
     @rx.event
     async def load_photo(self):
         """Open the viewer on the photo named in the URL (/photo/{id}), with its details."""
-        self.detail, self.show_info = None, True
+        self.detail, self.show_info, self.album_id = None, True, ""
         await self._show(_photo_id_in(self.router.url.path))
         return _viewer("reset")
+
+    @rx.event
+    async def load_album_photo(self):
+        """On an album's page, open the viewer on the photo its URL names (?photo=), if any."""
+        photo_id = str(self.router.page.params.get("photo", "") or "")
+        album_id = str(self.router.page.params.get("album_id", "") or "")
+        if not photo_id or not album_id:
+            self.dismiss()
+            return None
+        self.detail, self.show_info, self.album_id = None, True, album_id
+        await self._show(photo_id)
+        return [_viewer("reset"), *_follow(photo_id)]
 
     @rx.event
     async def reload(self) -> None:
@@ -191,7 +223,7 @@ class PhotoState(rx.State):
         owner_id = await signed_in_user(self)
         if owner_id is None:
             return None
-        detail = await asyncio.to_thread(load_detail, owner_id, before.id)
+        detail = await asyncio.to_thread(load_detail, owner_id, before.id, self.album_id)
         if detail is None:
             self.detail, self.not_found = None, True
             return None
@@ -204,9 +236,17 @@ class PhotoState(rx.State):
     @rx.event
     async def open_photo(self, photo_id: str):
         """Open the viewer over the timeline on a photo of it (a card was clicked)."""
-        self.detail = None
+        self.detail, self.album_id = None, ""
         if await self._show(photo_id):
             return [_viewer("opened", photo_id), *_follow(photo_id)]
+        return None
+
+    @rx.event
+    async def open_in_album(self, photo_id: str, album_id: str):
+        """Open the viewer over an album on one of its photos: previous and next stay in it."""
+        self.detail, self.album_id = None, album_id
+        if await self._show(photo_id):
+            return [_viewer("opened", photo_id, album_id), *_follow(photo_id)]
         return None
 
     @rx.event
@@ -215,7 +255,7 @@ class PhotoState(rx.State):
         if not photo_id:
             return None
         if await self._show(photo_id):
-            return [_viewer("shown", photo_id), *_follow(photo_id)]
+            return [_viewer("shown", photo_id, self.album_id), *_follow(photo_id)]
         return None
 
     @rx.event
@@ -227,7 +267,7 @@ class PhotoState(rx.State):
     @rx.event
     def dismiss(self) -> None:
         """Forget an open photo when the library page opens (nothing to take back)."""
-        self.open, self.detail, self.not_found = False, None, False
+        self.open, self.detail, self.not_found, self.album_id = False, None, False, ""
 
     @rx.event
     def toggle_info(self):
@@ -244,6 +284,8 @@ class PhotoState(rx.State):
         moved = await asyncio.to_thread(_move_to_trash, owner_id, detail.id)
         self.open, self.detail = False, None
         events = [_viewer("closed"), GalleryState.refresh]
+        if self.album_id:
+            events.append(AlbumState.load_album)
         if not moved:
             return events
         return [

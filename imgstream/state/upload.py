@@ -273,7 +273,9 @@ class UploadState(rx.State):
             if key not in unfinished and key not in finished:
                 self._update(key, status=S.FAILED.value,
                              message="upload stopped: the page was reloaded")
-        return await self._after_change()
+        # The page has just read the library: it is read again only when an upload it lost
+        # track of turned out finished or stopped meanwhile.
+        return await self._after_change() if lost else None
 
     async def _finished(self, key: str):
         owner_id = await signed_in_user(self)

@@ -127,6 +127,24 @@ def test_album_share_seen_by_a_visitor_without_an_account(page, browser, app, tm
     expect(page.get_by_test_id("album-title")).to_have_text("Riviera", timeout=30_000)
     expect(page.get_by_test_id("photo-card")).to_have_count(2)
 
+    # The viewer opens over the album, and previous and next walk the album only: kitchen.jpg,
+    # the newest photo of the library, is not before cliffs.jpg here.
+    card(page, "cliffs.jpg").click()
+    detail = page.get_by_test_id("photo-detail")
+    expect(detail).to_contain_text("cliffs.jpg", timeout=30_000)
+    expect(page).to_have_url(re.compile(r"/albums/[0-9a-f-]{36}\?photo=[0-9a-f-]{36}$"))
+    expect(page.get_by_test_id("viewer-prev")).to_be_disabled()
+    for width in (1440, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(shots / f"album-viewer-{width}.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_test_id("viewer-next").click()
+    expect(detail).to_contain_text("harbour.jpg", timeout=30_000)
+    expect(page.get_by_test_id("viewer-next")).to_be_disabled()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("viewer")).to_have_count(0, timeout=30_000)
+    expect(page).to_have_url(re.compile(r"/albums/[0-9a-f-]{36}$"))
+
     # Share the album: one open link, one with a password.
     page.get_by_test_id("share-create").first.click()
     open_link = create_link(page)
@@ -280,12 +298,25 @@ def test_album_made_renamed_filled_emptied_and_deleted(page, tmp_path):
     expect(album).to_contain_text("2 photos · Apr 2023", timeout=30_000)
     album.click()
     expect(page.get_by_test_id("photo-card")).to_have_count(2, timeout=30_000)
+
+    # A change made in another tab shows on this album page (opened from the list of albums),
+    # which stays on this album: the refresh reads the album of the page shown.
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.get_by_test_id("album-rename").click()
+    other.get_by_test_id("album-edit-name").fill("Forest walks")
+    other.get_by_test_id("album-edit-save").click()
+    expect(other.get_by_test_id("album-title")).to_have_text("Forest walks", timeout=30_000)
+    other.close()
+    expect(page.get_by_test_id("album-title")).to_have_text("Forest walks", timeout=30_000)
+    expect(page.get_by_test_id("photo-card")).to_have_count(2)
     pick(page, "moss.jpg")
     page.get_by_test_id("album-remove").click()
     expect(page.get_by_test_id("photo-card")).to_have_count(1, timeout=30_000)
     expect(page.get_by_test_id("album-facts")).to_contain_text("1 photo")
 
     page.get_by_test_id("album-delete").click()
+    expect(page.get_by_test_id("album-delete-confirm")).to_be_visible()
     page.get_by_test_id("album-delete-confirm").click()
     expect(page.get_by_test_id("albums-empty")).to_be_visible(timeout=30_000)
     page.goto("/")

@@ -53,6 +53,8 @@ def loaded_cards(page, month: str):
 
 def test_months_days_lazy_loading_and_the_scrubber(page, seeded_library):
     months = seeded_library
+    asked: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: asked.append(str(frame))))
     open_library(page, EMAIL)
     expect(page.get_by_test_id("timeline-count")).to_have_text(f"{PHOTOS} photos",
                                                                timeout=30_000)
@@ -68,6 +70,9 @@ def test_months_days_lazy_loading_and_the_scrubber(page, seeded_library):
     assert day_keys == sorted(day_keys, reverse=True)
     expect(loaded_cards(page, months[0]).first.locator("img")).to_have_js_property(
         "complete", True)
+    # The top of the timeline came with the months: nothing asked for its first photos.
+    # (Nor did the page read the library again once open.)
+    assert not [frame[-300:] for frame in asked if f"{months[0]}/0/" in frame]
 
     # Far months are placeholders sized from their counts: the page is already as tall as the
     # whole timeline, and none of their photos is in the page.

@@ -282,3 +282,23 @@ def test_zip_is_capped_in_photos_and_bytes(site, library, monkeypatch):
     monkeypatch.setattr(share_api, "MAX_ZIP_PHOTOS", 10)
     monkeypatch.setattr(share_api, "MAX_ZIP_BYTES", 100)
     assert site.get(f"/s/{link.token}/download.zip").status_code == 413
+
+
+def test_a_heic_original_is_downloaded_as_itself_without_location(site, library, tmp_path):
+    exif = Image.Exif()
+    exif.load(images.exif_bytes(make="Apple", model="iPhone 15", gps=(48.1, 11.5),
+                                date_original="2024:05:01 10:00:00"))
+    original = images.heic(images.photo_like((320, 240)), exif=exif.tobytes())
+    with Session(runtime.engine(), expire_on_commit=False) as session:
+        photo = add(session, library["ada"], tmp_path, "pier.heic", original)
+    link = make_share(library["ada"], photo_ids=[photo.id])
+    download = site.get(f"/s/{link.token}/p/{photo.id}/download")
+    assert download.status_code == 200
+    assert 'filename="pier.heic"' in download.headers["content-disposition"]
+    assert len(download.content) == len(original), "the original, not a preview"
+    with Image.open(io.BytesIO(download.content)) as im:
+        assert im.format == "HEIF" and im.getexif().get_ifd(0x8825) == {}
+        assert im.tobytes() == Image.open(io.BytesIO(original)).tobytes()
+    with zipfile.ZipFile(io.BytesIO(site.get(f"/s/{link.token}/download.zip").content)) as zf:
+        assert zf.namelist() == ["pier.heic"]
+        assert Image.open(io.BytesIO(zf.read("pier.heic"))).getexif().get_ifd(0x8825) == {}

@@ -127,3 +127,26 @@ def test_deleting_a_photo_forever_removes_it_from_albums(session, owner):
     assert session.get(AlbumPhoto, (album.id, photo.id)) is None
     session.refresh(album)
     assert album.cover_photo_id is None
+
+
+def test_neighbours_walk_the_album_in_its_page_order(session, owner):
+    old = photo_row(session, owner, "old.jpg", 2)
+    outside = photo_row(session, owner, "outside.jpg", 5)
+    middle = photo_row(session, owner, "middle.jpg", 8)
+    trashed = photo_row(session, owner, "trashed.jpg", 9)
+    new = photo_row(session, owner, "new.jpg", 12)
+    album = albums.create_album(session=session, owner_id=owner.id, name="Walk")
+    albums.add_photos(session=session, owner_id=owner.id, album_id=album.id,
+                      photo_ids=[old.id, middle.id, trashed.id, new.id])
+    trash.move_to_trash(session=session, owner_id=owner.id, photo_id=trashed.id)
+    page = albums.album_page(session=session, owner_id=owner.id, album_id=album.id, limit=10)
+    assert [p.id for p in page.photos] == [new.id, middle.id, old.id]
+
+    def around(photo):
+        return albums.neighbours(session=session, owner_id=owner.id, album_id=album.id,
+                                 photo=photo)
+
+    assert around(new) == (None, middle.id)
+    assert around(middle) == (new.id, old.id), "the trash and other photos are skipped"
+    assert around(old) == (middle.id, None)
+    assert outside.id not in around(middle)

@@ -83,3 +83,19 @@ def test_redis_counters_are_shared_between_clients():
     one.bump([str(owner)])
     assert other.version(owner) == before + 1
     assert other.version(stranger) == other.version(uuid.uuid4())  # only the shared '*'
+
+
+def test_bulk_statements_that_match_nothing_raise_nothing(engine, counters):
+    with Session(engine) as session:
+        ada = identity.provision_user(session=session, email="ada@example.com")
+        session.add(photo(ada.id))
+        session.commit()
+        before = counters.version(ada.id)
+        # A sweep finding nothing to sweep (no owner named, no row matched).
+        result = session.execute(sa.delete(Photo).where(Photo.filename == "none.jpg"))
+        session.commit()
+        assert result.rowcount == 0
+        assert counters.version(ada.id) == before
+        session.execute(sa.delete(Photo).where(Photo.filename == "p0.jpg"))
+        session.commit()
+        assert counters.version(ada.id) == before + 1

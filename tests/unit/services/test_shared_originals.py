@@ -81,6 +81,27 @@ def test_png_and_webp_lose_their_exif_chunks():
         assert im.tobytes() == Image.open(io.BytesIO(data)).tobytes()
 
 
-def test_heif_cannot_be_rewritten():
+@pytest.mark.parametrize("fmt", ["HEIC", "AVIF"])
+def test_heic_and_avif_lose_gps_and_serials_in_place_and_keep_every_image_byte(fmt):
+    exif = Image.Exif()
+    exif.load(images.exif_bytes(make="Apple", model="iPhone 15", gps=(48.1, 11.5),
+                                date_original="2024:05:01 10:00:00"))
+    exif.get_ifd(0x8769)[0xA431] = "0123456789"
+    encode = images.heic if fmt == "HEIC" else images.avif
+    original = encode(images.photo_like((64, 48)), exif=exif.tobytes())
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825), "the sample has GPS"
+
+    shared = shared_originals.without_location(original, fmt)
+    assert len(shared) == len(original), "no box moved"
+    changed = [i for i, (a, b) in enumerate(zip(original, shared, strict=True)) if a != b]
+    assert changed and original.find(exif.tobytes()[6:16]) <= changed[0], "only the Exif item"
+    with Image.open(io.BytesIO(shared)) as im:
+        assert im.getexif().get_ifd(0x8825) == {}
+        assert 0xA431 not in im.getexif().get_ifd(0x8769)
+        assert im.getexif()[0x010F] == "Apple"
+        assert im.tobytes() == Image.open(io.BytesIO(original)).tobytes()
+
+
+def test_malformed_heif_cannot_be_rewritten():
     with pytest.raises(shared_originals.NotRewritable):
-        shared_originals.without_location(b"....ftypheic", "HEIF")
+        shared_originals.without_location(b"\x00\x00\x00\x40ftypheic", "HEIC")

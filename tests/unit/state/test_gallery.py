@@ -61,3 +61,28 @@ def test_cards_load_with_placeholders_when_urls_cannot_be_signed(
     assert cards["p1.jpg"]["thumbhash"]
     assert cards[photos[-1].filename]["thumbhash"] == "", "no thumbhash: a neutral tile"
     assert log_lines(caplog) == [LOG_LINE], "said once, not once per photo"
+
+
+def _month(month: str, count: int) -> gallery.MonthRow:
+    return gallery.MonthRow(month, month, count, 1, month[:4], "", False)
+
+
+def test_the_opening_sends_the_first_photos_of_the_newest_months():
+    small = [_month("2024-07", 30), _month("2024-06", 40), _month("2024-05", 200)]
+    assert gallery.opening_segments(small) == ["2024-07/0/30", "2024-06/0/40"]
+    big = [_month("2024-07", 500), _month("2024-06", 3)]
+    assert gallery.opening_segments(big) == ["2024-07/0/120"]
+    assert gallery.opening_segments([]) == []
+    many = [_month(f"2024-{m:02d}", 1) for m in range(12, 0, -1)]
+    assert len(gallery.opening_segments(many)) == gallery.OPENING_MONTHS
+
+
+def test_the_opening_payload_holds_days_and_photos_of_the_newest_month(
+        monkeypatch, engine, session, storage, owner, tmp_path):
+    add_photos(session, storage, owner, tmp_path, 4)
+    use_runtime(monkeypatch, gallery, engine, storage)
+    months = gallery.month_rows(owner.id)
+    days, photos = gallery.opening_payload(owner.id, months)
+    assert [month["month"] for month in days] == [months[0].month]
+    assert [segment["key"] for segment in photos] == [f"{months[0].month}/0/4"]
+    assert sum(len(day["cards"]) for day in photos[0]["days"]) == 4
