@@ -110,6 +110,8 @@ class Photo(SQLModel, table=True):
         sa.Index("ix_photo_owner_timeline_tiles", "owner_id", "deleted_at", "taken_month",
                  "taken_day", "taken_at", "id", "revision", "width", "height", "favorite",
                  "filename", "thumbhash"),
+        # Near-duplicate lookups read every hash of a library from the index alone.
+        sa.Index("ix_photo_owner_phash", "owner_id", "deleted_at", "phash"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -45,6 +45,12 @@ MEDIA_PREFIX = "/media/"
 SHARE_PREFIX = "/s/"
 """Share links: open without sign-in, with no identity at all (in production the load balancer
 sends these paths to a backend without IAP)."""
+API_REFUSALS = {
+    401: "sign-in required: send an API key (Authorization: Bearer isk_...); behind IAP, also "
+         "an OIDC token for IAP's client (Proxy-Authorization: Bearer ...)",
+    503: "sign-in cannot be checked right now; try again in a minute",
+}
+"""What the REST API says when sign-in refuses a request, for a program's author."""
 _TOKEN_HEADER = b"reflex-client-token"
 KNOWN_EMAILS_MAX_AGE_SECONDS = 365 * 24 * 3600
 
@@ -171,6 +177,17 @@ async def _refuse(scope: dict, receive, send, status: int, message: str) -> None
     if scope["type"] == "websocket":
         # Closing before accepting answers the handshake with 403.
         await send({"type": "websocket.close", "code": 1008, "reason": message})
+        return
+    path = scope.get("path", "")
+    if path == API_PREFIX.rstrip("/") or path.startswith(API_PREFIX):
+        # The REST API answers every error as problem+json, also those of sign-in. Imported
+        # here: the API's own modules import this one.
+        from imgstream.api.v1.problems import problem_response
+
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else \
+            {"Retry-After": "60"} if status == 503 else {}
+        await problem_response(status, API_REFUSALS.get(status, message),
+                               headers=headers)(scope, receive, send)
         return
     await PlainTextResponse(message, status_code=status)(scope, receive, send)
 

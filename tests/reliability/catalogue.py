@@ -436,6 +436,7 @@ COVERAGE: dict[str, list[str]] = {
         f"{_API}/test_uploads_bad_input.py::test_q02_offsets_other_than_ascii_digits_are_refused",
         f"{_API}/test_uploads_bad_input.py::test_q02_any_offset_is_a_clear_answer",
         f"{_API}/test_uploads_bad_input.py::test_q02_malformed_json_bodies_are_400",
+        f"{_API}/test_uploads_bad_input.py::test_q02_every_json_operation_answers_deep_nesting_with_a_400_problem",
         f"{_API}/test_uploads_bad_input.py::test_q02_any_body_is_a_clear_answer",
         f"{_API}/test_uploads_bad_input.py::test_q02_media_urls_accept_only_the_expiry_the_app_signs",
         f"{_API}/test_uploads_bad_input.py::test_q02_a_media_url_with_a_strange_expiry_is_403",

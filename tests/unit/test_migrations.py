@@ -103,3 +103,11 @@ def test_existing_same_names_are_numbered_when_names_become_unique(tmp_path):
         ("x.png", "x.png"), ("img.jpg", "img.jpg"),
     ]
     engine.dispose()
+
+
+def test_migrating_in_a_process_leaves_its_loggers_working(tmp_path):
+    import logging
+
+    before = logging.getLogger("imgstream.api.logs")
+    command.upgrade(alembic_config(f"sqlite:///{tmp_path / 'db.sqlite'}"), "head")
+    assert not before.disabled

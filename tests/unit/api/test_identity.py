@@ -325,6 +325,26 @@ def test_an_api_key_request_behind_iap_still_needs_the_assertion(production, key
     assert users() == []
 
 
+def test_the_api_answers_sign_in_refusals_as_problems(production, key, certs):
+    api_key = {"Authorization": f"Bearer isk_{uuid.uuid4().hex}_{'a' * 43}"}
+    for path, headers in [("/api/v1/me", api_key), ("/api/v1/photos", {}), ("/api/v1", {})]:
+        refused = production.get(path, headers=headers)
+        assert refused.status_code == 401
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.headers["www-authenticate"] == "Bearer"
+        problem = refused.json()
+        assert (problem["status"], problem["title"]) == (401, "Unauthorized")
+        assert "Proxy-Authorization" in problem["detail"]
+    certs.down = True
+    down = production.get("/api/v1/me", headers={
+        **api_key, "x-goog-iap-jwt-assertion": key.token()})
+    assert down.status_code == 503
+    assert down.headers["content-type"] == "application/problem+json"
+    assert down.headers["retry-after"] == "60"
+    # Pages keep their plain answer.
+    assert production.get("/").headers["content-type"].startswith("text/plain")
+
+
 def test_a_media_request_with_a_photo_reading_key_acts_for_the_key_owner(development):
     from imgstream.services import api_keys
 

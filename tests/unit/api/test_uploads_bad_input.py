@@ -2,6 +2,8 @@
 """Malformed offsets and bodies get a 400 answer, never a 500; random inputs too (Q-02)."""
 
 import json
+import re
+import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -47,6 +49,19 @@ def test_q02_malformed_json_bodies_are_400(client, body):
                            headers={"content-type": "application/json"})
     assert response.status_code in (400, 413)
     assert "error" in response.json()
+
+
+def test_q02_every_json_operation_answers_deep_nesting_with_a_400_problem(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    operations = [(method.upper(), re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path))
+                  for path, item in schema["paths"].items() for method, operation in item.items()
+                  if "application/json" in operation.get("requestBody", {}).get("content", {})]
+    assert len(operations) >= 8, operations
+    for method, path in operations:
+        response = client.request(method, f"/api/v1{path}", content=b"[" * 5000,
+                                  headers={"content-type": "application/json"})
+        assert response.status_code == 400, (method, path, response.text)
+        assert response.headers["content-type"] == "application/problem+json", (method, path)
 
 
 @FUZZ
