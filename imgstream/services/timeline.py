@@ -77,9 +77,23 @@ def _in_timeline(owner_id: uuid.UUID):  # noqa: ANN202
     return sa.and_(Photo.owner_id == owner_id, Photo.deleted_at.is_(None))
 
 
-def _timeline_order() -> tuple:
+def timeline_order() -> tuple:
+    """ORDER BY of the timeline: newest day first, newest moment first within a day.
+
+    A day is as the clock showed where each photo was taken.
+    """
     return (Photo.taken_month.desc(), Photo.taken_day.desc(), Photo.taken_at.desc(),
             Photo.id.desc())
+
+
+def timeline_position(photo: Photo) -> tuple:
+    """Where a photo stands in timeline_order, as a value to compare with timeline_key()."""
+    return (photo.taken_day, photo.taken_at, photo.id)
+
+
+def timeline_key() -> sa.Tuple:
+    """The columns of timeline_position, to find the photos between two positions."""
+    return sa.tuple_(Photo.taken_day, Photo.taken_at, Photo.id)
 
 
 def month_buckets_query(owner_id: uuid.UUID) -> sa.Select:
@@ -156,7 +170,7 @@ def month_tiles_query(owner_id: uuid.UUID, month: str, offset: int = 0,
         .outerjoin(thumb, sa.and_(thumb.photo_id == Photo.id,
                                   thumb.kind == RenditionKind.THUMB))
         .where(_in_timeline(owner_id), Photo.taken_month == month)
-        .order_by(*_timeline_order())
+        .order_by(*timeline_order())
     )
     if offset:
         query = query.offset(offset)
@@ -220,7 +234,7 @@ def month_photos(*, session: Session, owner_id: uuid.UUID, month: str) -> list[P
         The photos (none for a month without photos or a malformed month).
     """
     query = select(Photo).where(_in_timeline(owner_id), Photo.taken_month == month)
-    return list(session.exec(query.order_by(*_timeline_order())))
+    return list(session.exec(query.order_by(*timeline_order())))
 
 
 def by_day(photos: list[Photo]) -> list[TimelineDay]:
@@ -250,7 +264,7 @@ def neighbours(
     here = sa.tuple_(sa.literal(photo.taken_month), sa.literal(photo.taken_day),
                      sa.literal(photo.taken_at, Photo.taken_at.type), sa.literal(photo.id))
     base = sa.select(Photo.id).where(_in_timeline(owner_id))
-    older = session.execute(base.where(key < here).order_by(*_timeline_order()).limit(1))
+    older = session.execute(base.where(key < here).order_by(*timeline_order()).limit(1))
     newer = session.execute(
         base.where(key > here)
         .order_by(Photo.taken_month, Photo.taken_day, Photo.taken_at, Photo.id).limit(1)

@@ -63,7 +63,7 @@ def _day_photos(owner_id: uuid.UUID, day: str) -> list[str]:
         rows = session.exec(
             select(Photo.id).where(Photo.owner_id == owner_id, col(Photo.deleted_at).is_(None),
                                    Photo.taken_day == day)
-            .order_by(col(Photo.taken_at).desc(), col(Photo.id).desc())
+            .order_by(*timeline.timeline_order())
         ).all()
     return [str(i) for i in rows]
 
@@ -78,12 +78,12 @@ def _between(owner_id: uuid.UUID, first: str, last: str) -> list[str]:
                                                 Photo.owner_id == owner_id)).all()
         if len(ends) != 2:
             return []
-        low, high = sorted((photo.taken_at, photo.id) for photo in ends)
-        key = sa.tuple_(Photo.taken_at, Photo.id)
+        low, high = sorted(timeline.timeline_position(photo) for photo in ends)
+        key = timeline.timeline_key()
         rows = session.exec(
             select(Photo.id).where(Photo.owner_id == owner_id, col(Photo.deleted_at).is_(None),
                                    key >= sa.tuple_(*low), key <= sa.tuple_(*high))
-            .order_by(col(Photo.taken_at).desc(), col(Photo.id).desc())
+            .order_by(*timeline.timeline_order())
         ).all()
     return [str(i) for i in rows]
 

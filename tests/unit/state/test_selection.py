@@ -41,3 +41,36 @@ def test_the_typed_shift_reads_days_hours_and_minutes():
     assert shift_of("", "", "") == timedelta(0)
     with pytest.raises(ValueError):
         shift_of("1.5", "", "")
+
+
+def test_a_range_follows_the_timeline_days_where_clocks_differ(monkeypatch, engine, session,
+                                                               storage, owner, tmp_path):
+    from contextlib import contextmanager
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session
+
+    from imgstream.state import selection
+    from tests.unit.state.signing import add_photos
+
+    a, b, c = add_photos(session, storage, owner, tmp_path, 3)
+    # a: 23:30 UTC in UTC+2, so 2 January there; b: later in UTC but 1 January in UTC-5;
+    # c: noon on 1 January. The timeline shows a (2 January), then b and c (1 January).
+    for photo, moment, offset in ((a, datetime(2024, 1, 1, 23, 30, tzinfo=UTC), 120),
+                                  (b, datetime(2024, 1, 2, 0, 30, tzinfo=UTC), -300),
+                                  (c, datetime(2024, 1, 1, 12, 0, tzinfo=UTC), 0)):
+        photo.taken_at, photo.taken_at_offset_minutes = moment, offset
+        session.add(photo)
+    session.commit()
+
+    @contextmanager
+    def db_session():
+        with Session(engine) as own:
+            yield own
+
+    monkeypatch.setattr(selection, "db_session", db_session)
+    ids = [str(a.id), str(b.id), str(c.id)]
+    assert selection._between(owner.id, ids[0], ids[2]) == ids
+    assert selection._between(owner.id, ids[2], ids[0]) == ids
+    assert selection._between(owner.id, ids[0], ids[1]) == ids[:2]
+    assert selection._day_photos(owner.id, "2024-01-01") == ids[1:]
