@@ -208,7 +208,8 @@ async def begin(request: Request, caller: Uploader) -> Response:
         progress = await asyncio.to_thread(start)
     except UploadRefused as refused:
         if refused.too_many:
-            raise ProblemError(429, refused.message) from None
+            # Open uploads end as they finish or are cancelled: worth asking again shortly.
+            raise ProblemError(429, refused.message, headers={"Retry-After": "60"}) from None
         raise ProblemError(413 if refused.too_large else 400, refused.message) from None
     return _json({**_progress(progress), "chunk_bytes": settings.upload_chunk_bytes}, 201)
 

@@ -28,6 +28,7 @@ def test_u26_one_more_open_upload_than_allowed_is_429(client, monkeypatch):
                       for _ in range(2))
     refused = client.post("/api/v1/uploads", json={"filename": "c.jpg", "size": 10})
     assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
     assert problem(refused) == {
         "error": "you have 2 unfinished uploads: finish or cancel some first"}
     assert client.delete(f"/api/v1/uploads/{first.json()['id']}").status_code == 204
