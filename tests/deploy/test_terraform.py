@@ -241,6 +241,8 @@ def test_everything_but_shares_and_health_is_behind_iap():
     backends = resources(edge, "google_compute_backend_service")
     assert backends["app"]["iap"][0]["enabled"] is True
     assert "iap" not in backends["shares"]
+    # Share links' tokens stay out of the load balancer's request log.
+    assert backends["shares"]["log_config"][0]["enable"] is False
     url_map = resources(edge, "google_compute_url_map")["app"]
     assert url_map["default_service"] == "${google_compute_backend_service.app.id}"
     (rule,) = url_map["path_matcher"][0]["path_rule"]
