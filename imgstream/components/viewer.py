@@ -104,8 +104,11 @@ def info_panel(*extra: rx.Component, below: tuple[rx.Component, ...] = ()) -> rx
 
 
 def _bar_button(icon: str, label: str, testid: str, **props) -> rx.Component:
+    # A 40 px target around a 20 px icon, as the download link beside it draws (a `size` would
+    # make Reflex redraw the icon at 36 px).
     return rx.icon_button(rx.icon(icon, size=20), variant="ghost", type="button",
-                          aria_label=label, title=label, color=_ON_DARK, size="3",
+                          aria_label=label, title=label, color=_ON_DARK,
+                          width="40px", height="40px",
                           custom_attrs={"data-testid": testid}, **props)
 
 
@@ -122,7 +125,7 @@ def _download() -> rx.Component:
             title="Download original",
             aria_label="Download original",
             color=_ON_DARK,
-            padding="8px",
+            padding="10px",
             line_height="0",
             custom_attrs={"data-testid": "download-original"},
         ),
