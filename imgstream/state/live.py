@@ -5,7 +5,8 @@ Each open tab runs one background task that follows the person's change counter
 registered with `refresh_on_change`, which reload just that page's data. The counters are in
 Redis when workers share state through it, so a change handled by one worker reaches tabs
 connected to another. One reader per worker process (`ChangeFeed`) reads the counters of every
-person with a tab open there, at once, every POLL_SECONDS: an idle tab costs no read of its own.
+person with a tab open there, at once, every POLL_SECONDS, and wakes only the tabs of people
+whose counter moved: an idle tab costs neither a read nor a wake-up of its own.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from imgstream.services import live_changes
 from imgstream.state.session import signed_in_user
 from imgstream.state.upload import UploadState
 
-POLL_SECONDS = 1.0
-"""How often a tab's task reads the counter: changes show within about this, plus the refresh."""
+POLL_SECONDS = 0.25
+"""How often a worker reads the counters: changes show within about this, plus the refresh."""
+RECHECK_SECONDS = 5.0
+"""How often an idle tab's task wakes anyway, to end once its tab has gone."""
 UPLOADING_REFRESH_SECONDS = 5.0
 """Least time between two refreshes of a tab that is uploading itself."""
 
@@ -75,13 +78,14 @@ def _connected(token: str) -> bool:
 class ChangeFeed:
     """The change counters of the people with a tab open in this process, read at once.
 
-    One task per event loop reads them every POLL_SECONDS while anyone follows, and wakes the
-    tabs' tasks with what it read.
+    One task per event loop reads them every POLL_SECONDS while anyone follows, and wakes only
+    the tasks of the people whose counter moved: an idle tab costs no read and no wake-up.
     """
 
     def __init__(self) -> None:
         self._following: Counter[uuid.UUID] = Counter()
-        self._read: asyncio.Future | None = None
+        self._known: dict[uuid.UUID, int] = {}
+        self._moved: dict[uuid.UUID, asyncio.Future] = {}
         self._task: asyncio.Task | None = None
 
     @contextlib.contextmanager
@@ -94,33 +98,45 @@ class ChangeFeed:
             self._following[owner_id] -= 1
             if self._following[owner_id] <= 0:
                 del self._following[owner_id]
+                self._known.pop(owner_id, None)
 
-    async def next_read(self, owner_id: uuid.UUID) -> int:
-        """Wait for the next read of the counters; the person's counter in it."""
+    async def change_from(self, owner_id: uuid.UUID, seen: int,
+                          timeout: float = RECHECK_SECONDS) -> int:
+        """The person's counter once it differs from `seen`, or `seen` after `timeout`."""
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done() or self._task.get_loop() is not loop:
-            self._read = None
+            self._moved.clear()
             self._task = loop.create_task(self._run())
-        if self._read is None or self._read.done():
-            self._read = loop.create_future()
-        # Shielded: one tab's task ending must not cancel the read the others wait for.
-        versions = await asyncio.shield(self._read)
-        if owner_id not in versions:  # began following after the read was made
-            return (await asyncio.to_thread(live_changes.versions, [owner_id]))[owner_id]
-        return versions[owner_id]
+        known = self._known.get(owner_id, seen)
+        if known != seen:
+            return known
+        moved = self._moved.get(owner_id)
+        if moved is None or moved.done():
+            moved = self._moved[owner_id] = loop.create_future()
+        # Shielded: one tab's task ending must not cancel the wake-up the others wait for.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(moved), timeout)
+        return self._known.get(owner_id, seen)
 
     async def _run(self) -> None:
         try:
             while self._following:
                 await asyncio.sleep(POLL_SECONDS)
-                versions = await asyncio.to_thread(live_changes.versions, list(self._following))
-                read, self._read = self._read, None
-                if read is not None and not read.done():
-                    read.set_result(versions)
+                owners = list(self._following)
+                versions = await asyncio.to_thread(live_changes.versions, owners)
+                for owner, version in versions.items():
+                    if owner not in self._following or self._known.get(owner) == version:
+                        continue
+                    self._known[owner] = version
+                    moved = self._moved.pop(owner, None)
+                    if moved is not None and not moved.done():
+                        moved.set_result(version)
         finally:
-            # Whoever still waits reads their own counter rather than wait forever.
-            if self._read is not None and not self._read.done():
-                self._read.set_result({})
+            # Whoever still waits looks again rather than wait for a read that will not come.
+            for moved in self._moved.values():
+                if not moved.done():
+                    moved.set_result(None)
+            self._moved.clear()
 
 
 _feed = ChangeFeed()
@@ -152,9 +168,9 @@ class LiveState(rx.State):
                 # A newer task of the same tab in this process takes over without a read of
                 # the tab's state; one on another worker is found in that state on a change.
                 while _connected(token) and _newest.get(token) == mine:
-                    now = await _feed.next_read(owner_id)
+                    now = await _feed.change_from(owner_id, seen)
                     if now == seen:
-                        continue
+                        continue  # nothing yet: look whether the tab is still open
                     async with self:
                         if self._watcher != mine:
                             return  # a newer task follows this tab
@@ -166,9 +182,10 @@ class LiveState(rx.State):
                         uploading = (await self.get_state(UploadState)).uploading
                     # While this tab uploads, its library follows at a slower pace: refreshing
                     # for each of its files would only keep the page busy.
-                    # A change left waiting is shown at the next read after that pace, or once the
-                    # upload has ended: `seen` stays behind until then.
+                    # A change left waiting is shown once that pace allows, or once the upload
+                    # has ended (looked at once a second): `seen` stays behind until then.
                     if uploading and time.monotonic() - refreshed < UPLOADING_REFRESH_SECONDS:
+                        await asyncio.sleep(1.0)
                         continue
                     refreshed = time.monotonic()
                     seen = now

@@ -36,25 +36,38 @@ def test_many_tabs_share_one_read_per_poll_and_see_only_their_persons_changes(co
     feed = live.ChangeFeed()
     ada, eve = uuid.uuid4(), uuid.uuid4()
 
-    async def tab(owner: uuid.UUID, seen: list[int], polls: int) -> None:
+    async def tab(owner: uuid.UUID, seen: list[float], wakes: list[int]) -> None:
         with feed.following(owner):
-            for _ in range(polls):
-                seen.append(await feed.next_read(owner))
+            version = 0
+            started = asyncio.get_running_loop().time()
+            while asyncio.get_running_loop().time() - started < 0.3:
+                now = await feed.change_from(owner, version, timeout=0.3)
+                wakes.append(now)
+                if now != version:
+                    seen.append(asyncio.get_running_loop().time())
+                    version = now
 
-    async def scene() -> tuple[list[list[int]], list[list[int]]]:
+    async def scene() -> tuple[list[list[float]], list[list[float]], list[list[int]], float]:
         adas, eves = [[] for _ in range(40)], [[] for _ in range(10)]
-        tabs = [asyncio.create_task(tab(ada, seen, 6)) for seen in adas]
-        tabs += [asyncio.create_task(tab(eve, seen, 6)) for seen in eves]
+        wakes = [[] for _ in range(50)]
+        tabs = [asyncio.create_task(tab(ada, seen, w))
+                for seen, w in zip(adas, wakes[:40], strict=True)]
+        tabs += [asyncio.create_task(tab(eve, seen, w))
+                 for seen, w in zip(eves, wakes[40:], strict=True)]
         await asyncio.sleep(0.07)
         counters.bump([str(ada)])
+        bumped = asyncio.get_running_loop().time()
         await asyncio.gather(*tabs)
-        return adas, eves
+        return adas, eves, wakes, bumped
 
-    adas, eves = aio.run(scene())
-    assert all(seen[0] == 0 and seen[-1] == 1 for seen in adas), adas[0]
-    assert all(set(seen) == {0} for seen in eves), eves[0]
-    # Six polls for fifty tabs: a handful of reads, not one per tab and poll (300).
-    assert counters.reads <= 10, counters.reads
+    adas, eves, wakes, bumped = aio.run(scene())
+    # Each of Ada's tabs sees her change once, within a poll or two; Eve's see nothing.
+    assert all(len(seen) == 1 and seen[0] - bumped < 0.1 for seen in adas), adas[0]
+    assert all(not seen for seen in eves), eves[0]
+    # An idle tab is not woken for nothing: Eve's tabs wake only when they time out.
+    assert all(len(w) <= 2 for w in wakes[40:]), wakes[40:]
+    # Fifteen polls for fifty tabs: one read each, not one per tab and poll (750).
+    assert counters.reads <= 25, counters.reads
     assert not feed._following, "a closed tab is no longer read"
 
 
@@ -69,6 +82,6 @@ def test_a_counter_outage_wakes_the_tabs_with_zero(monkeypatch):
 
     async def one_read() -> int:
         with feed.following(owner):
-            return await asyncio.wait_for(feed.next_read(owner), 2)
+            return await asyncio.wait_for(feed.change_from(owner, 3), 2)
 
     assert aio.run(one_read()) == 0
