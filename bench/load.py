@@ -609,6 +609,7 @@ async def run(url: str, pid: int | None, people: int, seconds: float, browsers: 
         if live:
             await asyncio.gather(*(follow_changes(p) for p in crowd[batch:batch + 20]))
     until = time.monotonic() + seconds
+    print(f"{people} people connected; acting for {seconds:.0f} s", file=sys.stderr, flush=True)
     tasks = [_person_loop(p, until, think) for p in crowd]
     tasks += [_browser_loop(url, emails[i % accounts], until, stats) for i in range(browsers)]
     if pid:
