@@ -20,7 +20,7 @@ from reflex_base.utils.format import format_queue_events
 from imgstream import presentation
 from imgstream.config import get_settings
 from imgstream.models import Photo, Rendition
-from imgstream.runtime import db_session, storage
+from imgstream.runtime import read_session, storage
 from imgstream.services import photo_urls, timeline
 from imgstream.state.session import SessionState, signed_in_user
 
@@ -110,7 +110,7 @@ def _count_label(count: int) -> str:
 
 def month_rows(owner_id: uuid.UUID) -> list[MonthRow]:
     """The owner's months, newest first."""
-    with db_session() as session:
+    with read_session() as session:
         buckets = timeline.month_buckets(session=session, owner_id=owner_id)
     rows: list[MonthRow] = []
     for bucket in buckets:
@@ -134,7 +134,7 @@ def days_payload(owner_id: uuid.UUID, months: list[str]) -> list[dict]:
 
     The store cuts each month into segments from these counts.
     """
-    with db_session() as session:
+    with read_session() as session:
         return [
             {"month": month, "days": [
                 {"day": day.day, "label": _day_label(day.day), "count": day.count}
@@ -163,7 +163,7 @@ def segment_payload(owner_id: uuid.UUID, keys: list[str]) -> list[dict]:
     """
     store = storage()
     payload = []
-    with db_session() as session:
+    with read_session() as session:
         for key in keys:
             month, offset, limit = parse_segment(key) or ("", 0, 0)
             tiles = timeline.month_tiles(session=session, owner_id=owner_id, month=month,

@@ -12,7 +12,7 @@ import reflex as rx
 from imgstream import presentation
 from imgstream.config import get_settings
 from imgstream.models import RenditionKind
-from imgstream.runtime import db_session, storage
+from imgstream.runtime import db_session, read_session, storage
 from imgstream.services import albums, photo_urls, renditions, timeline, trash
 from imgstream.state import trash as trash_state
 from imgstream.state.albums import AlbumState
@@ -88,7 +88,7 @@ def load_detail(
     if photo_id is None:
         return None
     album = timeline.parse_photo_id(album_id) if album_id else None
-    with db_session() as session:
+    with read_session() as session:
         photo = timeline.get_photo(session=session, owner_id=owner_id, photo_id=photo_id)
         if photo is None:
             return None

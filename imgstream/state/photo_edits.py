@@ -11,7 +11,7 @@ import reflex as rx
 
 from imgstream import presentation
 from imgstream.config import get_settings
-from imgstream.runtime import db_session, storage
+from imgstream.runtime import db_session, read_session, storage
 from imgstream.services import imaging, photo_edits, timeline
 from imgstream.state.gallery import GalleryState, card_changed
 from imgstream.state.photo import PhotoState
@@ -42,7 +42,7 @@ def _fields(owner_id: uuid.UUID, raw_id: str) -> dict | None:
     photo_id = timeline.parse_photo_id(raw_id)
     if photo_id is None:
         return None
-    with db_session() as session:
+    with read_session() as session:
         photo = timeline.get_photo(session=session, owner_id=owner_id, photo_id=photo_id)
         if photo is None:
             return None

@@ -12,7 +12,7 @@ import reflex as rx
 
 from imgstream import presentation
 from imgstream.models import RenditionKind
-from imgstream.runtime import db_session
+from imgstream.runtime import read_session
 from imgstream.services import renditions, search
 from imgstream.services.search import SearchError, SearchFilters
 from imgstream.services.timeline import PageCursor
@@ -68,7 +68,7 @@ def run_search(owner_id: uuid.UUID, query: str, filters: SearchFilters, cursor: 
     """One page of results for the page, or why there is none."""
     after = PageCursor.decode(cursor) if cursor else None
     try:
-        with db_session() as session:
+        with read_session() as session:
             page = search.search_photos(session=session, owner_id=owner_id, query=query,
                                         filters=filters, limit=RESULTS_PAGE, after=after)
             thumbs = renditions.renditions_of(session=session,

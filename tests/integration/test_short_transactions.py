@@ -87,3 +87,29 @@ def test_l03_no_connection_idles_in_a_transaction_while_a_24_mp_photo_is_ingeste
     assert took > 2 * LONGEST_IDLE_IN_TRANSACTION and watch.samples > 20
     assert watch.longest < LONGEST_IDLE_IN_TRANSACTION, (
         f"a connection idled in a transaction for {watch.longest * 1000:.0f} ms")
+
+
+def _states() -> list[str]:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        return [row[0] for row in admin.execute(
+            "SELECT state FROM pg_stat_activity WHERE application_name = %s", (APP_NAME,))]
+
+
+def test_the_pages_reads_hold_no_transaction_between_statements(watched_engine, monkeypatch):
+    import sqlalchemy as sa
+
+    from imgstream import runtime
+
+    monkeypatch.setattr(runtime, "engine", lambda: watched_engine)
+    runtime._reading_engine.cache_clear()
+    try:
+        with runtime.read_session() as session:
+            session.execute(sa.select(models.Photo.id).limit(1)).all()
+            assert _states() == ["idle"]
+        # The reference: an ordinary session keeps its transaction until it ends.
+        with runtime.db_session() as session:
+            session.execute(sa.select(models.Photo.id).limit(1)).all()
+            assert _states() == ["idle in transaction"]
+        assert _states() == ["idle"]
+    finally:
+        runtime._reading_engine.cache_clear()
