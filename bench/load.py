@@ -675,10 +675,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--url", help="an app already running on loopback (no services started)")
     parser.add_argument("--pid", type=int, help="the app's server pid, with --url")
     parser.add_argument("--soak", type=float, metavar="MINUTES")
+    parser.add_argument("--actions", nargs="+", choices=[a.__name__ for a, _ in ACTIONS],
+                        help="only these actions, at their usual weights (all by default)")
     parser.add_argument("--live", action="store_true",
                         help="each person's tab also follows their changes, as a browser tab"
                              " does (with few accounts, one upload refreshes many tabs)")
     args = parser.parse_args(argv)
+    if args.actions:
+        ACTIONS[:] = [(action, weight) for action, weight in ACTIONS
+                      if action.__name__ in args.actions]
     crowds = [max(1, min(people, MAX_PEOPLE)) for people in args.people]
     seconds = min(args.soak * 60 if args.soak else args.seconds, MAX_SECONDS)
     warmup = min(120.0, seconds / 5) if args.soak else 0.0
