@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -98,6 +99,9 @@ class Storage(Protocol):
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under a prefix."""
+
+    def sizes(self, prefix: str) -> dict[str, int]:
+        """Keys under a prefix with the bytes stored at each, read in one listing."""
 
     def url_for(self, key: str, *, download_name: str = "") -> str:
         """A short-lived URL the browser can fetch the object from.
@@ -280,6 +284,14 @@ class LocalStorage:
         for path in sorted(base.rglob("*")):
             if path.is_file() and not path.name.startswith("."):
                 yield path.relative_to(self.root).as_posix()
+
+    def sizes(self, prefix: str) -> dict[str, int]:
+        """Keys under a prefix with the bytes stored at each (skipping partial writes)."""
+        found = {}
+        for key in self.list(prefix):
+            with contextlib.suppress(FileNotFoundError):  # removed since it was listed
+                found[key] = self.path_of(key).stat().st_size
+        return found
 
     def url_for(self, key: str, *, download_name: str = "") -> str:
         """A signed, expiring URL of the app's /media route."""

@@ -357,11 +357,25 @@ class GcsStorage:
         Yields:
             Storage keys.
         """
+        for blob in self._listed(prefix):
+            yield blob.name
+
+    def sizes(self, prefix: str) -> dict[str, int]:
+        """Keys under a folder-like prefix with their sizes, from the listing alone.
+
+        Args:
+            prefix: A key prefix such as `incoming/{user_id}/{upload_id}`.
+
+        Returns:
+            Bytes stored at each key, in key order.
+        """
+        return {blob.name: int(blob.size or 0) for blob in self._listed(prefix)}
+
+    def _listed(self, prefix: str) -> Iterator[gcs.Blob]:
         folder = f"{prefix.rstrip('/')}/" if prefix else ""
         bucket = self._bucket()
         with _unavailable_on_transient():
-            for blob in bucket.client.list_blobs(bucket, prefix=folder, retry=self._retry):
-                yield blob.name
+            yield from bucket.client.list_blobs(bucket, prefix=folder, retry=self._retry)
 
     def url_for(self, key: str, *, download_name: str = "") -> str:
         """A V4 signed GET URL, the same one for every call in an expiry window.

@@ -30,7 +30,7 @@ from imgstream.services.upload_progress import (
 from imgstream.services.upload_receiving import (
     READ_BLOCK_BYTES,
     chunk_key,
-    chunk_offsets,
+    chunk_sizes,
     remove_chunks,
 )
 
@@ -52,12 +52,16 @@ class UploadIncomplete(Exception):  # noqa: N818
         self.size = size
 
 
-def _first_gap(storage: Storage, owner_id: uuid.UUID, upload_id: uuid.UUID,
-               received: int) -> int | None:
-    """Where the stored chunks stop adding up to `received` bytes; None when they do."""
+def _first_gap(chunks: list[tuple[int, int]], received: int) -> int | None:
+    """Where the stored chunks stop adding up to `received` bytes; None when they do.
+
+    Args:
+        chunks: (offset, bytes) of each stored chunk, in order.
+        received: The bytes the upload's row says have arrived.
+    """
     end = 0
     previous = 0
-    for offset in chunk_offsets(storage, owner_id, upload_id):
+    for offset, size in chunks:
         if offset >= received:
             break
         if offset > end:
@@ -65,7 +69,6 @@ def _first_gap(storage: Storage, owner_id: uuid.UUID, upload_id: uuid.UUID,
         if offset < end:
             # The chunk before runs into this one: it is not the chunk that was committed.
             return previous
-        size = storage.size(chunk_key(owner_id, upload_id, offset))
         if size == 0:
             return offset
         previous, end = offset, offset + size
@@ -112,14 +115,15 @@ def assemble(
     progress = upload_status(session=session, owner_id=owner_id, upload_id=upload_id)
     if progress.received != progress.size:
         raise UploadIncomplete(progress.received, progress.size)
-    gap = _first_gap(storage, owner_id, upload_id, progress.received)
+    chunks = chunk_sizes(storage, owner_id, upload_id)
+    gap = _first_gap(chunks, progress.received)
     if gap is not None:
-        _rewind(session, storage, owner_id, progress, gap)
+        _rewind(session, storage, owner_id, progress, gap, chunks)
     incoming = IncomingFile(
         filename=progress.filename, spool_dir=spool_dir, max_bytes=min(max_bytes, progress.size)
     )
     try:
-        for offset in chunk_offsets(storage, owner_id, upload_id):
+        for offset, _size in chunks:
             if offset >= progress.size:
                 break
             if offset != incoming.size:
@@ -139,9 +143,9 @@ def assemble(
 
 
 def _rewind(session: Session, storage: Storage, owner_id: uuid.UUID,
-            progress: UploadProgress, gap: int) -> None:
+            progress: UploadProgress, gap: int, chunks: list[tuple[int, int]]) -> None:
     log.warning("upload %s lost its chunk at byte %d; it continues from there", progress.id, gap)
-    for offset in chunk_offsets(storage, owner_id, progress.id):
+    for offset, _size in chunks:
         if offset >= gap:
             storage.delete(chunk_key(owner_id, progress.id, offset))
     session.execute(
@@ -257,7 +261,8 @@ def complete_upload(
     else:
         finish_upload(session, owner.id, upload_id, status=UploadStatus(result.status.value),
                       **outcome)
-        remove_chunks(storage=storage, owner_id=owner.id, upload_id=upload_id)
+        remove_chunks(storage=storage, owner_id=owner.id, upload_id=upload_id,
+                      keys=incoming.stored_parts)
     return upload_status(session=session, owner_id=owner.id, upload_id=upload_id)
 
 

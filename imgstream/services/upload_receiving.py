@@ -121,12 +121,18 @@ def parse_chunk_key(key: str) -> tuple[uuid.UUID, uuid.UUID] | None:
 
 def chunk_offsets(storage: Storage, owner_id: uuid.UUID, upload_id: uuid.UUID) -> list[int]:
     """The offsets of an upload's stored chunks, in order."""
-    offsets = []
-    for key in storage.list(chunk_prefix(owner_id, upload_id)):
+    return [offset for offset, _size in chunk_sizes(storage, owner_id, upload_id)]
+
+
+def chunk_sizes(storage: Storage, owner_id: uuid.UUID,
+                upload_id: uuid.UUID) -> list[tuple[int, int]]:
+    """(offset, bytes) of an upload's stored chunks, in order, from one listing."""
+    chunks = []
+    for key, size in storage.sizes(chunk_prefix(owner_id, upload_id)).items():
         match = _CHUNK_KEY.fullmatch(key)
         if match:
-            offsets.append(int(match["offset"]))
-    return sorted(offsets)
+            chunks.append((int(match["offset"]), size))
+    return sorted(chunks)
 
 
 def begin_upload(
@@ -357,9 +363,18 @@ def _holds(storage: Storage, key: str, size: int, sha256: str) -> bool:
     return digest.hexdigest() == sha256
 
 
-def remove_chunks(*, storage: Storage, owner_id: uuid.UUID, upload_id: uuid.UUID) -> None:
-    """Remove the stored chunks of an upload (its row stays)."""
-    for key in list(storage.list(chunk_prefix(owner_id, upload_id))):
+def remove_chunks(*, storage: Storage, owner_id: uuid.UUID, upload_id: uuid.UUID,
+                  keys: list[str] | None = None) -> None:
+    """Remove the stored chunks of an upload (its row stays).
+
+    Args:
+        storage: Where the chunks are.
+        owner_id: The upload's owner.
+        upload_id: The upload.
+        keys: The chunks, when just listed; else they are listed (what is left behind is
+            the sweep's).
+    """
+    for key in list(storage.list(chunk_prefix(owner_id, upload_id))) if keys is None else keys:
         delete_quietly(storage, [key])
 
 

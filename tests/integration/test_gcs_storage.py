@@ -120,6 +120,8 @@ def test_put_open_list_delete(storage, tmp_path):
     assert list(storage.list(f"photos/{owner}")) == [k]
     assert list(storage.list(f"thumbnails/{owner}/")) == [thumb]
     assert list(storage.list(f"photos/{str(owner)[:8]}")) == [], "prefixes are folders"
+    assert storage.sizes(f"photos/{owner}") == {k: len(b"original bytes")}
+    assert storage.sizes(f"photos/{str(owner)[:8]}") == {}
     storage.delete(k)
     storage.delete(k)
     assert not storage.exists(k)

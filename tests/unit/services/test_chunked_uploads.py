@@ -402,6 +402,38 @@ def test_complete_ingests_the_photo_and_the_upload_keeps_the_outcome(session, st
     assert len(session.exec(select(Photo)).all()) == 1
 
 
+class CountedStorage(LocalStorage):
+    """Local storage that counts the calls a remote store would answer one by one."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.calls: list[str] = []
+
+    def list(self, prefix):  # noqa: ANN001, ANN201
+        self.calls.append("list")
+        return super().list(prefix)
+
+    def sizes(self, prefix):  # noqa: ANN001, ANN201
+        self.calls.append("sizes")
+        return {key: self.path_of(key).stat().st_size for key in super().list(prefix)}
+
+    def size(self, key):  # noqa: ANN001, ANN201
+        self.calls.append("size")
+        return super().size(key)
+
+
+def test_completing_lists_the_chunks_once(session, owner, tmp_path):
+    storage = CountedStorage(tmp_path / "library", secret=b"s", url_ttl_seconds=1800)
+    data = images.jpeg(size=(1200, 800))
+    upload = begin(session, owner, len(data), name="beach.jpg")
+    send_all(session, storage, owner, upload.id, data, tmp_path, chunk_bytes=4096)
+    storage.calls.clear()
+    assert complete(session, storage, owner, upload.id, tmp_path).status is UploadStatus.ADDED
+    # One listing with the sizes tells the gaps, the order and what to remove afterwards.
+    assert storage.calls == ["sizes"]
+    assert list(LocalStorage.list(storage, "incoming")) == []
+
+
 def test_a_refused_file_removes_the_upload_too(session, storage, owner, tmp_path):
     upload = begin(session, owner, 3000, name="notes.jpg")
     send_all(session, storage, owner, upload.id, os.urandom(3000), tmp_path)

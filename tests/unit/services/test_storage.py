@@ -18,9 +18,11 @@ def test_put_open_list_delete(storage, tmp_path):
         assert fh.read() == b"original bytes"
     assert storage.exists(k)
     assert list(storage.list("photos")) == [k]
+    assert storage.sizes("photos") == {k: len(b"original bytes")}
     storage.delete(k)
     storage.delete(k)
     assert not storage.exists(k)
+    assert storage.sizes("photos") == {}
 
 
 def test_writes_are_create_only(storage):
