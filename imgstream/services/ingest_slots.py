@@ -1,5 +1,8 @@
 """How many ingests run at once: decoding is CPU-bound, so at most one per core.
 
+The cores are shared by the instance's server processes (GRANIAN_WORKERS): each process takes
+its share of them, one slot at least. Ingests beyond that would only take the cores from the
+events of the people browsing (their answers took twice as long under load, bench/load.py).
 The upload page, the REST API and anything else in the server process share this limit, and
 ingests run on their own threads, one per slot: image decoding keeps a buffer per thread, so
 the memory it holds is bounded by the slots, not by how many threads the server has.
@@ -16,7 +19,20 @@ import weakref
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-INGEST_SLOTS = os.cpu_count() or 1
+
+def slots_per_process(cores: int, workers: int) -> int:
+    """Ingest slots of one server process: its share of the cores, one at least."""
+    return max(1, cores // max(1, workers))
+
+
+def _workers() -> int:
+    try:
+        return int(os.environ.get("GRANIAN_WORKERS") or 1)
+    except ValueError:
+        return 1
+
+
+INGEST_SLOTS = slots_per_process(os.cpu_count() or 1, _workers())
 
 _threads = concurrent.futures.ThreadPoolExecutor(INGEST_SLOTS, thread_name_prefix="ingest")
 _P = ParamSpec("_P")

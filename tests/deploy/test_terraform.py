@@ -211,7 +211,7 @@ def test_cloud_run_probes_health_keeps_sessions_and_sizes_memory_for_the_worst_i
         assert unquote(container[probe][0]["http_get"][0]["path"]) == "/health"
     assert unquote(container["resources"][0]["limits"]["memory"]) == "${local.memory_mib}Mi"
     sizing = locals_of(module("service"))
-    assert "var.ingest_peak_mib" in sizing["peak_mib"] and "var.cpu" in sizing["peak_mib"]
+    assert "var.ingest_peak_mib" in sizing["peak_mib"] and "var.cpu" in sizing["ingest_slots"]
     variables = parsed(TERRAFORM / "environments/example/variables.tf")["variable"]
     peak = next(body for block in variables for name, body in block.items()
                 if unquote(name) == "ingest_peak_mib")
@@ -272,7 +272,8 @@ def test_the_memory_the_readme_quotes_is_what_the_defaults_compute():
     default = {unquote(name): body.get("default") for block in variables
                for name, body in block.items()}
     upload_mib = math.ceil(default["max_upload_bytes"] / 1048576)
-    peak = default["workers"] * (default["process_baseline_mib"] + default["cpu"] * (
+    slots = max(1, default["cpu"] // default["workers"])
+    peak = default["workers"] * (default["process_baseline_mib"] + slots * (
         default["ingest_peak_mib"] + upload_mib))
     memory = max(512, math.ceil(peak * default["memory_headroom"] / 256) * 256)
     assert f"{memory} MiB with the defaults" in (ROOT / "README.md").read_text()

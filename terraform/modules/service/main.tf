@@ -113,10 +113,11 @@ variable "iap_audience" {
 }
 
 locals {
-  # Each server process holds the app and, per ingest slot (one per vCPU), the worst decode
-  # plus the photo spooled to Cloud Run's in-memory disk while it is ingested.
+  # Each server process holds the app and, per ingest slot (its share of the vCPUs, one at
+  # least), the worst decode plus the photo spooled to Cloud Run's in-memory disk.
   upload_mib     = ceil(var.max_upload_bytes / 1048576)
-  peak_mib       = var.workers * (var.process_baseline_mib + var.cpu * (var.ingest_peak_mib + local.upload_mib))
+  ingest_slots   = max(1, floor(var.cpu / var.workers))
+  peak_mib       = var.workers * (var.process_baseline_mib + local.ingest_slots * (var.ingest_peak_mib + local.upload_mib))
   memory_mib     = max(512, ceil(local.peak_mib * var.memory_headroom / 256) * 256)
   redis          = contains(keys(var.secret_ids), "redis-url")
   plain_env = {

@@ -44,3 +44,10 @@ def test_ingests_run_on_no_more_threads_than_there_are_slots():
     assert aio.run(main()) == list(range(20))
     assert 1 <= len(names) <= ingest_slots.INGEST_SLOTS
     assert all(name.startswith("ingest") for name in names)
+
+
+def test_the_instance_s_processes_share_its_cores_between_their_ingests():
+    assert ingest_slots.slots_per_process(cores=2, workers=1) == 2
+    assert ingest_slots.slots_per_process(cores=2, workers=2) == 1
+    assert ingest_slots.slots_per_process(cores=4, workers=2) == 2
+    assert ingest_slots.slots_per_process(cores=2, workers=4) == 1, "one at least"
