@@ -33,14 +33,16 @@ class CannotSign:
 
 
 def use_runtime(monkeypatch, module, engine, store) -> None:
-    """Point a state module's database session and store at the test's."""
+    """Point a state module's database sessions (writing and reading) and store at the test's."""
 
     @contextmanager
     def db_session():
         with Session(engine, expire_on_commit=False) as session:
             yield session
 
-    monkeypatch.setattr(module, "db_session", db_session)
+    for name in ("db_session", "read_session"):
+        if hasattr(module, name):
+            monkeypatch.setattr(module, name, db_session)
     monkeypatch.setattr(module, "storage", lambda: store)
     monkeypatch.setattr(photo_urls, "_reported", set())
 
